@@ -1,0 +1,293 @@
+"""Every change to lab sessions and attempts goes through these functions.
+
+Views, management commands and Celery tasks stay thin and call in here. Background work is always a
+database row first (a session in `provisioning`, an attempt in `queued`) and a Celery message second,
+sent only after the row is committed; see `claim_*` for how workers take a job exactly once.
+"""
+
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from labapp.courses.models import Lab
+from labapp.sandbox.credentials import new_access_key_id, new_account_id, new_secret
+
+from .models import Attempt, LabSession, TaskResult
+
+log = logging.getLogger(__name__)
+
+# How long a worker may hold a job before another worker may take it over. Jobs are short (setup
+# and grading take milliseconds to a few seconds), so a short lease means quick recovery after a
+# worker dies; `reap_stale_jobs` runs every few seconds.
+JOB_LEASE = timedelta(seconds=int(os.environ.get("LAB_JOB_LEASE_SECONDS", "15")))
+# A queued job whose message has not been picked up for this long is enqueued again (lost message).
+REQUEUE_AFTER = timedelta(seconds=int(os.environ.get("LAB_REQUEUE_AFTER_SECONDS", "20")))
+# Attempts are given up (marked failed, not graded) after this many claims: a check that kills its
+# worker every time must not loop forever.
+MAX_TRIES = 3
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class LabError(Exception):
+    """A request the learner can fix or should know about (shown as-is)."""
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+def live_session(user, lab: Lab) -> LabSession | None:
+    return LabSession.objects.filter(user=user, lab=lab, status__in=LabSession.LIVE).first()
+
+
+def start_session(user, lab: Lab) -> LabSession:
+    """Return the learner's live session for this lab, or create one and enqueue its provisioning."""
+    from labapp.grading.parameters import generate_params
+
+    if existing := live_session(user, lab):
+        return existing
+    account_id = new_account_id()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            session = LabSession.objects.create(
+                user=user,
+                lab=lab,
+                account_id=account_id,
+                access_key_id=new_access_key_id(),
+                secret_access_key=new_secret(),
+                region=settings.LAB_DEFAULT_REGION,
+                params=generate_params(lab.definition, user_id=user.pk, account_id=account_id),
+                expires_at=now + timedelta(minutes=settings.LAB_SESSION_MINUTES),
+                enqueued_at=now,
+            )
+            _enqueue_provisioning(session)
+    except IntegrityError:
+        # Two "Start lab" clicks raced; the unique constraint let one through. Return that one.
+        if existing := live_session(user, lab):
+            return existing
+        raise
+    return session
+
+
+def _enqueue_provisioning(session: LabSession) -> None:
+    from .tasks import provision_session
+
+    provision_session.delay_on_commit(str(session.pk))
+
+
+def claim_provisioning(session_id: str, owner: str) -> LabSession | None:
+    """Take the provisioning job of a session, or None if it is done or another worker holds it."""
+    now = timezone.now()
+    claimed = LabSession.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=session_id,
+        status=LabSession.Status.PROVISIONING,
+    ).update(lease_owner=owner, lease_until=now + JOB_LEASE)
+    if not claimed:
+        return None
+    return LabSession.objects.select_related("lab", "user").get(pk=session_id)
+
+
+def provision(session: LabSession, owner: str) -> None:
+    """Run the lab's setup in a clean account and mark the session ready. Safe to run again."""
+    from labapp.grading.setup import run_setup
+    from labapp.sandbox import client as sandbox
+
+    # A previous try may have died half-way through setup: start again from an empty account.
+    sandbox.reset_account(session.account_id)
+    run_setup(
+        session.lab.definition,
+        session.params,
+        lambda service: sandbox.client(session, service, source="setup"),
+    )
+    LabSession.objects.filter(
+        pk=session.pk, status=LabSession.Status.PROVISIONING, lease_owner=owner
+    ).update(status=LabSession.Status.READY, ready_at=timezone.now(), lease_owner="", lease_until=None)
+
+
+def fail_provisioning(session: LabSession, owner: str, error: str) -> None:
+    LabSession.objects.filter(
+        pk=session.pk, status=LabSession.Status.PROVISIONING, lease_owner=owner
+    ).update(status=LabSession.Status.FAILED, error=error[:2000], lease_owner="", lease_until=None)
+    _enqueue_retire(session)
+
+
+def end_session(session: LabSession, status: str = LabSession.Status.ENDED) -> LabSession:
+    """End a live session; its sandbox is retired (memory freed, credentials refused) by a worker."""
+    updated = LabSession.objects.filter(pk=session.pk, status__in=LabSession.LIVE).update(
+        status=status, ended_at=timezone.now(), lease_owner="", lease_until=None
+    )
+    if updated:
+        # Queued checks of an ended session will never be graded.
+        session.attempts.filter(status=Attempt.Status.QUEUED).update(
+            status=Attempt.Status.FAILED, error="The lab session ended before this check ran."
+        )
+        _enqueue_retire(session)
+    session.refresh_from_db()
+    return session
+
+
+def reset_session(session: LabSession) -> LabSession:
+    """Throw the sandbox away and start the same lab again in a fresh account."""
+    end_session(session)
+    return start_session(session.user, session.lab)
+
+
+def _enqueue_retire(session: LabSession) -> None:
+    from .tasks import retire_sandbox
+
+    retire_sandbox.delay_on_commit(str(session.pk))
+
+
+def retire(session: LabSession) -> None:
+    from labapp.sandbox import client as sandbox
+
+    sandbox.forget_credentials(session.access_key_id)
+    sandbox.reset_account(session.account_id)
+
+
+# --- Attempts -------------------------------------------------------------------------------
+
+
+def request_check(session: LabSession, kind: str = Attempt.Kind.CHECK) -> Attempt:
+    """Queue a grading run. One pending check per session: a second click returns the pending one."""
+    if session.status != LabSession.Status.READY:
+        raise LabError("The lab is not ready yet." if session.is_live else "This lab session has ended.")
+    pending = session.attempts.filter(status__in=[Attempt.Status.QUEUED, Attempt.Status.RUNNING]).first()
+    if pending and kind == Attempt.Kind.CHECK:
+        return pending
+    with transaction.atomic():
+        attempt = Attempt.objects.create(session=session, kind=kind, enqueued_at=timezone.now())
+        _enqueue_grading(attempt)
+    return attempt
+
+
+def _enqueue_grading(attempt: Attempt) -> None:
+    from .tasks import grade_attempt
+
+    grade_attempt.delay_on_commit(attempt.pk)
+
+
+def claim_attempt(attempt_id: int, owner: str) -> Attempt | None:
+    """Take an attempt to grade: a queued one, or a running one whose worker's lease ran out."""
+    now = timezone.now()
+    claimed = Attempt.objects.filter(
+        Q(status=Attempt.Status.QUEUED) | Q(status=Attempt.Status.RUNNING, lease_until__lt=now),
+        pk=attempt_id,
+    ).update(status=Attempt.Status.RUNNING, lease_owner=owner, lease_until=now + JOB_LEASE, tries=F("tries") + 1)
+    if not claimed:
+        return None
+    return Attempt.objects.select_related("session__lab", "session__user").get(pk=attempt_id)
+
+
+def grade(attempt: Attempt, owner: str) -> bool:
+    """Run the lab's checks against the sandbox and store the result once. Returns False if another
+    worker stored it first (this run's result is then discarded)."""
+    from labapp.grading.checks import CheckContext
+    from labapp.grading.grader import grade as run_checks
+    from labapp.sandbox import client as sandbox
+
+    session = attempt.session
+    if attempt.tries > MAX_TRIES:
+        return _fail_attempt(attempt, owner, "Grading failed repeatedly; please try again.")
+    sandbox.flush_journal()  # the gateway writes the journal in batches; graders need all of it
+    journal = list(
+        session.api_calls.filter(source="learner")
+        .order_by("id")
+        .values("id", "at", "service", "action", "params", "status", "error_code", "source")
+    )
+    ctx = CheckContext(
+        params=session.params,
+        client=lambda service: sandbox.client(session, service, source="platform"),
+        journal=journal,
+    )
+    outcome = run_checks(session.lab.definition, session.params, ctx)
+    with transaction.atomic():
+        stored = Attempt.objects.filter(
+            pk=attempt.pk, status=Attempt.Status.RUNNING, lease_owner=owner
+        ).update(
+            status=Attempt.Status.GRADED,
+            score=outcome["score"],
+            max_score=outcome["max_score"],
+            results=outcome["tasks"],
+            graded_at=timezone.now(),
+            lease_owner="",
+            lease_until=None,
+        )
+        if not stored:
+            log.info("attempt %s was stored by another worker; discarding this result", attempt.pk)
+            return False
+        TaskResult.objects.bulk_create(
+            TaskResult(
+                attempt_id=attempt.pk,
+                task_id=task["id"],
+                points=task["points"],
+                max_points=task["max_points"],
+                passed=task["passed"],
+                feedback=task["feedback"],
+            )
+            for task in outcome["tasks"]
+        )
+    return True
+
+
+def _fail_attempt(attempt: Attempt, owner: str, error: str) -> bool:
+    return bool(
+        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.RUNNING, lease_owner=owner).update(
+            status=Attempt.Status.FAILED, error=error, graded_at=timezone.now(), lease_owner="", lease_until=None
+        )
+    )
+
+
+def release_attempt(attempt: Attempt, owner: str) -> None:
+    """Give a job back after an infrastructure error, so the next delivery can take it at once."""
+    Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.RUNNING, lease_owner=owner).update(
+        status=Attempt.Status.QUEUED, lease_owner="", lease_until=None, enqueued_at=timezone.now()
+    )
+
+
+# --- Recovery -------------------------------------------------------------------------------
+
+
+def reap_stale_jobs() -> dict:
+    """Re-enqueue jobs whose worker died (lease expired) or whose message was lost (queued too long).
+
+    Safe to run anywhere, any number of times: re-enqueued jobs are claimed atomically."""
+    now = timezone.now()
+    stale_attempts = list(
+        Attempt.objects.filter(
+            Q(status=Attempt.Status.RUNNING, lease_until__lt=now)
+            | Q(status=Attempt.Status.QUEUED, enqueued_at__lt=now - REQUEUE_AFTER)
+        ).values_list("pk", flat=True)[:500]
+    )
+    for attempt_id in stale_attempts:
+        Attempt.objects.filter(pk=attempt_id).update(enqueued_at=now)
+        _enqueue_grading(Attempt(pk=attempt_id))
+    stale_sessions = list(
+        LabSession.objects.filter(
+            Q(lease_until__lt=now) | Q(lease_until__isnull=True, enqueued_at__lt=now - REQUEUE_AFTER),
+            status=LabSession.Status.PROVISIONING,
+        ).values_list("pk", flat=True)[:500]
+    )
+    for session_id in stale_sessions:
+        LabSession.objects.filter(pk=session_id).update(enqueued_at=now)
+        _enqueue_provisioning(LabSession(pk=session_id))
+    return {"attempts": len(stale_attempts), "sessions": len(stale_sessions)}
+
+
+def expire_sessions() -> int:
+    expired = LabSession.objects.filter(status__in=LabSession.LIVE, expires_at__lt=timezone.now())
+    count = 0
+    for session in expired:
+        end_session(session, status=LabSession.Status.EXPIRED)
+        count += 1
+    return count
