@@ -1,0 +1,15 @@
+"""`make bench`: every benchmark in this folder, one after the other, each printing median and p95."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHES = ["lab_loop.py", "gateway_overhead.py", "emulator_memory.py"]
+
+failed = []
+for name in BENCHES:
+    print(f"\n=== {name} ===", flush=True)
+    if subprocess.run([sys.executable, str(Path(__file__).with_name(name))]).returncode != 0:
+        failed.append(name)
+if failed:
+    sys.exit(f"benchmarks failed: {', '.join(failed)}")
