@@ -1,0 +1,118 @@
+"""The check-kind registry.
+
+A check is data in a lab file (`{kind: s3.bucket_versioning, bucket: "{{ bucket }}", status: Enabled}`);
+the kind names a small class registered here. Each class declares a JSON schema for its parameters
+(`params_schema`, used by the course loader) and implements `run(ctx, **params) -> CheckOutcome`.
+
+Checks are read-only: they describe the sandbox through `ctx.client(service)` (a boto3 client bound to
+the learner's sandbox) and may read `ctx.journal` (the API calls that passed the gateway). Feedback is
+written for the learner: what is wrong and what to do, or what was found when the check passes.
+
+A check may `raise CheckFailed("...")` anywhere to fail with that feedback; the grader also turns common
+"not found" client errors into failed checks (see grader.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+# Keys of a check entry in a lab file that belong to the grader, not to the check kind.
+RESERVED_KEYS = frozenset({"kind", "weight"})
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    passed: bool
+    feedback: str
+
+
+class CheckFailed(Exception):
+    """Raised inside a check to fail it with learner-facing feedback."""
+
+    def __init__(self, feedback: str):
+        super().__init__(feedback)
+        self.feedback = feedback
+
+
+@dataclass
+class CheckContext:
+    """What a check may look at.
+
+    params: the session's lab parameters (already substituted into the check's own arguments).
+    client_factory: service name -> boto3 client bound to the sandbox (through the gateway, source "platform").
+    journal: the session's API calls, oldest first, as dicts
+        {action, service, params, status, at, source} (source: "learner" | "setup" | "platform").
+    """
+
+    params: dict = field(default_factory=dict)
+    client_factory: Callable[[str], Any] | None = None
+    journal: list[dict] = field(default_factory=list)
+    _clients: dict = field(default_factory=dict, repr=False)
+
+    def client(self, service: str):
+        if service not in self._clients:
+            if self.client_factory is None:
+                raise RuntimeError("this CheckContext has no client factory")
+            self._clients[service] = self.client_factory(service)
+        return self._clients[service]
+
+
+class Check:
+    """Base class of a check kind. Subclasses set `params_schema` and implement `run`."""
+
+    kind: ClassVar[str] = ""
+    # JSON schema (Draft 2020-12) of the check's parameters, not counting `kind` and `weight`.
+    params_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
+    # One line for authors (shown by `loadcourses --kinds`).
+    description: ClassVar[str] = ""
+
+    def run(self, ctx: CheckContext, **params) -> CheckOutcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(kind: str):
+    """Class decorator: `@register("s3.bucket_versioning")`."""
+
+    def deco(cls: type[Check]) -> type[Check]:
+        if kind in _REGISTRY and _REGISTRY[kind] is not cls:
+            raise ValueError(f"check kind {kind!r} registered twice")
+        cls.kind = kind
+        _REGISTRY[kind] = cls
+        return cls
+
+    return deco
+
+
+def get_check(kind: str) -> Check:
+    """An instance of the check kind; KeyError if there is none."""
+    return _REGISTRY[kind]()
+
+
+def all_kinds() -> dict[str, type[Check]]:
+    return dict(sorted(_REGISTRY.items()))
+
+
+def passed(feedback: str) -> CheckOutcome:
+    return CheckOutcome(True, feedback)
+
+
+def failed(feedback: str) -> CheckOutcome:
+    return CheckOutcome(False, feedback)
+
+
+def schema(properties: dict, required: list[str]) -> dict:
+    """A params schema: an object with exactly these properties."""
+    return {"type": "object", "additionalProperties": False, "properties": properties, "required": required}
+
+
+def string(description: str, **extra) -> dict:
+    return {"type": "string", "minLength": 1, "description": description, **extra}
+
+
+# Import the per-service modules so their kinds register.
+from . import ec2, iam, s3  # noqa: E402,F401
