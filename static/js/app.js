@@ -1,0 +1,84 @@
+// AWS Developer Lab: small progressive enhancements. No inline scripts, no eval; works after htmx swaps
+// because every handler is delegated from the document or re-scans the page.
+(function () {
+  "use strict";
+
+  // --- Copy buttons: <button data-copy="element-id" hidden> (hidden until JavaScript can copy) ---
+  function revealCopyButtons(root) {
+    (root || document).querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+      button.setAttribute("aria-label", "Copy " + (button.dataset.copyLabel || "to clipboard"));
+    });
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Fallback for plain-http pages (e.g. a lab on a LAN address).
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "offscreen";
+      document.body.appendChild(area);
+      area.select();
+      try {
+        document.execCommand("copy") ? resolve() : reject(new Error("copy failed"));
+      } catch (err) {
+        reject(err);
+      } finally {
+        document.body.removeChild(area);
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    var label = button.textContent;
+    copyText(source.textContent.trim()).then(
+      function () { button.textContent = "Copied"; },
+      function () { button.textContent = "Press Ctrl+C"; }
+    ).finally(function () {
+      window.setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+
+  // --- Confirmation for destructive forms: <form data-confirm="..."> ---
+  // Capture phase, so it runs before htmx's boosted-form handler.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // --- Session timer: <p data-expires-at="ISO"><strong data-timer-text>…</strong></p> ---
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function tickTimers() {
+    document.querySelectorAll("[data-expires-at]").forEach(function (timer) {
+      var out = timer.querySelector("[data-timer-text]");
+      var end = Date.parse(timer.dataset.expiresAt);
+      if (!out || isNaN(end)) return;
+      var left = Math.max(0, Math.floor((end - Date.now()) / 1000));
+      var text = left === 0 ? "time is up" :
+        Math.floor(left / 3600) + ":" + pad(Math.floor((left % 3600) / 60)) + ":" + pad(left % 60);
+      if (out.textContent !== text) out.textContent = text;
+      timer.classList.toggle("timer-low", left < 600);
+    });
+  }
+
+  function init(root) {
+    revealCopyButtons(root);
+    tickTimers();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+  window.setInterval(tickTimers, 1000);
+})();
