@@ -1,0 +1,213 @@
+"""The emulator process: moto's server app, patched, on a Unix socket, with no route out.
+
+Only the gateway talks to it. It trusts the `x-moto-account-id` header the gateway sets, so it must never
+be reachable any other way: the socket is mode 0600 in a private directory, and the process lives in an
+empty network namespace (no interfaces at all), which also stops moto's outbound calls (SNS http
+subscriptions, API Gateway integrations, Firehose...).
+
+Besides moto's API it serves a few admin routes under /_sandbox/ (the gateway refuses that prefix):
+    POST /_sandbox/accounts/<account>/reset   forget one account
+    GET  /_sandbox/stats                      {"rss_bytes", "accounts"}
+    GET  /_sandbox/access-keys/<key id>       {"account_id", "secret_access_key"} of a moto-issued key
+    GET  /_sandbox/buckets/<name>/owner       {"account_id"}
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ACCOUNT_HEADER_ENVIRON_KEY = "HTTP_X_MOTO_ACCOUNT_ID"
+
+
+def configure_moto_environment() -> None:
+    """moto reads these at import time: call this before anything imports moto."""
+    if "moto" in sys.modules:
+        raise RuntimeError("moto was imported before its environment was configured")
+    # Bucket names are global; without this, any account can read and write any bucket by name.
+    os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
+    # The default catalogue is ~1,300 AMIs per account and region (4 MB, 44 ms each); ship a few current ones.
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    os.environ["MOTO_AMIS_PATH"] = str(DATA_DIR / "amis.json")
+    # MOTO_ACCOUNT_ID would override the gateway's header and put every learner in one account.
+    os.environ.pop("MOTO_ACCOUNT_ID", None)
+    # INITIAL_NO_AUTH_ACTION_COUNT is deliberately left unset: IAM enforcement is global in moto and
+    # would need every platform key to exist inside moto.
+
+
+def isolate_network() -> str:
+    """Move this process into a new, empty network namespace. Returns how, or raises OSError.
+
+    Must run while the process has a single thread: namespaces are per thread, and threads started
+    later inherit the namespace of the thread that starts them."""
+    if os.geteuid() == 0:
+        os.unshare(os.CLONE_NEWNET)
+        return "network namespace"
+    os.unshare(os.CLONE_NEWUSER | os.CLONE_NEWNET)
+    return "user + network namespace"
+
+
+class AccountLocks:
+    """One lock per account: moto is not thread-safe, but different accounts share no state we touch."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def for_account(self, account_id: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(account_id)
+            if lock is None:
+                lock = self._locks[account_id] = threading.Lock()
+            return lock
+
+    def forget(self, account_id: str) -> None:
+        with self._guard:
+            self._locks.pop(account_id, None)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+_RESET_ROUTE = re.compile(r"^/_sandbox/accounts/(\d{12})/reset$")
+_ACCESS_KEY_ROUTE = re.compile(r"^/_sandbox/access-keys/([A-Z0-9]{16,128})$")
+_BUCKET_OWNER_ROUTE = re.compile(r"^/_sandbox/buckets/([^/]{1,255})/owner$")
+
+
+class EmulatorApp:
+    """WSGI wrapper around moto: admin routes, per-account serialisation, a drained request body."""
+
+    def __init__(self, moto_app) -> None:
+        self.moto_app = moto_app
+        self.locks = AccountLocks()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/"):
+            return self.admin(environ, start_response, path)
+        # Read the whole body first: moto does not always consume it, and a half-read body would corrupt
+        # the next request on this keep-alive connection.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length or environ.get("wsgi.input_terminated"):
+            body = environ["wsgi.input"].read(length) if length else environ["wsgi.input"].read()
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        account_id = environ.get(ACCOUNT_HEADER_ENVIRON_KEY, "")
+        with self.locks.for_account(account_id):
+            # Materialise the response inside the lock: moto builds some bodies lazily.
+            result = self.moto_app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+    def admin(self, environ, start_response, path):
+        from labapp.sandbox import moto_patches
+
+        method = environ["REQUEST_METHOD"]
+        if method == "POST" and (match := _RESET_ROUTE.match(path)):
+            account_id = match.group(1)
+            with self.locks.for_account(account_id):
+                moto_patches.reset_account(account_id)
+            self.locks.forget(account_id)
+            return _json(start_response, 200, {"reset": account_id})
+        if method == "GET" and path == "/_sandbox/stats":
+            return _json(
+                start_response, 200, {"rss_bytes": _rss_bytes(), "accounts": moto_patches.accounts_with_state()}
+            )
+        if method == "GET" and (match := _ACCESS_KEY_ROUTE.match(path)):
+            found = moto_patches.find_access_key(match.group(1))
+            if found is None:
+                return _json(start_response, 404, {"error": "unknown access key"})
+            return _json(start_response, 200, {"account_id": found[0], "secret_access_key": found[1]})
+        if method == "GET" and (match := _BUCKET_OWNER_ROUTE.match(path)):
+            owner = moto_patches.bucket_owner(match.group(1))
+            if owner is None:
+                return _json(start_response, 404, {"error": "no such bucket"})
+            return _json(start_response, 200, {"account_id": owner})
+        if method == "POST" and path == "/_sandbox/gc":
+            return _json(start_response, 200, {"collected": gc.collect()})
+        return _json(start_response, 404, {"error": "no such admin route"})
+
+
+def _json(start_response, status: int, payload: dict):
+    body = json.dumps(payload).encode()
+    reason = {200: "OK", 404: "Not Found"}.get(status, "Error")
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+WARM_SERVICES = ("s3", "iam", "sts", "ec2", "sns", "sqs")
+WARM_ACCOUNT = "000000000000"
+
+
+def _warm_up(dispatcher) -> None:
+    """Import the common services and build one backend of each, then forget it: the first learner
+    request is then fast, and `gc.freeze()` moves all that long-lived data out of the collector's way."""
+    from moto.backends import get_backend
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    from labapp.sandbox import moto_patches
+
+    for service in WARM_SERVICES:
+        dispatcher.app_instances.setdefault(service, create_backend_app(service))
+        # Global services are keyed by partition, regional ones by region.
+        get_backend(service)[WARM_ACCOUNT]["aws" if service in ("s3", "iam", "sts") else "us-east-1"]
+    moto_patches.reset_account(WARM_ACCOUNT)
+    gc.collect()
+    gc.freeze()
+
+
+def build_app():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from labapp.sandbox import moto_patches
+
+    moto_patches.apply()
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    _warm_up(dispatcher)
+    return EmulatorApp(dispatcher)
+
+
+def serve(socket_path: str, *, allow_network: bool = False, log=print) -> None:
+    configure_moto_environment()
+    try:
+        how = isolate_network()
+        log(f"emulator: isolated in a new {how} (no route out)")
+    except OSError as exc:
+        if not allow_network:
+            raise SystemExit(
+                f"emulator: cannot create an empty network namespace ({exc}). Refusing to start: moto "
+                "would be able to reach the network (SNS http subscriptions etc.). Run as root, enable "
+                "unprivileged user namespaces, or set LAB_EMULATOR_ALLOW_NETWORK=1 to accept the risk."
+            ) from exc
+        log("!" * 78)
+        log(f"!! WARNING: emulator runs WITH network access ({exc}); LAB_EMULATOR_ALLOW_NETWORK=1 is set.")
+        log("!" * 78)
+
+    from labapp.sandbox.httpserver import make_unix_server
+
+    app = build_app()
+    socket_dir = Path(socket_path).parent
+    if not socket_dir.exists():
+        socket_dir.mkdir(mode=0o700, parents=True)
+    server = make_unix_server(socket_path, app, mode=0o600)
+    log(f"emulator: serving on unix://{socket_path} (pid {os.getpid()})")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        try:
+            os.unlink(socket_path)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,407 @@
+"""The gateway's WSGI app: authenticate, pin the account, filter, rate-limit, forward, journal.
+
+Every request either reaches the emulator with exactly one `x-moto-account-id` (the caller's sandbox)
+or is refused with an AWS-style error. The order below matters: nothing is forwarded before the
+signature is verified and every rule has passed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote
+
+from django.utils import timezone
+
+from . import errors, operations, rules, sigv4
+from .errors import Refusal
+from .identity import CredentialStore, SandboxKey
+from .journal import Journal, JournalEntry
+from .ratelimit import RateLimiter
+from .upstream import Upstream
+
+log = logging.getLogger(__name__)
+
+READY = "ready"
+LIVE = ("provisioning", "ready")
+INTERNAL_SOURCES = ("setup", "platform")
+# Never forwarded: connection-level headers, our own control headers, and any account override.
+_DROP_HEADERS = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "expect", "proxy-connection",
+     "proxy-authorization", "content-length", "x-lab-internal", "x-lab-source", "x-moto-account-id"}
+)
+# Server and Date are set again by our own HTTP server.
+_DROP_RESPONSE_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"})
+_ANONYMOUS_QUERY_KEYS = frozenset(
+    {"versionId", "partNumber", "x-id", "response-content-type", "response-content-disposition",
+     "response-content-encoding", "response-content-language", "response-cache-control", "response-expires"}
+)
+_ERROR_CODE_XML = re.compile(rb"<Code>([^<]{1,100})</Code>")
+
+
+@dataclass
+class Caller:
+    session_id: str
+    account_id: str
+    source: str  # learner | setup | platform
+
+
+@dataclass
+class Exchange:
+    """One request as it moves through the gateway."""
+
+    environ: dict
+    method: str
+    raw_target: str
+    raw_path: str
+    raw_query: str
+    query_pairs: list[tuple[str, str]]
+    started: float
+    at: object
+    body: bytes = b""
+    form_pairs: list[tuple[str, str]] | None = None
+    post_fields: dict[str, str] | None = None
+    service: str = ""
+    region: str = ""
+    caller: Caller | None = None
+    operation: operations.Operation | None = None
+    extra_response_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return self.environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+
+class GatewayApp:
+    def __init__(
+        self,
+        *,
+        socket_path: str,
+        internal_token: str,
+        regions: list[str],
+        max_body: int,
+        rate_per_second: float,
+        burst: int,
+    ):
+        self.upstream = Upstream(socket_path)
+        self.credentials = CredentialStore(self.upstream)
+        self.limiter = RateLimiter(rate_per_second, burst)
+        self.journal = Journal()
+        self.internal_token = internal_token
+        self.regions = list(regions)
+        self.max_body = max_body
+
+    # --- WSGI entry ---
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_gateway/"):
+            return self.control(environ, start_response, path)
+        raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
+        raw_path, _, raw_query = raw_target.partition("?")
+        exchange = Exchange(
+            environ=environ,
+            method=environ["REQUEST_METHOD"],
+            raw_target=raw_target,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            query_pairs=parse_qsl(raw_query, keep_blank_values=True),
+            started=time.perf_counter(),
+            at=timezone.now(),
+        )
+        try:
+            status_line, headers, body = self.handle(exchange)
+        except Refusal as refusal:
+            status_line, headers, body = self.refuse(exchange, refusal)
+        except Exception:
+            log.exception("gateway: unexpected error for %s %s", exchange.method, raw_target)
+            status_line, headers, body = self.refuse(
+                exchange, Refusal(500, "InternalError", "The lab gateway failed to handle this request.")
+            )
+        start_response(status_line, headers + exchange.extra_response_headers)
+        return [body]
+
+    # --- the pipeline ---
+
+    def handle(self, exchange: Exchange):
+        environ = exchange.environ
+        self.read_body(exchange)
+        internal = self.internal_source(environ)
+        credential = self.find_credential(exchange)
+        exchange.service = (
+            operations.service_from_signing_name(credential.service)
+            if credential.service
+            else operations.service_from_request(environ, unquote(exchange.raw_path))
+        )
+        exchange.region = credential.region
+
+        if credential.form == "none":
+            exchange.caller = self.anonymous_caller(exchange)
+        else:
+            key = self.credentials.key(credential.access_key_id)
+            if key is None:
+                raise errors.invalid_key(exchange.service)
+            self.check_session_status(key, internal, exchange.service)
+            exchange.caller = Caller(key.session_id, key.account_id, internal or "learner")
+            self.verify_signature(exchange, credential, key)
+
+        # From here on the caller is known, so refusals are journaled against their session.
+        account_id = exchange.caller.account_id
+        rules.check_path_and_host(exchange.raw_target, environ.get("HTTP_HOST", ""))
+        rules.check_region(exchange.region, exchange.service, environ.get("HTTP_HOST", ""), self.regions)
+        exchange.operation = operations.describe(
+            exchange.service,
+            exchange.method,
+            environ,
+            unquote(exchange.raw_path),
+            exchange.query_pairs,
+            exchange.form_pairs,
+            exchange.body,
+        )
+        if not internal and not self.limiter.allow(account_id):
+            raise errors.throttled(exchange.service)
+        if exchange.service == "sts":
+            rules.check_sts(account_id, exchange.operation.action, dict(exchange.query_pairs + (exchange.form_pairs or [])))
+        rules.check_cross_account(account_id, exchange.service, self.referenced_strings(exchange))
+        return self.forward(exchange)
+
+    def read_body(self, exchange: Exchange) -> None:
+        environ = exchange.environ
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise Refusal(400, "InvalidRequest", "Content-Length is not a number.") from None
+        if length > self.max_body:
+            exchange.extra_response_headers.append(("Connection", "close"))  # the body stays unread
+            raise Refusal(413, "EntityTooLarge", f"Request bodies are limited to {self.max_body} bytes in this lab.")
+        if length:
+            exchange.body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):  # chunked transfer encoding: no length up front
+            exchange.body = environ["wsgi.input"].read(self.max_body + 1)
+            if len(exchange.body) > self.max_body:
+                exchange.extra_response_headers.append(("Connection", "close"))
+                raise Refusal(413, "EntityTooLarge", f"Request bodies are limited to {self.max_body} bytes.")
+        content_type = environ.get("CONTENT_TYPE", "")
+        if content_type.startswith("application/x-www-form-urlencoded") and exchange.body:
+            exchange.form_pairs = operations.parse_form(exchange.body)
+        elif content_type.startswith("multipart/form-data") and exchange.method == "POST":
+            exchange.post_fields = _small_form_fields(environ, exchange.body)
+
+    def internal_source(self, environ) -> str | None:
+        token = environ.get("HTTP_X_LAB_INTERNAL")
+        if token is None:
+            return None
+        if not hmac.compare_digest(token.encode(), self.internal_token.encode()):
+            raise errors.access_denied("The X-Lab-Internal token is not valid.")
+        source = environ.get("HTTP_X_LAB_SOURCE", "platform")
+        return source if source in INTERNAL_SOURCES else "platform"
+
+    def find_credential(self, exchange: Exchange) -> sigv4.Credential:
+        try:
+            return sigv4.find_credential(exchange.environ, exchange.query_pairs, exchange.post_fields)
+        except sigv4.SignatureError as exc:
+            raise Refusal(403 if exc.code != "InvalidRequest" else 400, exc.code, exc.message) from None
+
+    def check_session_status(self, key: SandboxKey, internal: str | None, service: str) -> None:
+        allowed = LIVE if internal else (READY,)
+        if key.status not in allowed:
+            refusal = errors.invalid_key(service)
+            refusal.message += " (this lab session is not active)"
+            raise refusal
+
+    def verify_signature(self, exchange: Exchange, credential: sigv4.Credential, key: SandboxKey) -> None:
+        try:
+            if credential.form == "post-form":
+                sigv4.verify_post_policy(credential, key.secret, exchange.post_fields or {})
+            elif credential.form.startswith("sigv2"):
+                bucket, _path = operations.s3_bucket_and_path(exchange.environ.get("HTTP_HOST", ""), "/")
+                sigv4.verify_sigv2_s3(
+                    credential,
+                    key.secret,
+                    method=exchange.method,
+                    raw_path=exchange.raw_path,
+                    raw_query=exchange.raw_query,
+                    environ=exchange.environ,
+                    bucket_from_host=bucket,
+                )
+            else:
+                sigv4.verify(
+                    credential,
+                    key.secret,
+                    method=exchange.method,
+                    raw_path=exchange.raw_path,
+                    raw_query=exchange.raw_query,
+                    environ=exchange.environ,
+                    body=exchange.body,
+                )
+        except sigv4.SignatureError as exc:
+            raise Refusal(403, exc.code, exc.message) from None
+
+    def anonymous_caller(self, exchange: Exchange) -> Caller:
+        """Unsigned S3 reads of an object go to the bucket owner's account, where moto applies the
+        object's ACL (public-read works, private gets 403). Nothing else is served anonymously."""
+        refusal = errors.access_denied("Anonymous requests can only read S3 objects; sign your request.")
+        if exchange.service != "s3" or exchange.method not in ("GET", "HEAD"):
+            raise refusal
+        if any(k not in _ANONYMOUS_QUERY_KEYS for k, _ in exchange.query_pairs):
+            raise refusal
+        bucket, path = operations.s3_bucket_and_path(exchange.environ.get("HTTP_HOST", ""), unquote(exchange.raw_path))
+        parts = path.lstrip("/").split("/", 1)
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise refusal
+        status, found = self.upstream.get_json(f"/_sandbox/buckets/{_quote_segment(parts[0])}/owner")
+        session = self.credentials.session_for_account(found["account_id"]) if status == 200 else None
+        if session is None or session.status != READY:
+            raise errors.access_denied("Access Denied")
+        exchange.region = self.regions[0]
+        return Caller(session.session_id, session.account_id, "learner")
+
+    def referenced_strings(self, exchange: Exchange):
+        """Every string the emulator will interpret: path, query, headers, body parameters."""
+        strings = [("", unquote(exchange.raw_path))]
+        strings += exchange.query_pairs
+        for name, value in exchange.environ.items():
+            if name.startswith("HTTP_X_AMZ_") and not name.startswith("HTTP_X_AMZ_META_"):
+                strings.append((name[5:], value))
+        content_type = exchange.environ.get("CONTENT_TYPE", "")
+        strings += rules.body_strings(
+            exchange.service,
+            exchange.method,
+            content_type,
+            "json" in content_type or bool(exchange.header("X-Amz-Target")),
+            {k for k, _ in exchange.query_pairs},
+            exchange.body,
+            exchange.form_pairs,
+        )
+        return strings
+
+    # --- forwarding ---
+
+    def forward(self, exchange: Exchange):
+        headers = []
+        for name, value in exchange.environ.items():
+            if name.startswith("HTTP_"):
+                header = name[5:].replace("_", "-").lower()
+            elif name == "CONTENT_TYPE":
+                header = "content-type"
+            else:
+                continue
+            if header not in _DROP_HEADERS:
+                headers.append((header, value))
+        headers.append(("x-moto-account-id", exchange.caller.account_id))  # exactly one, always ours
+        response = self.upstream.request(exchange.method, exchange.raw_target, headers, exchange.body)
+
+        operations.add_response_params(exchange.operation, response.header)
+        error_code = ""
+        if response.status >= 400:
+            error_code = _error_code(response)
+        self.record(exchange, response.status, error_code)
+
+        out_headers = [(k, v) for k, v in response.headers if k.lower() not in _DROP_RESPONSE_HEADERS]
+        if exchange.method == "HEAD":
+            upstream_length = response.header("content-length")
+            if upstream_length is not None:
+                out_headers.append(("Content-Length", upstream_length))
+            return f"{response.status} {response.reason}", out_headers, b""
+        out_headers.append(("Content-Length", str(len(response.body))))
+        return f"{response.status} {response.reason}", out_headers, response.body
+
+    def refuse(self, exchange: Exchange, refusal: Refusal):
+        if exchange.caller is not None:
+            self.record(exchange, refusal.status, refusal.code)
+        return errors.render(refusal, service=exchange.service, environ=exchange.environ)
+
+    def record(self, exchange: Exchange, status: int, error_code: str) -> None:
+        operation = exchange.operation or operations.Operation(exchange.service, "", {})
+        self.journal.record(
+            JournalEntry(
+                session_id=exchange.caller.session_id,
+                at=exchange.at,
+                source=exchange.caller.source,
+                service=operation.service,
+                action=operation.action,
+                region=exchange.region,
+                status=status,
+                error_code=error_code,
+                params=operation.params,
+                mutating=operation.mutating if operation.action else exchange.method not in ("GET", "HEAD"),
+                duration_ms=(time.perf_counter() - exchange.started) * 1000,
+            )
+        )
+
+    # --- control routes (not AWS) ---
+
+    def control(self, environ, start_response, path):
+        method = environ["REQUEST_METHOD"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if 0 < length <= 65536 else b""
+        if path == "/_gateway/health" and method in ("GET", "HEAD"):
+            return _plain(start_response, "200 OK", b"ok")
+        token = environ.get("HTTP_X_LAB_INTERNAL", "")
+        if not hmac.compare_digest(token.encode(), self.internal_token.encode()):
+            return _plain(start_response, "403 Forbidden", b"internal token required")
+        if path == "/_gateway/flush" and method == "POST":
+            ok = self.journal.flush()
+            return _json(start_response, "200 OK" if ok else "504 Gateway Timeout", {"flushed": ok})
+        if path == "/_gateway/forget" and method == "POST":
+            try:
+                access_key_id = json.loads(body or b"{}")["access_key_id"]
+            except (ValueError, KeyError, TypeError):
+                return _plain(start_response, "400 Bad Request", b'expected {"access_key_id": "..."}')
+            self.credentials.forget(access_key_id)
+            return _json(start_response, "200 OK", {"forgotten": access_key_id})
+        return _plain(start_response, "404 Not Found", b"no such gateway route")
+
+
+def _error_code(response) -> str:
+    header = response.header("x-amzn-ErrorType")
+    if header:
+        return header.split(":", 1)[0][:100]
+    match = _ERROR_CODE_XML.search(response.body[:4096])
+    if match:
+        return match.group(1).decode("utf-8", "replace")
+    if response.body[:1] == b"{":
+        try:
+            document = json.loads(response.body)
+            return str(document.get("__type") or document.get("code") or "").rsplit("#", 1)[-1][:100]
+        except ValueError:
+            pass
+    return ""
+
+
+def _small_form_fields(environ, body: bytes) -> dict[str, str]:
+    """The text fields of an S3 POST upload (the file part is skipped); empty if it does not parse."""
+    from werkzeug.formparser import parse_form_data
+
+    form_environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    try:
+        _stream, form, _files = parse_form_data(form_environ, max_form_memory_size=1024 * 1024)
+    except Exception:
+        return {}
+    return {k: v for k, v in form.items()}
+
+
+def _quote_segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _plain(start_response, status, body: bytes):
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json(start_response, status, payload):
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,142 @@
+"""Which sandbox an access key belongs to.
+
+Keys come from two places: the platform's own (`LabSession.access_key_id`, one per session) and keys
+moto issued inside a sandbox (IAM CreateAccessKey, STS AssumeRole). For the latter the emulator says
+which account holds the key, and that account must belong to a live session. The account encoded in a
+moto key id is forgeable, so it is never used.
+
+Answers, including "no such key", are cached for a few seconds: a learner's CLI makes many calls in a
+row, and a flood of unknown keys must not become a flood of database queries.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+
+CACHE_SECONDS = 5.0
+_PLAUSIBLE_KEY = re.compile(r"^[A-Z0-9]{16,128}$")
+
+
+@dataclass(frozen=True)
+class SandboxKey:
+    """A verified-able identity: the session and account a key reaches, and the secret to check with."""
+
+    access_key_id: str
+    secret: str
+    session_id: str
+    account_id: str
+    status: str
+    issued_by_moto: bool = False
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session_id: str
+    account_id: str
+    status: str
+
+
+class CredentialStore:
+    def __init__(self, upstream, clock=time.monotonic):
+        self.upstream = upstream
+        self.clock = clock
+        self._keys: dict[str, tuple[float, SandboxKey | None]] = {}
+        self._accounts: dict[str, tuple[float, SessionInfo | None]] = {}
+        self._lock = threading.Lock()
+        # One thread does all database reads, so the gateway holds one connection for them rather than
+        # one per client connection thread.
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
+
+    # --- cache plumbing ---
+
+    def _cached(self, table: dict, key: str):
+        with self._lock:
+            hit = table.get(key)
+        if hit and hit[0] > self.clock():
+            return True, hit[1]
+        return False, None
+
+    def _remember(self, table: dict, key: str, value) -> None:
+        with self._lock:
+            if len(table) > 50_000:  # a flood of random keys must not grow memory without bound
+                table.clear()
+            table[key] = (self.clock() + CACHE_SECONDS, value)
+
+    def forget(self, access_key_id: str) -> None:
+        with self._lock:
+            entry = self._keys.pop(access_key_id, None)
+            if entry and entry[1] is not None:
+                self._accounts.pop(entry[1].account_id, None)
+
+    # --- lookups ---
+
+    def key(self, access_key_id: str) -> SandboxKey | None:
+        hit, value = self._cached(self._keys, access_key_id)
+        if hit:
+            return value
+        value = None
+        if _PLAUSIBLE_KEY.match(access_key_id):
+            value = self._db.submit(self._platform_key, access_key_id).result()
+            if value is None:
+                value = self._moto_issued_key(access_key_id)
+        self._remember(self._keys, access_key_id, value)
+        return value
+
+    def session_for_account(self, account_id: str) -> SessionInfo | None:
+        hit, value = self._cached(self._accounts, account_id)
+        if hit:
+            return value
+        value = self._db.submit(self._live_session_for_account, account_id).result()
+        self._remember(self._accounts, account_id, value)
+        return value
+
+    def _moto_issued_key(self, access_key_id: str) -> SandboxKey | None:
+        status, found = self.upstream.get_json(f"/_sandbox/access-keys/{access_key_id}")
+        if status != 200:
+            return None
+        session = self.session_for_account(found["account_id"])
+        if session is None:
+            return None
+        return SandboxKey(
+            access_key_id=access_key_id,
+            secret=found["secret_access_key"],
+            session_id=session.session_id,
+            account_id=session.account_id,
+            status=session.status,
+            issued_by_moto=True,
+        )
+
+    # --- database (runs on the gateway-db thread) ---
+
+    @staticmethod
+    def _platform_key(access_key_id: str) -> SandboxKey | None:
+        from labapp.labs.models import LabSession
+
+        close_old_connections()
+        row = (
+            LabSession.objects.filter(access_key_id=access_key_id)
+            .values_list("id", "account_id", "secret_access_key", "status")
+            .first()
+        )
+        if row is None:
+            return None
+        session_id, account_id, secret, status = row
+        return SandboxKey(access_key_id, secret, str(session_id), account_id, status)
+
+    @staticmethod
+    def _live_session_for_account(account_id: str) -> SessionInfo | None:
+        from labapp.labs.models import LabSession
+
+        close_old_connections()
+        row = (
+            LabSession.objects.filter(account_id=account_id, status__in=LabSession.LIVE)
+            .values_list("id", "account_id", "status")
+            .first()
+        )
+        return SessionInfo(str(row[0]), row[1], row[2]) if row else None

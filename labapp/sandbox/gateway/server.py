@@ -1,0 +1,36 @@
+"""Serving the gateway app on a threaded HTTP/1.1 keep-alive server (SDKs reuse connections)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from labapp.sandbox.httpserver import make_tcp_server
+
+from .app import GatewayApp
+
+log = logging.getLogger(__name__)
+
+
+def build_app() -> GatewayApp:
+    return GatewayApp(
+        socket_path=settings.LAB_EMULATOR_SOCKET,
+        internal_token=settings.LAB_INTERNAL_TOKEN,
+        regions=settings.LAB_REGIONS,
+        max_body=settings.LAB_GATEWAY_MAX_BODY,
+        rate_per_second=settings.LAB_GATEWAY_RATE_PER_SECOND,
+        burst=settings.LAB_GATEWAY_RATE_BURST,
+    )
+
+
+def serve(host: str | None = None, port: int | None = None, log_line=print) -> None:
+    host = host or settings.LAB_GATEWAY_HOST
+    port = port or settings.LAB_GATEWAY_PORT
+    app = build_app()
+    server = make_tcp_server(host, port, app)
+    log_line(f"gateway: listening on http://{host}:{port}, emulator at unix://{settings.LAB_EMULATOR_SOCKET}")
+    try:
+        server.serve_forever()
+    finally:
+        app.journal.flush(timeout=5)
+        server.server_close()

@@ -1,0 +1,344 @@
+"""AWS Signature Version 4: find the credential in a request and verify the signature.
+
+moto checks no signatures, so this is the only thing standing between a learner's key and another
+account's key. The canonical request is rebuilt exactly the way botocore builds it when signing
+(botocore/auth.py: SigV4Auth, S3SigV4Auth, SigV4QueryAuth), from the bytes that came over the wire.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, unquote
+
+from botocore.utils import normalize_url_path
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+MAX_PRESIGN_EXPIRES = 7 * 24 * 3600  # what AWS allows
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+_SIGNED_HEADERS = re.compile(r"SignedHeaders=([^,\s]+)")
+_SIGNATURE = re.compile(r"Signature=([0-9a-fA-F]+)")
+
+
+class SignatureError(Exception):
+    """The request's signature is missing, malformed, stale or wrong. `code` is the AWS error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Who claims to sign the request, and how (one of: header, presigned, post-form, sigv2, none)."""
+
+    access_key_id: str
+    date: str = ""  # YYYYMMDD from the credential scope
+    region: str = ""
+    service: str = ""
+    form: str = "header"
+    signed_headers: tuple[str, ...] = ()
+    signature: str = ""
+
+
+ANONYMOUS = Credential(access_key_id="", form="none")
+
+
+def find_credential(environ: dict, query: list[tuple[str, str]], form_fields: dict[str, str] | None) -> Credential:
+    """Extract the claimed credential from a header, a presigned query, or an S3 POST form."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if auth.startswith(ALGORITHM):
+        credential = _CREDENTIAL.search(auth)
+        signed = _SIGNED_HEADERS.search(auth)
+        signature = _SIGNATURE.search(auth)
+        if not (credential and signed and signature):
+            raise SignatureError("IncompleteSignature", "The Authorization header is not a valid SigV4 header.")
+        return _credential_from_scope(credential.group(1), "header", signed.group(1), signature.group(1))
+    if auth.startswith("AWS "):
+        # S3's legacy HMAC-SHA1 scheme; other services' SigV2 puts the key in the query or form.
+        key_id, _, signature = auth[4:].strip().partition(":")
+        return Credential(access_key_id=key_id, service="s3", form="sigv2-header", signature=signature)
+    if auth:
+        raise SignatureError("IncompleteSignature", "Unsupported Authorization header; use AWS4-HMAC-SHA256.")
+
+    params = {}
+    for name, value in query:
+        params.setdefault(name.lower(), value)
+    if "x-amz-credential" in params:
+        if params.get("x-amz-algorithm") != ALGORITHM:
+            raise SignatureError("AuthorizationQueryParametersError", "X-Amz-Algorithm must be AWS4-HMAC-SHA256.")
+        return _credential_from_scope(
+            params["x-amz-credential"],
+            "presigned",
+            params.get("x-amz-signedheaders", ""),
+            params.get("x-amz-signature", ""),
+        )
+    if "awsaccesskeyid" in params and "expires" in params and "signaturemethod" not in params:
+        # An S3 presigned URL in the legacy form; boto3 and `aws s3 presign` still produce these by default.
+        return Credential(
+            access_key_id=params["awsaccesskeyid"], service="s3", form="sigv2-query", signature=unquote(params.get("signature", ""))
+        )
+    if "awsaccesskeyid" in params:
+        raise SignatureError(
+            "InvalidRequest", "Signature Version 2 is not supported here; sign requests with Signature Version 4."
+        )
+    if form_fields:
+        fields = {k.lower(): v for k, v in form_fields.items()}
+        if "x-amz-credential" in fields:
+            return _credential_from_scope(fields["x-amz-credential"], "post-form", "", fields.get("x-amz-signature", ""))
+        if "awsaccesskeyid" in fields:
+            raise SignatureError("InvalidRequest", "Signature Version 2 POST policies are not supported here.")
+    return ANONYMOUS
+
+
+def _credential_from_scope(scope: str, form: str, signed_headers: str, signature: str) -> Credential:
+    parts = scope.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise SignatureError("IncompleteSignature", f"Malformed credential scope {scope!r}.")
+    return Credential(
+        access_key_id=parts[0],
+        date=parts[1],
+        region=parts[2],
+        service=parts[3],
+        form=form,
+        signed_headers=tuple(h for h in signed_headers.lower().split(";") if h),
+        signature=signature.lower(),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The derived key changes once a day per credential; caching it saves four HMACs per request."""
+    key = hmac.new(f"AWS4{secret}".encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def _parse_amz_date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise SignatureError("IncompleteSignature", f"X-Amz-Date {value!r} is not in the form YYYYMMDDTHHMMSSZ.") from None
+
+
+def _header_value(environ: dict, name: str) -> str | None:
+    if name == "content-type":
+        return environ.get("CONTENT_TYPE")
+    if name == "content-length":
+        return environ.get("CONTENT_LENGTH")
+    return environ.get("HTTP_" + name.upper().replace("-", "_"))
+
+
+def _canonical_headers(environ: dict, names: tuple[str, ...]) -> str:
+    lines = []
+    for name in sorted(set(names)):
+        value = _header_value(environ, name)
+        if value is None:
+            raise SignatureError("SignatureDoesNotMatch", f"Signed header {name!r} is missing from the request.")
+        lines.append(f"{name}:{' '.join(value.split())}")
+    return "\n".join(lines) + "\n"
+
+
+def _canonical_query_raw(raw_query: str, drop_signature: bool) -> str:
+    """botocore's form: split the query as sent, sort, re-join, no re-encoding."""
+    pairs = []
+    for pair in raw_query.split("&") if raw_query else []:
+        key, _, value = pair.partition("=")
+        if drop_signature and key == "X-Amz-Signature":
+            continue
+        pairs.append((key, value))
+    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+
+def _canonical_query_strict(raw_query: str, drop_signature: bool) -> str:
+    """The specification's form (decode, then encode everything but unreserved), for other SDKs."""
+    pairs = []
+    for pair in raw_query.split("&") if raw_query else []:
+        key, _, value = pair.partition("=")
+        if drop_signature and key == "X-Amz-Signature":
+            continue
+        pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value), safe="-_.~")))
+    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+
+def _canonical_uri(raw_path: str, service: str) -> str:
+    if not raw_path:
+        return "/"
+    if service == "s3":
+        return raw_path  # S3 signs the path as sent: no normalisation, no second encoding
+    return quote(normalize_url_path(raw_path), safe="/~")
+
+
+def verify(
+    credential: Credential,
+    secret: str,
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    environ: dict,
+    body: bytes,
+    now: datetime | None = None,
+) -> None:
+    """Raise SignatureError unless the request was signed with `secret` recently enough."""
+    now = now or datetime.now(UTC)
+    if credential.form == "post-form":
+        raise AssertionError("use verify_post_policy for S3 POST forms")
+
+    if credential.form == "presigned":
+        params = dict(pair.partition("=")[::2] for pair in raw_query.split("&") if pair)
+        amz_date = unquote(params.get("X-Amz-Date", ""))
+        signed_at = _parse_amz_date(amz_date)
+        try:
+            expires = int(params.get("X-Amz-Expires", "0"))
+        except ValueError:
+            raise SignatureError("AuthorizationQueryParametersError", "X-Amz-Expires must be a number.") from None
+        if not 0 < expires <= MAX_PRESIGN_EXPIRES:
+            raise SignatureError(
+                "AuthorizationQueryParametersError", "X-Amz-Expires must be between 1 and 604800 seconds."
+            )
+        if signed_at - now > MAX_CLOCK_SKEW:
+            raise SignatureError("RequestTimeTooSkewed", "The presigned URL is dated in the future.")
+        if now > signed_at + timedelta(seconds=expires):
+            raise SignatureError("AccessDenied", "Request has expired")
+        payload_hash = environ.get("HTTP_X_AMZ_CONTENT_SHA256") or (
+            UNSIGNED_PAYLOAD if credential.service == "s3" else hashlib.sha256(body).hexdigest()
+        )
+        drop_signature = True
+    else:
+        amz_date = environ.get("HTTP_X_AMZ_DATE", "")
+        if not amz_date:
+            raise SignatureError("IncompleteSignature", "The request must carry an X-Amz-Date header.")
+        signed_at = _parse_amz_date(amz_date)
+        if abs(now - signed_at) > MAX_CLOCK_SKEW:
+            raise SignatureError(
+                "RequestTimeTooSkewed",
+                "The difference between the request time and the current time is too large.",
+            )
+        # S3 and modern SDKs put the payload hash (or UNSIGNED-PAYLOAD / STREAMING-*) in this header,
+        # and sign it as given; only the seed signature of a streamed body is checked here.
+        payload_hash = environ.get("HTTP_X_AMZ_CONTENT_SHA256") or hashlib.sha256(body).hexdigest()
+        drop_signature = False
+
+    if amz_date[:8] != credential.date:
+        raise SignatureError("SignatureDoesNotMatch", "The credential scope date does not match X-Amz-Date.")
+    if "host" not in credential.signed_headers:
+        raise SignatureError("SignatureDoesNotMatch", "The Host header must be signed.")
+
+    key = signing_key(secret, credential.date, credential.region, credential.service)
+    headers_part = _canonical_headers(environ, credential.signed_headers)
+    signed_names = ";".join(sorted(set(credential.signed_headers)))
+    uri = _canonical_uri(raw_path, credential.service)
+    scope = f"{credential.date}/{credential.region}/{credential.service}/aws4_request"
+
+    tried = set()
+    for canonical_query in (
+        _canonical_query_raw(raw_query, drop_signature),
+        _canonical_query_strict(raw_query, drop_signature),
+    ):
+        if canonical_query in tried:
+            continue
+        tried.add(canonical_query)
+        canonical_request = "\n".join(
+            (method, uri, canonical_query, headers_part, signed_names, payload_hash)
+        )
+        string_to_sign = "\n".join(
+            (ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest())
+        )
+        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, credential.signature):
+            return
+    raise SignatureError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    )
+
+
+def verify_post_policy(credential: Credential, secret: str, fields: dict[str, str], now: datetime | None = None) -> None:
+    """S3 browser POST uploads sign the base64 policy document itself with the derived key."""
+    import base64
+    import json
+
+    lowered = {k.lower(): v for k, v in fields.items()}
+    policy = lowered.get("policy", "")
+    if not policy:
+        raise SignatureError("AccessDenied", "An S3 POST upload needs a signed policy.")
+    key = signing_key(secret, credential.date, credential.region, credential.service)
+    expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, credential.signature):
+        raise SignatureError(
+            "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."
+        )
+    try:
+        document = json.loads(base64.b64decode(policy))
+        expiration = datetime.fromisoformat(document["expiration"].replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError):
+        raise SignatureError("InvalidPolicyDocument", "The POST policy is not valid.") from None
+    if (now or datetime.now(UTC)) > expiration:
+        raise SignatureError("AccessDenied", "Invalid according to Policy: Policy expired.")
+
+
+def verify_sigv2_s3(
+    credential: Credential, secret: str, *, method: str, raw_path: str, raw_query: str, environ: dict,
+    bucket_from_host: str | None, now: datetime | None = None,
+) -> None:
+    """S3's HMAC-SHA1 signatures (header `AWS key:sig`, or AWSAccessKeyId/Signature/Expires presigned
+    URLs), rebuilt as botocore's HmacV1Auth / HmacV1QueryAuth build them."""
+    import base64
+    from email.utils import parsedate_to_datetime
+
+    from botocore.auth import HmacV1Auth
+
+    now = now or datetime.now(UTC)
+    if credential.form == "sigv2-query":
+        params = dict(pair.partition("=")[::2] for pair in raw_query.split("&") if pair)
+        try:
+            expires = int(params.get("Expires", ""))
+        except ValueError:
+            raise SignatureError("AccessDenied", "Expires must be a number.") from None
+        if now.timestamp() > expires:
+            raise SignatureError("AccessDenied", "Request has expired")
+        date_line = str(expires)
+    else:
+        date_line = environ.get("HTTP_DATE", "")
+        try:
+            signed_at = parsedate_to_datetime(environ.get("HTTP_X_AMZ_DATE") or date_line)
+        except (TypeError, ValueError):
+            raise SignatureError("AccessDenied", "The request must carry a valid Date header.") from None
+        if abs(now - signed_at) > MAX_CLOCK_SKEW:
+            raise SignatureError("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
+    custom = sorted(
+        (key[5:].lower().replace("_", "-"), value.strip())
+        for key, value in environ.items()
+        if key.startswith("HTTP_X_AMZ_")
+    )
+    resource = (f"/{bucket_from_host}" if bucket_from_host else "") + raw_path
+    interesting = []
+    for pair in raw_query.split("&") if raw_query else []:
+        name, has_value, value = pair.partition("=")
+        if name in HmacV1Auth.QSAOfInterest:
+            interesting.append((name, unquote(value) if has_value else None))
+    if interesting:
+        interesting.sort(key=lambda item: item[0])
+        resource += "?" + "&".join(name if value is None else f"{name}={value}" for name, value in interesting)
+    lines = [method, environ.get("HTTP_CONTENT_MD5", ""), environ.get("CONTENT_TYPE", ""), date_line]
+    lines += [f"{name}:{value}" for name, value in custom]
+    lines.append(resource)
+    digest = hmac.new(secret.encode(), "\n".join(lines).encode(), hashlib.sha1).digest()
+    expected = base64.b64encode(digest).decode()
+    if not hmac.compare_digest(expected, credential.signature):
+        raise SignatureError(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        )
