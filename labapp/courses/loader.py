@@ -1,0 +1,530 @@
+"""Loads course content from files (settings.COURSES_DIR) into the database.
+
+Layout (docs/architecture.md, "Course files"):
+    <course>/course.yaml                     uuid, slug, title, summary, modules: [module folder, ...]
+    <course>/<module>/module.yaml            uuid, title, summary
+    <course>/<module>/lessons/NN-<slug>.md   YAML front matter (uuid, title) + Markdown
+    <course>/<module>/labs/<slug>.yaml       one lab
+
+Every file is validated against its JSON schema (schema/*.json) and by semantic rules (unique uuids,
+known check kinds with valid parameters, declared placeholders, known generators, resource listers and
+boto3 operations). Each problem is a LoadError naming the file and line; a broken file is skipped and
+everything else still loads. Rows are upserted by uuid, so renames keep learners' history, and
+nothing is deleted.
+
+    scan(root) -> ScanResult          parse and validate only (no database)
+    load_courses(root=None, write=True) -> ScanResult    scan, then upsert what is valid
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+LESSON_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
+
+
+# --- errors and line-aware YAML -------------------------------------------------------------------
+
+
+@dataclass
+class LoadError:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class FileInvalid(Exception):
+    """Raised while reading one file; carries that file's errors."""
+
+    def __init__(self, errors: list[LoadError]):
+        super().__init__("; ".join(map(str, errors)))
+        self.errors = errors
+
+
+class Source:
+    """One parsed YAML document with its node tree, to map a data path to a line number."""
+
+    def __init__(self, display: str, text: str, line_offset: int = 0):
+        self.display = display
+        self.line_offset = line_offset
+        try:
+            self.node = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            line = mark.line + 1 + line_offset if mark else None
+            problem = " ".join(p for p in (err.context, err.problem) if p)
+            raise FileInvalid([LoadError(display, line, f"invalid YAML: {problem}")]) from None
+        except yaml.YAMLError as err:
+            raise FileInvalid([LoadError(display, None, f"invalid YAML: {err}")]) from None
+        self.duplicates = list(self._duplicate_keys(self.node))
+
+    def _duplicate_keys(self, node):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key, value in node.value:
+                if key.value in seen:
+                    yield key
+                seen.add(key.value)
+                yield from self._duplicate_keys(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                yield from self._duplicate_keys(item)
+
+    def error(self, path: tuple | list, message: str) -> LoadError:
+        return LoadError(self.display, self.line(path), message)
+
+    def node_at(self, path) -> tuple[Any, Any]:
+        """(value node, key node or None) of the deepest existing prefix of `path`."""
+        node, key_node = self.node, None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                for k, v in reversed(node.value):  # last one wins, like the loaded data
+                    if k.value == str(part):
+                        node, key_node = v, k
+                        break
+                else:
+                    break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node, key_node = node.value[part], None
+            else:
+                break
+        return node, key_node
+
+    def line(self, path) -> int | None:
+        if self.node is None:
+            return 1 + self.line_offset
+        node, key_node = self.node_at(path)
+        mark = (key_node or node).start_mark
+        return mark.line + 1 + self.line_offset
+
+    def line_in_text(self, path, needle: str) -> int | None:
+        """Line of `needle` inside a literal block scalar (|) at `path`, else the value's line."""
+        node, key_node = self.node_at(path)
+        if isinstance(node, yaml.ScalarNode) and node.style == "|":
+            for i, text_line in enumerate(str(node.value).splitlines()):
+                if needle in text_line:
+                    return node.start_mark.line + 2 + i + self.line_offset
+        return self.line(path)
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return os.path.relpath(path, root.parent)
+    except ValueError:
+        return str(path)
+
+
+@cache
+def load_schema(name: str) -> dict:
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))
+
+
+def path_text(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def schema_errors(source: Source, validator_: Draft202012Validator, data, base: tuple = ()) -> list[LoadError]:
+    errors = []
+    for err in sorted(validator_.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = base + tuple(err.absolute_path)
+        message = err.message
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set((err.schema or {}).get("properties", {}))
+            extra = [k for k in err.instance if k not in allowed]
+            if extra:
+                path = path + (extra[0],)
+                message = f"unknown field {extra[0]!r} (allowed: {', '.join(sorted(allowed))})"
+                errors.append(source.error(path, f"{path_text(path)}: {message}"))
+                continue
+        if err.validator == "oneOf":
+            message = f"{err.instance!r:.80} is neither a command string nor a {{run, save}} mapping"
+        if len(message) > 300:
+            message = message[:300] + "…"
+        errors.append(source.error(path, f"{path_text(path)}: {message}"))
+    return errors
+
+
+def read_yaml(path: Path, root: Path, schema_name: str) -> Source:
+    display = display_path(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise FileInvalid([LoadError(display, None, f"cannot read: {err}")]) from None
+    source = Source(display, text)
+    validate_source(source, schema_name)
+    return source
+
+
+def validate_source(source: Source, schema_name: str) -> None:
+    errors = [LoadError(source.display, k.start_mark.line + 1 + source.line_offset, f"duplicate key {k.value!r}")
+              for k in source.duplicates]
+    if not isinstance(source.data, dict):
+        errors.append(source.error([], "expected a mapping of fields at the top level"))
+        raise FileInvalid(errors)
+    errors += schema_errors(source, validator(schema_name), source.data)
+    if errors:
+        raise FileInvalid(errors)
+
+
+# --- parsed content -------------------------------------------------------------------------------
+
+
+@dataclass
+class LessonData:
+    path: str
+    slug: str
+    order: int
+    uuid: str
+    title: str
+    body_markdown: str
+    body_html: str
+    toc: list
+
+
+@dataclass
+class LabData:
+    path: str
+    slug: str
+    order: int
+    definition: dict
+
+
+@dataclass
+class ModuleData:
+    path: str
+    slug: str
+    order: int
+    uuid: str
+    title: str
+    summary: str
+    lessons: list[LessonData] = field(default_factory=list)
+    labs: list[LabData] = field(default_factory=list)
+
+
+@dataclass
+class CourseData:
+    path: str
+    slug: str
+    uuid: str
+    title: str
+    summary: str
+    modules: list[ModuleData] = field(default_factory=list)
+
+
+@dataclass
+class ScanResult:
+    courses: list[CourseData] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+    written: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict:
+        return {
+            "courses": len(self.courses),
+            "modules": sum(len(c.modules) for c in self.courses),
+            "lessons": sum(len(m.lessons) for c in self.courses for m in c.modules),
+            "labs": sum(len(m.labs) for c in self.courses for m in c.modules),
+        }
+
+
+class Scanner:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.result = ScanResult()
+        self.uuids: dict[str, str] = {}  # uuid -> "file:line" of its first use
+
+    def claim_uuid(self, source: Source, uuid_value: str) -> None:
+        key = uuid_value.lower()
+        if key in self.uuids:
+            raise FileInvalid([source.error(["uuid"], f"uuid {uuid_value} is already used by {self.uuids[key]}")])
+        self.uuids[key] = f"{source.display}:{source.line(['uuid'])}"
+
+    def scan(self) -> ScanResult:
+        if not self.root.is_dir():
+            self.result.errors.append(LoadError(str(self.root), None, "courses folder does not exist"))
+            return self.result
+        for course_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            course_file = course_dir / "course.yaml"
+            if not course_file.exists():
+                self.result.errors.append(LoadError(display_path(course_dir, self.root), None, "no course.yaml"))
+                continue
+            try:
+                self.result.courses.append(self.scan_course(course_dir, course_file))
+            except FileInvalid as err:
+                self.result.errors.extend(err.errors)
+        return self.result
+
+    def scan_course(self, course_dir: Path, course_file: Path) -> CourseData:
+        source = read_yaml(course_file, self.root, "course")
+        data = source.data
+        if data["slug"] != course_dir.name:
+            raise FileInvalid([source.error(["slug"], f"slug {data['slug']!r} must equal the folder name "
+                                                      f"{course_dir.name!r}")])
+        self.claim_uuid(source, data["uuid"])
+        course = CourseData(source.display, data["slug"], data["uuid"], data["title"], data.get("summary", ""))
+        listed = data["modules"]
+        for order, slug in enumerate(listed):
+            module_dir = course_dir / slug
+            if not (module_dir / "module.yaml").exists():
+                self.result.errors.append(source.error(["modules", order], f"module {slug!r} has no {slug}/module.yaml"))
+                continue
+            try:
+                course.modules.append(self.scan_module(module_dir, slug, order))
+            except FileInvalid as err:
+                self.result.errors.extend(err.errors)
+        for extra in sorted(p.name for p in course_dir.iterdir() if p.is_dir() and (p / "module.yaml").exists()):
+            if extra not in listed:
+                self.result.errors.append(source.error(["modules"], f"module folder {extra!r} is not listed in modules"))
+        return course
+
+    def scan_module(self, module_dir: Path, slug: str, order: int) -> ModuleData:
+        source = read_yaml(module_dir / "module.yaml", self.root, "module")
+        data = source.data
+        self.claim_uuid(source, data["uuid"])
+        module = ModuleData(source.display, slug, order, data["uuid"], data["title"], data.get("summary", ""))
+        lessons_dir = module_dir / "lessons"
+        if lessons_dir.is_dir():
+            for path in sorted(lessons_dir.glob("*.md")):
+                try:
+                    module.lessons.append(self.scan_lesson(path))
+                except FileInvalid as err:
+                    self.result.errors.extend(err.errors)
+            module.lessons.sort(key=lambda lesson: (lesson.order, lesson.slug))
+        labs_dir = module_dir / "labs"
+        if labs_dir.is_dir():
+            for index, path in enumerate(sorted(labs_dir.glob("*.yaml")) + sorted(labs_dir.glob("*.yml"))):
+                try:
+                    module.labs.append(self.scan_lab(path, index))
+                except FileInvalid as err:
+                    self.result.errors.extend(err.errors)
+        return module
+
+    def scan_lesson(self, path: Path) -> LessonData:
+        from .markdown import render_markdown
+
+        display = display_path(path, self.root)
+        match = LESSON_NAME.match(path.name)
+        if not match:
+            raise FileInvalid([LoadError(display, None, "lesson file names look like NN-some-slug.md")])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise FileInvalid([LoadError(display, None, f"cannot read: {err}")]) from None
+        lines = text.splitlines(keepends=True)
+        if not lines or lines[0].strip() != "---":
+            raise FileInvalid([LoadError(display, 1, "a lesson starts with YAML front matter between --- lines")])
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+        if end is None:
+            raise FileInvalid([LoadError(display, 1, "the front matter has no closing --- line")])
+        source = Source(display, "".join(lines[1:end]), line_offset=1)
+        validate_source(source, "lesson")
+        self.claim_uuid(source, source.data["uuid"])
+        body = "".join(lines[end + 1:])
+        html, toc = render_markdown(body)
+        return LessonData(display, match.group(2), int(match.group(1)), source.data["uuid"],
+                          source.data["title"], body, html, toc)
+
+    def scan_lab(self, path: Path, order: int) -> LabData:
+        source = read_yaml(path, self.root, "lab")
+        errors = lab_semantic_errors(source, path.stem)
+        if errors:
+            raise FileInvalid(errors)
+        self.claim_uuid(source, source.data["uuid"])
+        return LabData(source.display, source.data["slug"], order, source.data)
+
+
+# --- lab rules beyond the schema ------------------------------------------------------------------
+
+
+@cache
+def boto_operations(service: str) -> frozenset[str] | None:
+    import botocore.session
+    from botocore import xform_name
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except UnknownServiceError:
+        return None
+    return frozenset(xform_name(op) for op in model.operation_names)
+
+
+@cache
+def boto_services() -> frozenset[str]:
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_available_services())
+
+
+def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
+    from labapp.grading.checks import RESERVED_KEYS, get_check
+    from labapp.grading.parameters import GENERATORS
+    from labapp.grading.resources import LISTERS
+    from labapp.grading.solution import step_command, step_saves
+    from labapp.grading.templating import names_in
+
+    lab = source.data
+    errors: list[LoadError] = []
+    err = lambda path, msg: errors.append(source.error(path, msg))  # noqa: E731
+
+    if lab["slug"] != file_stem:
+        err(["slug"], f"slug {lab['slug']!r} must equal the file name {file_stem!r}")
+    for i, service in enumerate(lab["services"]):
+        if service not in boto_services():
+            err(["services", i], f"unknown AWS service {service!r}")
+
+    params = lab.get("parameters") or {}
+    for name, spec in params.items():
+        gen = GENERATORS.get(spec["generate"])
+        if gen is None:
+            err(["parameters", name, "generate"],
+                f"unknown generator {spec['generate']!r} (known: {', '.join(sorted(GENERATORS))})")
+            continue
+        options = {k: v for k, v in spec.items() if k != "generate"}
+        for e in Draft202012Validator(gen.options_schema).iter_errors(options):
+            where = ["parameters", name, *e.absolute_path] if e.absolute_path else ["parameters", name]
+            if e.validator == "additionalProperties":
+                extra = [k for k in options if k not in gen.options_schema["properties"]]
+                where = ["parameters", name, extra[0]] if extra else where
+            err(where, f"parameter {name} ({gen.name}): {e.message}")
+    declared = set(params)
+
+    def undeclared(path, value, allowed=declared):
+        for name in sorted(names_in(value) - allowed):
+            line = source.line_in_text(path, "{{") if isinstance(value, str) else source.line(path)
+            if isinstance(value, str):
+                line = next((source.line_in_text(path, m.group(0)) for m in re.finditer(
+                    r"\{\{\s*" + re.escape(name) + r"\s*\}\}", value)), line)
+            errors.append(LoadError(source.display, line, f"{{{{ {name} }}}} is not a declared parameter"))
+
+    undeclared(["instructions"], lab["instructions"])
+
+    for i, step in enumerate(lab.get("setup") or []):
+        service, method = step["call"].split(".", 1)
+        ops = boto_operations(service)
+        if ops is None:
+            err(["setup", i, "call"], f"unknown AWS service {service!r}")
+        elif method not in ops:
+            err(["setup", i, "call"], f"{service} has no boto3 operation {method!r}")
+        undeclared(["setup", i], step.get("args") or {})
+
+    seen_ids: set[str] = set()
+    for t, task in enumerate(lab["tasks"]):
+        if task["id"] in seen_ids:
+            err(["tasks", t, "id"], f"task id {task['id']!r} is used twice")
+        seen_ids.add(task["id"])
+        undeclared(["tasks", t, "hint"], task.get("hint", ""))
+        for c, check in enumerate(task["checks"]):
+            where = ["tasks", t, "checks", c]
+            try:
+                kind = get_check(check["kind"])
+            except KeyError:
+                err(where + ["kind"], f"unknown check kind {check['kind']!r}")
+                continue
+            args = {k: v for k, v in check.items() if k not in RESERVED_KEYS}
+            for e in Draft202012Validator(kind.params_schema).iter_errors(args):
+                path = list(e.absolute_path)
+                message = e.message
+                if e.validator == "additionalProperties":
+                    extra = [k for k in args if k not in kind.params_schema.get("properties", {})]
+                    if extra:
+                        path = [extra[0]]
+                        message = (f"{check['kind']} has no parameter {extra[0]!r} "
+                                   f"(parameters: {', '.join(kind.params_schema['properties'])})")
+                else:
+                    message = f"{check['kind']}: {message}"
+                err(where + path, message)
+            undeclared(where, args)
+
+    for r, name in enumerate(lab.get("resources") or []):
+        if name not in LISTERS:
+            err(["resources", r], f"unknown resource lister {name!r} (known: {', '.join(sorted(LISTERS))})")
+
+    available = set(declared)
+    for s, step in enumerate(lab["solution"]):
+        undeclared(["solution", s], step_command(step), available)
+        available |= set(step_saves(step))
+    return errors
+
+
+# --- entry points ---------------------------------------------------------------------------------
+
+
+def scan(root: Path | str | None = None) -> ScanResult:
+    if root is None:
+        from django.conf import settings
+
+        root = settings.COURSES_DIR
+    return Scanner(Path(root)).scan()
+
+
+def load_courses(root: Path | str | None = None, *, write: bool = True) -> ScanResult:
+    """Scan and validate; with write=True upsert every valid course, module, lesson and lab by uuid."""
+    result = scan(root)
+    if write:
+        write_result(result)
+    return result
+
+
+def write_result(result: ScanResult) -> None:
+    from django.db import IntegrityError, transaction
+
+    from .models import Course, Lab, Lesson, Module
+
+    written = {"courses": 0, "modules": 0, "lessons": 0, "labs": 0}
+
+    def save(model, uuid_value, display, **fields):
+        try:
+            with transaction.atomic():
+                obj, _ = model.objects.update_or_create(uuid=uuid_value, defaults=fields)
+                return obj
+        except IntegrityError as err:
+            result.errors.append(LoadError(display, None, f"cannot save {model.__name__.lower()}: {err}"))
+            return None
+
+    for course in result.courses:
+        c = save(Course, course.uuid, course.path, slug=course.slug, title=course.title, summary=course.summary)
+        if c is None:
+            continue
+        written["courses"] += 1
+        for module in course.modules:
+            m = save(Module, module.uuid, module.path, course=c, slug=module.slug, title=module.title,
+                     summary=module.summary, order=module.order)
+            if m is None:
+                continue
+            written["modules"] += 1
+            for lesson in module.lessons:
+                if save(Lesson, lesson.uuid, lesson.path, module=m, slug=lesson.slug, title=lesson.title,
+                        order=lesson.order, body_markdown=lesson.body_markdown, body_html=lesson.body_html):
+                    written["lessons"] += 1
+            for lab in module.labs:
+                d = lab.definition
+                if save(Lab, d["uuid"], lab.path, module=m, slug=lab.slug, title=d["title"], summary=d["summary"],
+                        minutes=d["minutes"], order=lab.order, definition=d, source_path=lab.path):
+                    written["labs"] += 1
+    result.written = written
