@@ -135,7 +135,7 @@ class GatewayApp:
         exchange.service = (
             operations.service_from_signing_name(credential.service)
             if credential.service
-            else operations.service_from_request(environ, unquote(exchange.raw_path))
+            else operations.service_from_request(environ, unquote(exchange.raw_path), exchange.form_pairs)
         )
         exchange.region = credential.region
 

@@ -52,10 +52,14 @@ def service_from_signing_name(name: str) -> str:
     return SIGNING_NAME_TO_SERVICE.get(name, name)
 
 
-def service_from_request(environ: dict, path: str) -> str:
-    """For unsigned or SigV2 requests: a best guess from the Host and headers."""
+def service_from_request(environ: dict, path: str, form_pairs=None) -> str:
+    """For unsigned requests: a best guess from the Host, headers and body (used to label the journal
+    and to answer errors in the caller's protocol)."""
     host = environ.get("HTTP_HOST", "").lower()
     target = environ.get("HTTP_X_AMZ_TARGET", "")
+    action = dict(form_pairs or []).get("Action", "")
+    if action:
+        return "sts" if action.startswith("AssumeRole") else "query"
     if target:
         return target.split("_", 1)[0].split(".", 1)[0].lower()
     match = re.match(r"^(?:[^.]+\.)?([a-z0-9-]+)\.(?:[a-z0-9-]+\.)?amazonaws\.com", host)

@@ -1,0 +1,198 @@
+"""The one way trusted platform code (setup, graders, resource panels) reaches a sandbox.
+
+Calls go through the gateway with the session's own credentials, so they land in the session's
+account and pass the same rules as the learner's; the X-Lab-Internal token marks them as ours (they may
+run while the session is still provisioning, and are journaled as "setup" or "platform").
+
+Creating a botocore client costs 10-30 ms (loading and parsing the service model), so clients are cached
+per (session, service, source) for the life of the process; they are thread-safe.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from django.conf import settings
+
+SOURCES = ("setup", "platform")
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 2, "mode": "standard"},  # one retry, for throttling; graders must be quick
+    connect_timeout=5,
+    read_timeout=30,
+    s3={"addressing_style": "path"},  # the gateway is an IP:port, so no bucket.host names
+    parameter_validation=True,
+)
+
+_clients: dict[tuple, object] = {}
+_lock = threading.Lock()
+_botocore_session = None
+
+
+def _session() -> botocore.session.Session:
+    """One botocore session per process: it caches loaded service models, so the second client of a
+    service is built much faster than the first."""
+    global _botocore_session
+    if _botocore_session is None:
+        _botocore_session = botocore.session.Session()
+        # Never pick up the operator's own AWS profile or credentials.
+        _botocore_session.set_config_variable("profile", None)
+    return _botocore_session
+
+
+def _add_internal_headers(source: str):
+    token = settings.LAB_INTERNAL_TOKEN
+
+    def handler(request, **kwargs):
+        request.headers["X-Lab-Internal"] = token
+        request.headers["X-Lab-Source"] = source
+
+    return handler
+
+
+def client(lab_session, service: str, *, source: str = "platform", region: str | None = None):
+    """A boto3 client for `service` inside `lab_session`'s sandbox."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    region = region or lab_session.region or settings.LAB_DEFAULT_REGION
+    cache_key = (
+        str(lab_session.pk),
+        lab_session.access_key_id,
+        service,
+        source,
+        region,
+        settings.LAB_GATEWAY_URL,
+    )
+    cached = _clients.get(cache_key)
+    if cached is not None:
+        return cached
+    with _lock:
+        cached = _clients.get(cache_key)
+        if cached is not None:
+            return cached
+        boto_session = boto3.session.Session(
+            aws_access_key_id=lab_session.access_key_id,
+            aws_secret_access_key=lab_session.secret_access_key,
+            region_name=region,
+            botocore_session=_shared_botocore_with_credentials(lab_session),
+        )
+        made = boto_session.client(service, endpoint_url=settings.LAB_GATEWAY_URL, config=_CLIENT_CONFIG)
+        # request-created fires before signing, so the headers are part of what is signed.
+        made.meta.events.register("request-created", _add_internal_headers(source))
+        _clients[cache_key] = made
+        return made
+
+
+def _shared_botocore_with_credentials(lab_session):
+    # boto3.Session(botocore_session=...) would set credentials on the shared session itself, leaking
+    # one session's keys into the next; a per-client child session shares the loader (model cache) only.
+    base = _session()
+    child = botocore.session.Session()
+    child.register_component("data_loader", base.get_component("data_loader"))
+    child.set_config_variable("profile", None)
+    return child
+
+
+class SandboxSession:
+    """boto3.Session-like: `SandboxSession(lab_session).client("s3")`."""
+
+    def __init__(self, lab_session, *, source: str = "platform"):
+        self.lab_session = lab_session
+        self.source = source
+
+    def client(self, service: str, region_name: str | None = None):
+        return client(self.lab_session, service, source=self.source, region=region_name)
+
+    @property
+    def region_name(self) -> str:
+        return self.lab_session.region
+
+
+def sandbox_session(lab_session, *, source: str = "platform") -> SandboxSession:
+    return SandboxSession(lab_session, source=source)
+
+
+def forget_clients(lab_session) -> None:
+    """Drop cached clients of a session (its credentials are no longer valid)."""
+    with _lock:
+        for key in [k for k in _clients if k[0] == str(lab_session.pk)]:
+            del _clients[key]
+
+
+# --- gateway control routes -------------------------------------------------------------------
+
+
+def _gateway_post(path: str, payload: dict | None = None, timeout: float = 20.0) -> dict:
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.LAB_GATEWAY_URL)
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
+    try:
+        body = json.dumps(payload or {}).encode()
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={"X-Lab-Internal": settings.LAB_INTERNAL_TOKEN, "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"gateway {path} answered {response.status}: {data[:200]!r}")
+        return json.loads(data or b"{}")
+    finally:
+        conn.close()
+
+
+def flush_journal() -> None:
+    """Block until every API call the gateway has seen so far is in the ApiCall table."""
+    _gateway_post("/_gateway/flush")
+
+
+def forget_credentials(access_key_id: str) -> None:
+    """Make the gateway drop its cached copy of a key now (call when a session ends)."""
+    _gateway_post("/_gateway/forget", {"access_key_id": access_key_id})
+
+
+# --- emulator admin routes (the socket, not the gateway) --------------------------------------
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float):
+        super().__init__("emulator", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def _emulator(method: str, path: str, timeout: float = 30.0) -> dict:
+    conn = _UnixConnection(settings.LAB_EMULATOR_SOCKET, timeout)
+    try:
+        conn.request(method, path, headers={"Content-Length": "0"} if method == "POST" else {})
+        response = conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"emulator {path} answered {response.status}: {data[:200]!r}")
+        return json.loads(data or b"{}")
+    finally:
+        conn.close()
+
+
+def reset_account(account_id: str) -> None:
+    """Forget everything the sandbox account holds in the emulator (other accounts are untouched)."""
+    if not (len(account_id) == 12 and account_id.isdigit()):
+        raise ValueError(f"not an account id: {account_id!r}")
+    _emulator("POST", f"/_sandbox/accounts/{account_id}/reset")
+
+
+def emulator_stats() -> dict:
+    """{"rss_bytes": int, "accounts": [account ids with any state]}"""
+    return _emulator("GET", "/_sandbox/stats")
