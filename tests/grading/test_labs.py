@@ -46,18 +46,19 @@ def cli_env(sandbox):
 
 
 def journal_row(argv, stdout):
-    """What the gateway journals for an S3 DeleteObject made by the learner."""
+    """What the gateway journals for an S3 DeleteObject made by the learner (see
+    labapp/sandbox/gateway/operations.py add_response_params)."""
     if argv[1:3] != ["s3api", "delete-object"]:
         return None
     opts = dict(zip(argv[3::2], argv[4::2], strict=False))
     out = json.loads(stdout or "{}")
     params = {"Bucket": opts["--bucket"], "Key": opts["--key"]}
     if "--version-id" in opts:
-        params["VersionId"] = opts["--version-id"]
+        params["RequestVersionId"] = opts["--version-id"]
     if out.get("DeleteMarker"):
         params["DeleteMarker"] = True
     if out.get("VersionId"):
-        params["ResponseVersionId"] = out["VersionId"]
+        params["VersionId"] = out["VersionId"]
     return {"action": "DeleteObject", "service": "s3", "source": "learner", "status": 204,
             "at": "2026-01-01T00:00:00Z", "params": params}
 

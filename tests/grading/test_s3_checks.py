@@ -70,9 +70,9 @@ def delete_and_restore(sb):
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     marker = s3.delete_object(Bucket=BUCKET, Key="index.html")
     assert marker["DeleteMarker"]
-    first = row(DeleteMarker=True, ResponseVersionId=marker["VersionId"])
+    first = row(DeleteMarker=True, VersionId=marker["VersionId"])
     undo = s3.delete_object(Bucket=BUCKET, Key="index.html", VersionId=marker["VersionId"])
-    second = row(VersionId=marker["VersionId"], DeleteMarker=True, ResponseVersionId=undo["VersionId"])
+    second = row(RequestVersionId=marker["VersionId"], DeleteMarker=True, VersionId=undo["VersionId"])
     return marker["VersionId"], [first, second]
 
 
@@ -97,7 +97,7 @@ def test_delete_marker_near_misses(site):
     out = check(site, kind, journal=[dict(r, source="setup") for r in journal], bucket=BUCKET, key="index.html")
     assert not out.passed and "not been deleted yet" in out.feedback
     # Removal of a different version id does not count.
-    other = [journal[0], row(VersionId="somethingelse")]
+    other = [journal[0], row(RequestVersionId="somethingelse", VersionId="somethingelse")]
     assert not check(site, kind, journal=other, bucket=BUCKET, key="index.html").passed
     # Removal before creation (out of order) does not count.
     assert not check(site, kind, journal=[journal[1], journal[0]], bucket=BUCKET, key="index.html").passed

@@ -101,8 +101,9 @@ class ObjectExists(Check):
 
 
 # --- journal based ------------------------------------------------------------------------------
-# The gateway journals, for S3 object calls, the request's Bucket, Key and VersionId and, from the
-# response, DeleteMarker (bool, x-amz-delete-marker) and ResponseVersionId (x-amz-version-id).
+# The gateway (labapp/sandbox/gateway/operations.py, add_response_params) journals for S3 object calls
+# the request's Bucket and Key; the request's version id as RequestVersionId; the response's
+# x-amz-version-id as VersionId and x-amz-delete-marker as DeleteMarker (bool).
 
 
 def _ok(row: dict) -> bool:
@@ -111,10 +112,6 @@ def _ok(row: dict) -> bool:
 
 def _flag(value) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def _response_version(params: dict):
-    return params.get("ResponseVersionId") or (params.get("response") or {}).get("VersionId")
 
 
 @register("s3.delete_marker_restored")
@@ -137,9 +134,9 @@ class DeleteMarkerRestored(Check):
         permanent = False
         for i, row in enumerate(deletes):
             p = row.get("params") or {}
-            if not p.get("VersionId") and _flag(p.get("DeleteMarker")) and _response_version(p):
-                markers.append((i, _response_version(p)))
-            elif not p.get("VersionId"):
+            if not p.get("RequestVersionId") and _flag(p.get("DeleteMarker")) and p.get("VersionId"):
+                markers.append((i, p["VersionId"]))
+            elif not p.get("RequestVersionId"):
                 permanent = True
         if not markers:
             if permanent:
@@ -153,7 +150,7 @@ class DeleteMarkerRestored(Check):
             )
         removed = None
         for i, marker_id in markers:
-            later = [r for r in deletes[i + 1:] if (r.get("params") or {}).get("VersionId") == marker_id]
+            later = [r for r in deletes[i + 1:] if (r.get("params") or {}).get("RequestVersionId") == marker_id]
             if later:
                 removed = marker_id
         if removed is None:
