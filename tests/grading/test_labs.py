@@ -20,7 +20,7 @@ from django.conf import settings
 from labapp.courses.loader import scan
 from labapp.grading.grader import grade
 from labapp.grading.parameters import generate_params
-from labapp.grading.setup_runner import run_setup
+from labapp.grading.setup import run_setup
 from labapp.grading.solution import iter_commands
 
 AWS = str(Path(sys.executable).with_name("aws"))

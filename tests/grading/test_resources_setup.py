@@ -1,7 +1,7 @@
 import pytest
 
 from labapp.grading.resources import LISTERS, list_resources
-from labapp.grading.setup_runner import SetupError, run_setup
+from labapp.grading.setup import SetupError, run_setup
 from labapp.grading.solution import iter_commands
 from labapp.grading.templating import TemplateError, names_in, render, render_data
 

@@ -15,7 +15,7 @@ A check may `raise CheckFailed("...")` anywhere to fail with that feedback; the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 # Keys of a check entry in a lab file that belong to the grader, not to the check kind.
@@ -36,20 +36,22 @@ class CheckFailed(Exception):
         self.feedback = feedback
 
 
-@dataclass
 class CheckContext:
     """What a check may look at.
 
     params: the session's lab parameters (already substituted into the check's own arguments).
-    client_factory: service name -> boto3 client bound to the sandbox (through the gateway, source "platform").
+    client: service name -> boto3 client bound to the sandbox (through the gateway, source "platform");
+        pass the factory as `client=` (or `client_factory=`); `ctx.client("s3")` returns a cached client.
     journal: the session's API calls, oldest first, as dicts
         {action, service, params, status, at, source} (source: "learner" | "setup" | "platform").
     """
 
-    params: dict = field(default_factory=dict)
-    client_factory: Callable[[str], Any] | None = None
-    journal: list[dict] = field(default_factory=list)
-    _clients: dict = field(default_factory=dict, repr=False)
+    def __init__(self, params: dict | None = None, client: Callable[[str], Any] | None = None,
+                 journal: list[dict] | None = None, *, client_factory: Callable[[str], Any] | None = None):
+        self.params = dict(params or {})
+        self.client_factory = client or client_factory
+        self.journal = list(journal or [])
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str):
         if service not in self._clients:
@@ -57,6 +59,9 @@ class CheckContext:
                 raise RuntimeError("this CheckContext has no client factory")
             self._clients[service] = self.client_factory(service)
         return self._clients[service]
+
+    def __repr__(self) -> str:
+        return f"CheckContext(params={self.params!r}, journal=<{len(self.journal)} rows>)"
 
 
 class Check:
