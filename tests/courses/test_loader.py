@@ -201,3 +201,14 @@ def test_command_check_writes_nothing(root, capsys):
     call_command("loadcourses", "--check", "--dir", str(root))
     assert "checked: 1 courses" in capsys.readouterr().out
     assert Course.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_real_courses_load_into_the_database():
+    from labapp.courses.models import Lab, Module
+
+    result = load_courses(settings.COURSES_DIR)
+    assert messages(result) == []
+    assert list(Module.objects.filter(course__slug="aws-developer").values_list("slug", flat=True)) == ["iam", "ec2", "s3"]
+    assert set(Lab.objects.values_list("slug", flat=True)) >= {"iam-users-groups", "s3-versioning", "ec2-security-group"}
+    assert load_courses(settings.COURSES_DIR).written == result.written  # idempotent
