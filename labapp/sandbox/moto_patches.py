@@ -42,6 +42,7 @@ def apply() -> None:
         _fix_emr_instance_type_cache_leak()
         _stop_global_instance_tracking()
         _load_curated_managed_policies()
+        _sns_http_delivery_failure_is_not_a_publish_failure()
         _applied = True
 
 
@@ -130,6 +131,26 @@ def _load_curated_managed_policies() -> None:
         ]
 
     iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+
+
+def _sns_http_delivery_failure_is_not_a_publish_failure() -> None:
+    """moto delivers to http(s) subscriptions inline with `requests.post`; in our network namespace that
+    always fails, and moto turns it into a 500 for Publish. On AWS delivery is asynchronous and a dead
+    endpoint never fails Publish, so swallow the delivery error (the message simply goes nowhere)."""
+    import requests
+    from moto.sns.models import Subscription
+
+    original = Subscription.publish
+
+    def publish(self, *args, **kwargs):
+        try:
+            return original(self, *args, **kwargs)
+        except requests.exceptions.RequestException:
+            if self.protocol in ("http", "https"):
+                return None
+            raise
+
+    Subscription.publish = publish
 
 
 # --- per-account operations (called by the emulator's admin routes) -----------------------------

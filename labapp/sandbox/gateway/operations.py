@@ -112,6 +112,7 @@ class _RestOperation:
     specificity: tuple[int, int]
     query_members: dict[str, str] = field(default_factory=dict)  # location name -> member name
     header_members: dict[str, str] = field(default_factory=dict)
+    required_headers: tuple[str, ...] = ()  # e.g. x-amz-copy-source tells CopyObject from PutObject
 
 
 def _template_to_regex(template: str) -> tuple[re.Pattern, int]:
@@ -142,27 +143,37 @@ class RestMatcher:
             )
             regex, literal = _template_to_regex(path_template)
             query_members, header_members = {}, {}
+            required_query, required_headers = list(required), []
             if operation.input_shape is not None:
+                must = set(operation.input_shape.required_members)
                 for member_name, shape in operation.input_shape.members.items():
                     location = shape.serialization.get("location")
                     location_name = shape.serialization.get("name", member_name)
                     if location == "querystring":
                         query_members[location_name] = member_name
+                        if member_name in must:
+                            required_query.append((location_name, None))
                     elif location == "header":
                         header_members[location_name.lower()] = member_name
+                        if member_name in must:
+                            required_headers.append(location_name.lower())
+            required = tuple(required_query)
             self.operations.append(
                 _RestOperation(
                     name,
                     http.get("method", "GET"),
                     regex,
                     required,
-                    (len(required), literal),
+                    (len(required) + len(required_headers), literal),
                     query_members,
                     header_members,
+                    tuple(required_headers),
                 )
             )
 
-    def match(self, method: str, path: str, query: dict[str, str]) -> tuple[_RestOperation | None, dict]:
+    def match(
+        self, method: str, path: str, query: dict[str, str], headers: frozenset[str] = frozenset()
+    ) -> tuple[_RestOperation | None, dict]:
         explicit = query.get("x-id")
         best, best_groups = None, {}
         for op in self.operations:
@@ -174,6 +185,8 @@ class RestMatcher:
             if not matched:
                 continue
             if any(k not in query or (v is not None and query[k] != v) for k, v in op.required_query):
+                continue
+            if any(h not in headers for h in op.required_headers):
                 continue
             if best is None or op.specificity > best.specificity:
                 best, best_groups = op, matched.groupdict()
@@ -260,7 +273,10 @@ def describe(
     matcher = rest_matcher(service)
     if matcher is None:
         return Operation(service, "", {})
-    operation, groups = matcher.match(method, path, query)
+    headers = frozenset(
+        k[5:].lower().replace("_", "-") for k in environ if k.startswith("HTTP_")
+    ) | ({"content-type"} if environ.get("CONTENT_TYPE") else frozenset())
+    operation, groups = matcher.match(method, path, query, headers)
     if operation is None:
         return Operation(service, "", {})
     params = {k: unquote(v)[:MAX_VALUE_CHARS] for k, v in groups.items() if k in KEY_PARAMS}
