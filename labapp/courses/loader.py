@@ -438,6 +438,7 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
         if task["id"] in seen_ids:
             err(["tasks", t, "id"], f"task id {task['id']!r} is used twice")
         seen_ids.add(task["id"])
+        undeclared(["tasks", t, "title"], task["title"])
         undeclared(["tasks", t, "hint"], task.get("hint", ""))
         for c, check in enumerate(task["checks"]):
             where = ["tasks", t, "checks", c]

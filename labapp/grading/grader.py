@@ -14,7 +14,7 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .checks import RESERVED_KEYS, CheckContext, CheckFailed, CheckOutcome, get_check
-from .templating import render_data
+from .templating import TemplateError, render, render_data
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +82,20 @@ def grade_task(task: dict, params: dict, ctx: CheckContext) -> dict:
     feedback = failing[0].feedback if failing else "; ".join(o.feedback for _, o in outcomes)
     return {
         "id": task["id"],
-        "title": task.get("title", task["id"]),
+        "title": _text(task.get("title", task["id"]), params),
         "points": int(points),
         "max_points": max_points,
         "passed": all_passed,
         "feedback": feedback,
-        "hint": task.get("hint", ""),
+        "hint": _text(task.get("hint", ""), params),
     }
+
+
+def _text(text: str, params: dict) -> str:
+    try:
+        return render(text, params)
+    except TemplateError:
+        return text
 
 
 def grade(definition: dict, params: dict, ctx: CheckContext) -> dict:

@@ -71,6 +71,12 @@ def test_unexpected_errors_fail_the_check_not_the_grading(caplog):
     assert result["score"] == 1
 
 
+def test_hint_and_title_are_templated():
+    t = {"id": "t", "title": "Bucket {{ b }}", "points": 1, "hint": "Try {{ b }}", "checks": [bad()]}
+    [result] = grade({"tasks": [t]}, {"b": "x1"}, CheckContext())["tasks"]
+    assert (result["title"], result["hint"]) == ("Bucket x1", "Try x1")
+
+
 def test_check_args_are_templated():
     out = run_check({"kind": "test.fixed", "ok": True, "say": "bucket {{ b }} ok"}, {"b": "x1"}, CheckContext())
     assert out.feedback == "bucket x1 ok"

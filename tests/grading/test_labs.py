@@ -8,7 +8,6 @@ record them.
 """
 
 import json
-import os
 import shlex
 import subprocess
 import sys
