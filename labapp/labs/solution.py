@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labapp.grading.templating import render
+from labapp.grading.solution import iter_commands
 
 from .models import LabSession
 
@@ -63,9 +63,10 @@ def run_cli(session: LabSession, command: str, timeout: float = 60) -> CommandRe
 def run_solution(session: LabSession) -> list[CommandResult]:
     """Run every solution command in order; stop at the first failure (later ones depend on it)."""
     results = []
-    for template in session.lab.definition.get("solution", []):
-        result = run_cli(session, render(template, session.params))
+    for command, record_output in iter_commands(session.lab.definition.get("solution", []), session.params):
+        result = run_cli(session, command)
         results.append(result)
         if result.exit_code != 0:
             break
+        record_output(result.stdout)  # a step may save values from its output for later steps
     return results
