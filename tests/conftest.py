@@ -57,3 +57,49 @@ def pytest_runtest_makereport(item, call):
         if stack is not None:
             report.sections.append(("sandbox stack logs", stack.logs()))
     return report
+
+
+# --- The whole lab stack: emulator + gateway + Celery worker --------------------------------------
+
+TEST_QUEUE = f"lab-tests-{__import__('uuid').uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_celery_queue():
+    """Tests enqueue on a queue of their own, so a `make run` worker on this machine never takes them."""
+    from labapp.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+    yield
+
+
+@pytest.fixture(scope="session")
+def lab_worker(sandbox_stack, tmp_path_factory):
+    from django.conf import settings
+
+    from labapp.celery import app
+    from tests.lab_stack import LabWorker
+
+    env = {
+        **sandbox_stack.env,
+        "CELERY_BROKER_URL": app.conf.broker_url or settings.CELERY_BROKER_URL,
+        "LAB_CELERY_QUEUE": TEST_QUEUE,
+        "LAB_EXTRA_CHECK_MODULES": "tests.support.slow_checks",
+    }
+    worker = LabWorker(env, tmp_path_factory.mktemp("worker")).start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def lab_stack(sandbox_stack, lab_worker, transactional_db):
+    """Emulator, gateway and worker running against the test database, with the real courses loaded.
+
+    Function-scoped because transactional tests empty the database after each test."""
+    from labapp.courses.loader import load_courses
+
+    load_courses()
+    if lab_worker.process.poll() is not None:  # a test killed it: bring it back for the next one
+        lab_worker.start()
+    sandbox_stack.worker = lab_worker
+    return sandbox_stack

@@ -171,14 +171,22 @@ class RestMatcher:
                 )
             )
 
+    @property
+    def by_method(self) -> dict[str, list[_RestOperation]]:
+        # Most specific first would allow an early exit; indexing by method already skips most regexes.
+        if not hasattr(self, "_by_method"):
+            index: dict[str, list[_RestOperation]] = {}
+            for op in self.operations:
+                index.setdefault(op.method, []).append(op)
+            self._by_method = index
+        return self._by_method
+
     def match(
         self, method: str, path: str, query: dict[str, str], headers: frozenset[str] = frozenset()
     ) -> tuple[_RestOperation | None, dict]:
         explicit = query.get("x-id")
         best, best_groups = None, {}
-        for op in self.operations:
-            if op.method != method:
-                continue
+        for op in self.by_method.get(method, ()):
             if explicit and op.name != explicit:
                 continue
             matched = op.path.match(path)

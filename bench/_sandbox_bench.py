@@ -1,0 +1,36 @@
+"""Shared set-up for the sandbox benchmarks: a throwaway database, a session row, and the stack."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def setup_database() -> tuple[Path, dict]:
+    run_dir = Path(tempfile.mkdtemp(prefix="lab-bench-"))
+    db_env = {"LAB_SQLITE_PATH": str(run_dir / "bench.sqlite3")}
+    os.environ.update(db_env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labapp.settings")
+    subprocess.run([sys.executable, str(REPO / "manage.py"), "migrate", "-v0"], check=True, env={**os.environ})
+    import django
+
+    django.setup()
+    return run_dir, db_env
+
+
+def make_sessions(count: int, gateway_url: str):
+    from tests.sandbox.helpers import make_sandbox
+
+    return [make_sandbox(gateway_url) for _ in range(count)]
+
+
+def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
