@@ -107,16 +107,21 @@ def test_learner_enables_versioning_and_sees_the_task_pass(stack, live_server):
                 config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
             )
             enable_versioning(s3, bucket)
+            called = time.monotonic()
 
-            # The learner's own call shows in the journal without a reload.
+            # The learner's own call shows in the journal, and the resource panel re-lists, without a
+            # reload and within about two seconds (1 s polls plus the gateway's journal batching).
             page.wait_for_selector('#journal-panel [data-action="PutBucketVersioning"]', timeout=15_000)
+            journal_delay = time.monotonic() - called
+            page.wait_for_selector('#resources-panel td:text-is("Enabled")', timeout=15_000)
+            resources_delay = time.monotonic() - called
+            assert journal_delay < 3.0, f"journal showed the call after {journal_delay:.1f}s"
+            assert resources_delay < 3.0, f"resources showed the change after {resources_delay:.1f}s"
 
             page.get_by_role("button", name="Check my progress", exact=True).click()
             page.wait_for_selector('[data-task="versioning"][data-passed="true"]', timeout=60_000)
             assert page.locator('[data-task="two-versions"]').get_attribute("data-passed") == "false"
             assert "Passed" in page.locator('[data-task="versioning"] .task-state').text_content()
-            # The resource panel noticed the change too.
-            page.wait_for_selector('#resources-panel [data-kind="s3.buckets"]')
         finally:
             browser.close()
 
