@@ -140,7 +140,11 @@ def lab_url(session: LabSession) -> str:
 def lab_page(request, slug):
     lab = get_lab(slug)
     session = services.live_session(request.user, lab)
-    return render(request, "labs/lab.html", lab_context(request, lab, session))
+    ctx = lab_context(request, lab, session)
+    if session is None:
+        # A sandbox that failed to provision is no longer live, but the learner should hear why.
+        ctx["failed_session"] = selectors.recent_failed_session(request.user, lab)
+    return render(request, "labs/lab.html", ctx)
 
 
 @learner_required

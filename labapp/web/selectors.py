@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from html import unescape
 
 from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
@@ -336,3 +338,11 @@ def past_sessions(user, lab: Lab, limit: int = 10) -> list[LabSession]:
             :limit
         ]
     )
+
+
+def recent_failed_session(user, lab: Lab, within: timedelta = timedelta(hours=1)) -> LabSession | None:
+    """The learner's latest session of this lab if it failed to provision in the last hour."""
+    latest = LabSession.objects.filter(user=user, lab=lab).order_by("-created_at").first()
+    if latest and latest.status == LabSession.Status.FAILED and latest.created_at > timezone.now() - within:
+        return latest
+    return None

@@ -73,12 +73,31 @@
     });
   }
 
+  // --- Journal: newest rows are at the bottom; keep them in view unless the learner scrolled up ---
+  function followJournal(force) {
+    document.querySelectorAll(".journal-wrap").forEach(function (wrap) {
+      var nearBottom = wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 80;
+      if (force || nearBottom || wrap.dataset.follow !== "no") wrap.scrollTop = wrap.scrollHeight;
+    });
+  }
+
+  document.addEventListener("scroll", function (event) {
+    var wrap = event.target;
+    if (wrap.classList && wrap.classList.contains("journal-wrap")) {
+      wrap.dataset.follow = wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 80 ? "yes" : "no";
+    }
+  }, true);
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target.closest && event.target.closest("#journal-body")) followJournal(false);
+  });
+
   function init(root) {
     revealCopyButtons(root);
     tickTimers();
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("DOMContentLoaded", function () { init(document); followJournal(true); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
   window.setInterval(tickTimers, 1000);
 })();

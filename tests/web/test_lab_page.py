@@ -361,3 +361,10 @@ def test_panels_of_a_finished_session_stop_polling(alice_client, session):
 def test_panel_responses_carry_csp(alice_client, session):
     response = alice_client.get(reverse("panel-tasks", args=[session.pk]), {"cursor": "x"}, **HTMX)
     assert "Content-Security-Policy" in response
+
+
+def test_a_failed_sandbox_is_explained_on_the_lab_page(alice_client, alice, lab):
+    make_session(alice, lab, status=LabSession.Status.FAILED, error="Setup step 1 failed: BucketAlreadyExists")
+    page = alice_client.get(reverse("lab", args=[lab.slug])).content.decode()
+    assert "could not be prepared" in page and "BucketAlreadyExists" in page
+    assert "Start lab" in button_labels(page)
