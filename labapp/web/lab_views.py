@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
@@ -136,6 +137,7 @@ def lab_url(session: LabSession) -> str:
 
 
 @learner_required
+@never_cache
 @require_GET
 def lab_page(request, slug):
     lab = get_lab(slug)
@@ -148,6 +150,7 @@ def lab_page(request, slug):
 
 
 @learner_required
+@never_cache
 @require_GET
 def session_page(request, session_id):
     """One session, live or finished: the results and journal it left behind."""
@@ -158,6 +161,7 @@ def session_page(request, session_id):
 
 
 @learner_required
+@never_cache
 @require_GET
 def attempt_page(request, attempt_id):
     attempt = get_attempt_for_user(request, attempt_id)
@@ -243,6 +247,7 @@ def _panel(request, partial: str, ctx: dict, session: LabSession) -> HttpRespons
 
 
 @learner_required
+@never_cache
 @require_GET
 def session_panel(request, session_id):
     session = get_session_for_user(request, session_id)
@@ -253,6 +258,7 @@ def session_panel(request, session_id):
 
 
 @learner_required
+@never_cache
 @require_GET
 def tasks_panel(request, session_id):
     session = get_session_for_user(request, session_id)
@@ -262,6 +268,7 @@ def tasks_panel(request, session_id):
 
 
 @learner_required
+@never_cache
 @require_GET
 def resources_panel(request, session_id):
     session = get_session_for_user(request, session_id)
@@ -271,6 +278,7 @@ def resources_panel(request, session_id):
 
 
 @learner_required
+@never_cache
 @require_GET
 def journal_panel(request, session_id):
     """New journal rows after the cursor, followed by the next poller (swapped over the old one)."""

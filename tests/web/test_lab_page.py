@@ -368,3 +368,33 @@ def test_a_failed_sandbox_is_explained_on_the_lab_page(alice_client, alice, lab)
     page = alice_client.get(reverse("lab", args=[lab.slug])).content.decode()
     assert "could not be prepared" in page and "BucketAlreadyExists" in page
     assert "Start lab" in button_labels(page)
+
+
+def test_idle_polls_are_cheap(alice_client, session, django_assert_max_num_queries, no_gateway):
+    add_call(session, "CreateBucket", source="setup")
+    page = alice_client.get(reverse("lab", args=[session.lab.slug])).content.decode()
+    polls = [
+        (reverse("panel-session", args=[session.pk]), {"cursor": "ready"}),
+        (reverse("panel-tasks", args=[session.pk]), {"cursor": cursor_in(page.split('id="tasks-panel"')[1])}),
+        (reverse("panel-resources", args=[session.pk]),
+         {"cursor": cursor_in(page.split('id="resources-panel"')[1])}),
+        (reverse("panel-journal", args=[session.pk]), {"after": cursor_in(page.split('class="poller"')[1], "after")}),
+    ]
+    calls_before = len(no_gateway)
+    for url, params in polls:
+        # Django's session + user, then the lab session, then one cursor query.
+        with django_assert_max_num_queries(4):
+            response = alice_client.get(url, params, **HTMX)
+        assert response.status_code == 204, url
+        assert response.content == b""
+    assert len(no_gateway) == calls_before
+
+
+def test_pages_with_credentials_are_not_cached(alice_client, session, no_gateway):
+    for url in [reverse("lab", args=[session.lab.slug]), reverse("panel-session", args=[session.pk])]:
+        assert "no-store" in alice_client.get(url)["Cache-Control"]
+
+
+def test_anonymous_start_is_sent_to_sign_in(lab):
+    response = Client().post(reverse("lab-start", args=[lab.slug]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
