@@ -220,6 +220,8 @@ else:
         "unacked_restore_interval": 10,
         "unacked_restore_throttle": 1,
     }
+# One queue name for web, workers and tests; tests use a private one so a running `make run` never takes their jobs.
+CELERY_TASK_DEFAULT_QUEUE = env("LAB_CELERY_QUEUE", "labapp")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -257,6 +259,9 @@ LAB_SESSION_MINUTES = env_int("LAB_SESSION_MINUTES", 120)
 LAB_GATEWAY_MAX_BODY = env_int("LAB_GATEWAY_MAX_BODY", 16 * 1024 * 1024)
 LAB_GATEWAY_RATE_PER_SECOND = env_int("LAB_GATEWAY_RATE_PER_SECOND", 50)
 LAB_GATEWAY_RATE_BURST = env_int("LAB_GATEWAY_RATE_BURST", 200)
+
+# Extra check-kind modules (dotted paths), imported by the check registry: for course authors' own kinds.
+LAB_EXTRA_CHECK_MODULES = [m for m in env("LAB_EXTRA_CHECK_MODULES").split(",") if m]
 
 COURSES_DIR = Path(env("LAB_COURSES_DIR", str(BASE_DIR / "courses")))
 

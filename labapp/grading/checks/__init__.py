@@ -121,3 +121,16 @@ def string(description: str, **extra) -> dict:
 
 # Import the per-service modules so their kinds register.
 from . import ec2, iam, s3  # noqa: E402,F401
+
+
+def _load_extra_check_modules() -> None:
+    """Course authors' own check kinds: modules named in LAB_EXTRA_CHECK_MODULES register on import."""
+    import importlib
+
+    from django.conf import settings
+
+    for module in getattr(settings, "LAB_EXTRA_CHECK_MODULES", []):
+        importlib.import_module(module)
+
+
+_load_extra_check_modules()

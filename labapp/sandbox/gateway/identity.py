@@ -85,7 +85,8 @@ class CredentialStore:
             value = self._db.submit(self._platform_key, access_key_id).result()
             if value is None:
                 value = self._moto_issued_key(access_key_id)
-        self._remember(self._keys, access_key_id, value)
+        if not _about_to_change(value):
+            self._remember(self._keys, access_key_id, value)
         return value
 
     def session_for_account(self, account_id: str) -> SessionInfo | None:
@@ -93,7 +94,8 @@ class CredentialStore:
         if hit:
             return value
         value = self._db.submit(self._live_session_for_account, account_id).result()
-        self._remember(self._accounts, account_id, value)
+        if not _about_to_change(value):
+            self._remember(self._accounts, account_id, value)
         return value
 
     def _moto_issued_key(self, access_key_id: str) -> SandboxKey | None:
@@ -140,3 +142,11 @@ class CredentialStore:
             .first()
         )
         return SessionInfo(str(row[0]), row[1], row[2]) if row else None
+
+
+def _about_to_change(found) -> bool:
+    """A provisioning session turns ready within milliseconds: caching it would lock its learner out
+    for the cache's lifetime, so such answers are looked up again each time (setup makes few calls)."""
+    from labapp.labs.models import LabSession
+
+    return found is not None and found.status == LabSession.Status.PROVISIONING
