@@ -126,7 +126,8 @@ else:
                 "timeout": 20,
             },
             # The test database must be a file: the gateway and worker run as separate processes.
-            "TEST": {"NAME": env("LAB_TEST_SQLITE_PATH", str(VAR_DIR / "test.sqlite3"))},
+            # One per test run (pid), so two runs on one machine never share (and corrupt) a database.
+            "TEST": {"NAME": env("LAB_TEST_SQLITE_PATH", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))},
         }
     }
 
