@@ -119,8 +119,17 @@ def string(description: str, **extra) -> dict:
     return {"type": "string", "minLength": 1, "description": description, **extra}
 
 
-# Import the per-service modules so their kinds register.
-from . import ec2, iam, s3  # noqa: E402,F401
+def _import_check_modules() -> None:
+    """Every module of this package (one per service) registers its kinds on import: adding a
+    service is adding a file."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_check_modules()
 
 
 def _load_extra_check_modules() -> None:
