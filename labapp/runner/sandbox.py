@@ -1,0 +1,713 @@
+"""Host side of one runner sandbox: bubblewrap + seccomp + rlimits + a cgroup v1 slot + a gateway relay.
+
+Nothing in this module imports Django at import time; the settings it reads are passed in (see pool.py),
+so it can be tested and benchmarked without a database.
+
+How a sandbox is built (see README.md for the why):
+
+- `bwrap --unshare-all --unshare-user --disable-userns --die-with-parent --new-session --clearenv`, run as
+  an unprivileged host user (LAB_RUNNER_UID, default 65534 "nobody") when the worker is root; inside the
+  learner is uid 1000 "learner".
+- Read-only: the shared libraries (/usr/lib/x86_64-linux-gnu, /usr/lib64), the Python installation and
+  the venv's site-packages (bound at /opt/lab/site-packages), and entry.py. Nothing else of the host:
+  no /etc (a fake passwd/group/hosts is provided), no project directory, no var/, no database.
+- Writable: tmpfs /home/learner (HOME and cwd) and /tmp, each LIMITS.tmpfs_mb.
+- /gw: a per-sandbox host directory holding gw.sock, served by `Relay` (host side) which forwards bytes
+  to the gateway. Inside, entry.py forwards 127.0.0.1:4566 to it. The network namespace has only `lo`.
+- seccomp (pyseccomp): socket() only for AF_UNIX/AF_INET/AF_INET6; ptrace, bpf, keyctl, mount, unshare,
+  setns, io_uring, userfaultfd, perf_event_open, ... fail with EPERM.
+- cgroup v1 memory/pids/cpu slot under the worker's own cgroup when writable (else rlimits only), joined
+  race-free: bwrap blocks on --block-fd until both its pids are in the slot.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import selectors
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ENTRY = Path(__file__).with_name("entry.py")
+SITE_IN_SANDBOX = "/opt/lab/site-packages"
+ENTRY_IN_SANDBOX = "/opt/lab/entry.py"
+HOME = "/home/learner"
+SANDBOX_UID = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 20.0
+    cpu_seconds: int = 10
+    memory_mb: int = 512
+    processes: int = 64
+    output_bytes: int = 256 * 1024  # per stream
+    tmpfs_mb: int = 16
+    open_files: int = 256
+
+    def messages(self) -> dict[str, str]:
+        return {
+            "memory": f"stopped: memory limit {self.memory_mb} MB",
+            "time": f"stopped: time limit {self.wall_seconds:g} s",
+            "cpu": f"stopped: CPU time limit {self.cpu_seconds} s",
+            "output": f"stopped: output limit {self.output_bytes // 1024} KiB",
+            "processes": f"stopped: process limit {self.processes}",
+            "disk": f"stopped: disk limit {self.tmpfs_mb} MB (your home directory is a small scratch space)",
+        }
+
+
+@dataclass
+class Outcome:
+    """What came out of one sandbox run, before it is turned into a RunResult."""
+
+    stdout: bytes
+    stderr: bytes
+    exit_code: int
+    duration_ms: float
+    limit: str | None = None  # memory | time | output | processes | disk (cpu is reported as time)
+    message: str = ""
+    infra_error: str = ""
+    sandbox_id: str = ""
+    pids: list[int] = field(default_factory=list)  # host pids of the sandbox (for tests)
+    pidns: str = ""  # the sandbox's pid namespace, e.g. "pid:[4026532xyz]" (for tests)
+    cgroup_dirs: list[str] = field(default_factory=list)
+
+
+class RunnerUnavailable(RuntimeError):
+    """The sandbox could not be built (no bubblewrap, no user namespaces...): an infrastructure failure."""
+
+
+# --- seccomp ------------------------------------------------------------------------------
+
+DENIED_SYSCALLS = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "bpf", "userfaultfd", "perf_event_open",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "keyctl", "add_key", "request_key",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "kexec_load", "kexec_file_load",
+    "init_module", "finit_module", "delete_module", "personality", "syslog", "acct", "swapon", "swapoff",
+    "reboot", "open_by_handle_at", "name_to_handle_at", "fsopen", "fsmount", "fsconfig", "move_mount",
+    "open_tree", "fspick", "mount_setattr", "quotactl", "lookup_dcookie", "vhangup", "clock_settime",
+    "settimeofday", "adjtimex", "clock_adjtime",
+)
+ALLOWED_FAMILIES = (socket.AF_UNIX, socket.AF_INET, socket.AF_INET6)
+_seccomp_cache: bytes | None = None
+
+
+def seccomp_program() -> bytes:
+    """The BPF program bwrap loads with --seccomp: default allow, the list above denied."""
+    global _seccomp_cache
+    if _seccomp_cache is None:
+        import tempfile
+
+        import pyseccomp as sc
+
+        filt = sc.SyscallFilter(defaction=sc.ALLOW)
+        for name in DENIED_SYSCALLS:
+            try:
+                filt.add_rule(sc.ERRNO(errno.EPERM), name)
+            except Exception:  # a syscall this kernel/libseccomp does not know
+                pass
+        # socket(family, ...): anything but AF_UNIX/AF_INET/AF_INET6 -> EAFNOSUPPORT. Rules on one syscall
+        # are ORed, so express "not in the list" as ranges between the allowed values.
+        allowed = sorted(ALLOWED_FAMILIES)  # 1, 2, 10
+        filt.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.LT, allowed[0]))
+        for low, high in zip(allowed, allowed[1:]):
+            for family in range(low + 1, high):
+                filt.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.EQ, family))
+        filt.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.GT, allowed[-1]))
+        filt.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socketpair", sc.Arg(0, sc.NE, socket.AF_UNIX))
+        with tempfile.TemporaryFile() as out:
+            filt.export_bpf(out)
+            out.seek(0)
+            _seccomp_cache = out.read()
+    return _seccomp_cache
+
+
+# --- the runtime: what gets mounted -------------------------------------------------------
+
+
+def _world_traversable(path: Path) -> bool:
+    path = path.resolve()
+    for part in [path, *path.parents]:
+        try:
+            mode = part.stat().st_mode
+        except OSError:
+            return False
+        if not mode & stat.S_IXOTH or (part == path and not mode & stat.S_IROTH):
+            return False
+    return True
+
+
+@dataclass
+class Runtime:
+    """Paths and identity shared by every sandbox of one process."""
+
+    python_prefix: Path  # mounted at the same path inside (the interpreter's RUNPATH points there)
+    python_source: Path  # where bwrap reads it from (a hardlink mirror when the sandbox user can't)
+    executable: str
+    site_packages: Path
+    run_dir: Path  # per-sandbox socket directories
+    host_uid: int | None  # run bwrap as this host user (None: as ourselves)
+    cgroups: "CgroupBase | None"
+
+    @classmethod
+    def discover(cls, runtime_dir: Path | None = None, host_uid: int | None = 65534) -> "Runtime":
+        if not shutil.which("bwrap"):
+            raise RunnerUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+        prefix = Path(sys.base_prefix).resolve()
+        executable = str(Path(sys.executable).resolve())
+        if not executable.startswith(str(prefix) + "/"):
+            executable = str(prefix / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}")
+        site = Path(sysconfig.get_paths()["purelib"]).resolve()
+        runtime_dir = Path(runtime_dir or Path(os.environ.get("TMPDIR", "/tmp")) / "labrunner")
+        runtime_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(runtime_dir, 0o711)
+        if os.geteuid() != 0:
+            host_uid = None
+        source = prefix
+        if host_uid is not None and not _world_traversable(prefix):
+            source = _mirror(prefix, runtime_dir / "python")
+        if host_uid is not None and not _world_traversable(site):
+            raise RunnerUnavailable(f"{site} is not readable by the sandbox user {host_uid}")
+        run_dir = runtime_dir / "run"
+        run_dir.mkdir(exist_ok=True)
+        os.chmod(run_dir, 0o711)
+        return cls(prefix, source, executable, site, run_dir, host_uid, CgroupBase.discover())
+
+
+def _mirror(source: Path, target: Path) -> Path:
+    """A hardlink copy of the Python installation that the unprivileged sandbox user can reach
+    (e.g. pyenv under /root, which is 0700). Made once; refreshed when the interpreter changes."""
+    stamp = target / ".source-stamp"
+    want = f"{source} {os.stat(source / 'bin').st_mtime_ns} {sys.version}"
+    if stamp.exists() and stamp.read_text() == want:
+        return target
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    done = subprocess.run(["cp", "-al", str(source), str(tmp)], capture_output=True)
+    if done.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source, tmp, symlinks=True)
+    os.chmod(tmp, 0o755)
+    (tmp / ".source-stamp").write_text(want)
+    shutil.rmtree(target, ignore_errors=True)
+    os.rename(tmp, target)
+    os.chmod(target.parent, 0o711)
+    return target
+
+
+# --- cgroups (v1) -------------------------------------------------------------------------
+
+
+class CgroupBase:
+    """`labrunner/` directories under this process's own v1 memory, pids and cpu cgroups."""
+
+    CONTROLLERS = ("memory", "pids", "cpu")
+
+    def __init__(self, bases: dict[str, Path]):
+        self.bases = bases
+
+    @classmethod
+    def discover(cls) -> "CgroupBase | None":
+        if os.environ.get("LAB_RUNNER_NO_CGROUPS"):
+            return None
+        own: dict[str, str] = {}
+        try:
+            for line in Path("/proc/self/cgroup").read_text().splitlines():
+                _, controllers, path = line.split(":", 2)
+                for name in controllers.split(","):
+                    own[name] = path
+        except OSError:
+            return None
+        bases = {}
+        for name in ("memory", "pids"):
+            root = Path("/sys/fs/cgroup") / name
+            if name not in own or not (root / "cgroup.procs").exists():
+                return None  # no v1 hierarchy for a required controller (cgroup v2 only: rlimits only)
+            base = root / own[name].lstrip("/") / "labrunner"
+            try:
+                base.mkdir(exist_ok=True)
+            except OSError:
+                return None
+            bases[name] = base
+        cpu = Path("/sys/fs/cgroup/cpu")
+        if "cpu" in own and (cpu / "cgroup.procs").exists():
+            try:
+                (cpu / own["cpu"].lstrip("/") / "labrunner").mkdir(exist_ok=True)
+                bases["cpu"] = cpu / own["cpu"].lstrip("/") / "labrunner"
+            except OSError:
+                pass
+        return cls(bases)
+
+    def slot(self, name: str) -> "CgroupSlot":
+        return CgroupSlot({c: base / name for c, base in self.bases.items()})
+
+
+class CgroupSlot:
+    def __init__(self, dirs: dict[str, Path]):
+        self.dirs = dirs
+        for d in dirs.values():
+            d.mkdir()
+
+    def write(self, controller: str, name: str, value) -> bool:
+        if controller not in self.dirs:
+            return False
+        try:
+            (self.dirs[controller] / name).write_text(str(value))
+            return True
+        except OSError:
+            return False
+
+    def read(self, controller: str, name: str) -> str:
+        try:
+            return (self.dirs[controller] / name).read_text()
+        except (OSError, KeyError):
+            return ""
+
+    def set_limits(self, limits: Limits) -> None:
+        memory = limits.memory_mb * 1024 * 1024
+        self.write("memory", "memory.limit_in_bytes", memory)
+        self.write("memory", "memory.memsw.limit_in_bytes", memory)  # no swap (if swap accounting exists)
+        self.write("pids", "pids.max", limits.processes)
+
+    def add(self, pid: int) -> None:
+        for controller in self.dirs:
+            self.write(controller, "cgroup.procs", pid)
+
+    def oom_kills(self) -> int:
+        for line in self.read("memory", "memory.oom_control").splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
+
+    def pids_max_hits(self) -> int:
+        for line in self.read("pids", "pids.events").splitlines():
+            if line.startswith("max "):
+                return int(line.split()[1])
+        return 0
+
+    def procs(self) -> list[int]:
+        pids: set[int] = set()
+        for controller in self.dirs:
+            pids.update(int(p) for p in self.read(controller, "cgroup.procs").split())
+        return sorted(pids)
+
+    def kill_and_remove(self, timeout: float = 3.0) -> list[int]:
+        """SIGKILL whatever is left; remove the directories. Returns pids still alive (should be [])."""
+        deadline = time.monotonic() + timeout
+        while (left := self.procs()) and time.monotonic() < deadline:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        for d in self.dirs.values():
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+        return self.procs()
+
+
+# --- host-side gateway relay --------------------------------------------------------------
+
+
+class Relay:
+    """Serves each sandbox's /gw/gw.sock: every connection is forwarded to the gateway (TCP).
+
+    `target` is called per connection and returns (host, port), so settings changes (tests) apply."""
+
+    def __init__(self, target):
+        self.target = target
+        self.selector = selectors.DefaultSelector()
+        self.lock = threading.Lock()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, None)
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="runner-relay")
+        self.thread.start()
+
+    def listen(self, path: Path, owner_uid: int | None) -> socket.socket:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        os.chmod(path, 0o600)
+        if owner_uid is not None:
+            os.chown(path, owner_uid, -1)
+        listener.listen(32)
+        listener.setblocking(False)
+        with self.lock:
+            self.selector.register(listener, selectors.EVENT_READ, listener)
+        os.write(self.wake_w, b"x")
+        return listener
+
+    def close(self, listener: socket.socket) -> None:
+        with self.lock:
+            try:
+                self.selector.unregister(listener)
+            except (KeyError, ValueError):
+                pass
+        listener.close()
+
+    def _loop(self) -> None:
+        while True:
+            for key, _ in self.selector.select():
+                if key.data is None:
+                    try:
+                        os.read(self.wake_r, 4096)
+                    except BlockingIOError:
+                        pass
+                    continue
+                try:
+                    client, _ = key.data.accept()
+                except (BlockingIOError, OSError):
+                    continue
+                client.setblocking(True)
+                threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(self.target(), timeout=5)
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)
+        upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
+        back.start()
+        _pump(client, upstream)
+        back.join()
+        client.close()
+        upstream.close()
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock, how in ((dst, socket.SHUT_WR), (src, socket.SHUT_RD)):
+            try:
+                sock.shutdown(how)
+            except OSError:
+                pass
+
+
+# --- one sandbox --------------------------------------------------------------------------
+
+PASSWD = f"learner:x:{SANDBOX_UID}:{SANDBOX_UID}:Learner:{HOME}:/nonexistent\n"
+GROUP = f"learner:x:{SANDBOX_UID}:\n"
+HOSTS = "127.0.0.1 localhost\n::1 localhost\n"
+WARM_ENV = {
+    "HOME": HOME,
+    "PATH": "/nonexistent",
+    "LANG": "C.UTF-8",
+    "MALLOC_ARENA_MAX": "2",
+    "AWS_CONFIG_FILE": f"{HOME}/.aws/config",
+    "AWS_SHARED_CREDENTIALS_FILE": f"{HOME}/.aws/credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+class Sandbox:
+    """One bwrap'd, pre-warmed Python process, good for exactly one job."""
+
+    def __init__(self, runtime: Runtime, relay: Relay, tmpfs_mb: int = 16, spawn_limits: Limits | None = None):
+        self.runtime = runtime
+        self.id = uuid.uuid4().hex[:12]
+        self.used = False
+        self.closed = False
+        self.dir = runtime.run_dir / self.id
+        self.dir.mkdir(mode=0o700)
+        if runtime.host_uid is not None:
+            os.chown(self.dir, runtime.host_uid, -1)
+        self.listener = relay.listen(self.dir / "gw.sock", runtime.host_uid)
+        self.relay = relay
+        self.cgroup = runtime.cgroups.slot(f"sbx-{self.id}") if runtime.cgroups else None
+        if self.cgroup:
+            self.cgroup.set_limits(spawn_limits or Limits())
+            self.cgroup.write("cpu", "cpu.shares", 128)  # warming up yields to running jobs
+        self.tmpfs_mb = tmpfs_mb
+        self.started = time.monotonic()
+        self._spawn()
+
+    def _spawn(self) -> None:
+        rt = self.runtime
+        status_r, status_w = os.pipe()
+        info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
+        seccomp = _memfd("seccomp", seccomp_program())
+        files = {
+            "/etc/passwd": _memfd("passwd", PASSWD.encode()),
+            "/etc/group": _memfd("group", GROUP.encode()),
+            "/etc/hosts": _memfd("hosts", HOSTS.encode()),
+        }
+        tmpfs = str(self.tmpfs_mb * 1024 * 1024)
+        args = [
+            "bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--clearenv", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--hostname", "sandbox",
+            "--ro-bind", "/usr/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+            "--ro-bind", "/usr/lib64", "/usr/lib64",
+            "--ro-bind-try", "/usr/lib/locale", "/usr/lib/locale",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--ro-bind", str(rt.python_source), str(rt.python_prefix),
+            "--ro-bind", str(rt.site_packages), SITE_IN_SANDBOX,
+            "--ro-bind", str(ENTRY), ENTRY_IN_SANDBOX,
+            "--ro-bind", str(self.dir), "/gw",
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", tmpfs, "--tmpfs", "/tmp",
+            "--size", tmpfs, "--tmpfs", HOME,
+            "--dir", f"{HOME}/.aws",
+        ]
+        for path, fd in files.items():
+            args += ["--ro-bind-data", str(fd), path]
+        for key, value in {**WARM_ENV, "LAB_STATUS_FD": str(status_w)}.items():
+            args += ["--setenv", key, value]
+        args += [
+            "--chdir", HOME, "--seccomp", str(seccomp), "--info-fd", str(info_w), "--block-fd", str(block_r),
+            rt.executable, "-I", "-B", "-X", "utf8", ENTRY_IN_SANDBOX, SITE_IN_SANDBOX,
+        ]
+        if rt.host_uid is not None:
+            os.chown(self.dir, rt.host_uid, -1)
+        keep = [status_w, info_w, block_r, seccomp, *files.values()]
+        try:
+            self.proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=keep,
+                start_new_session=True,
+                user=rt.host_uid,
+                group=rt.host_uid,
+                extra_groups=[] if rt.host_uid is not None else None,
+            )
+        finally:
+            for fd in (info_w, block_r, seccomp, *files.values()):
+                os.close(fd)
+            os.close(status_w)
+        self.status_r = status_r
+        self.child_pid = 0
+        try:
+            raw = b""
+            while chunk := os.read(info_r, 4096):
+                raw += chunk
+            os.close(info_r)
+            self.child_pid = json.loads(raw)["child-pid"] if raw else 0
+            if self.cgroup:
+                for pid in (self.proc.pid, self.child_pid):
+                    if pid:
+                        self.cgroup.add(pid)
+            try:
+                self.pidns = os.readlink(f"/proc/{self.child_pid}/ns/pid") if self.child_pid else ""
+            except OSError:
+                self.pidns = ""
+            os.write(block_w, b"go")
+        finally:
+            os.close(block_w)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        buffer = b""
+        while b"\n" not in buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RunnerUnavailable("sandbox warm-up timed out")
+            sel = selectors.DefaultSelector()
+            sel.register(self.status_r, selectors.EVENT_READ)
+            if not sel.select(remaining):
+                sel.close()
+                continue
+            sel.close()
+            chunk = os.read(self.status_r, 4096)
+            if not chunk:
+                err = self.proc.stderr.read(4000).decode(errors="replace") if self.proc.poll() is not None else ""
+                raise RunnerUnavailable(f"sandbox died while warming up: {err.strip()}")
+            buffer += chunk
+        if not json.loads(buffer.split(b"\n")[0]).get("ready"):
+            raise RunnerUnavailable("sandbox did not report ready")
+        self.warm_ms = (time.monotonic() - self.started) * 1000
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, job: dict, limits: Limits) -> Outcome:
+        """Send the job, collect output under the limits, then destroy the sandbox."""
+        assert not self.used, "a sandbox runs one job only"
+        self.used = True
+        if self.cgroup:
+            self.cgroup.set_limits(limits)
+            self.cgroup.write("cpu", "cpu.shares", 1024)
+        job = dict(job)
+        job["limits"] = {
+            "cpu_seconds": limits.cpu_seconds,
+            "address_space_bytes": (limits.memory_mb + 1024) * 1024 * 1024,
+            "file_size_bytes": limits.tmpfs_mb * 1024 * 1024,
+            "open_files": limits.open_files,
+            # Counted per host uid across all sandboxes: only a backstop when the pids cgroup exists.
+            "nproc": 4096 if self.cgroup else max(limits.processes * 4, 256),
+        }
+        start = time.monotonic()
+        deadline = start + limits.wall_seconds
+        out = {"stdout": bytearray(), "stderr": bytearray()}
+        status_lines = bytearray()
+        limit: str | None = None
+        try:
+            self.proc.stdin.write(json.dumps(job).encode())
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ, "stdout")
+        sel.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
+        sel.register(self.status_r, selectors.EVENT_READ, "status")
+        open_streams = 2
+        while open_streams:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                limit = "time"
+                break
+            events = sel.select(min(remaining, 0.5))
+            for key, _ in events:
+                data = os.read(key.fd, 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    if key.data != "status":
+                        open_streams -= 1
+                    continue
+                if key.data == "status":
+                    status_lines += data[:4096]
+                    continue
+                buffer = out[key.data]
+                room = limits.output_bytes - len(buffer)
+                buffer += data[: max(room, 0)]
+                if len(data) > room:
+                    limit = "output"
+            if limit:
+                break
+        if limit is None:
+            try:
+                self.proc.wait(max(deadline - time.monotonic(), 0.01))
+            except subprocess.TimeoutExpired:
+                limit = "time"
+        duration_ms = (time.monotonic() - start) * 1000
+        # Status lines that arrived with the last output.
+        try:
+            os.set_blocking(self.status_r, False)
+            status_lines += os.read(self.status_r, 4096)
+        except (BlockingIOError, OSError):
+            pass
+        sel.close()
+        pids = self._sandbox_pids()
+        self.destroy()
+        exit_code = self.proc.returncode if self.proc.returncode is not None else -9
+        hints = []
+        for line in bytes(status_lines).splitlines():
+            try:
+                hints.append(json.loads(line))
+            except ValueError:
+                pass
+        reported_exit = next((h["exit"] for h in hints if isinstance(h, dict) and "exit" in h), None)
+        if limit is None and self.cgroup and self.cgroup_oom:
+            limit = "memory"
+        if limit in (None, "time") and self.cgroup_pids_hit and (limit == "time" or exit_code != 0):
+            limit = "processes"
+        if limit is None and any(isinstance(h, dict) and h.get("limit") == "memory" for h in hints):
+            limit = "memory"
+        if limit is None and exit_code in (128 + signal.SIGXCPU, -signal.SIGXCPU):
+            limit = "cpu"
+        if limit is None and exit_code in (128 + signal.SIGKILL,) and reported_exit is None and not self.cgroup:
+            limit = "memory"  # without a cgroup, a SIGKILL we did not send is most likely the OOM killer
+        if limit is None and any(isinstance(h, dict) and h.get("limit") == "disk" for h in hints):
+            limit = "disk"
+        message = limits.messages()[limit] if limit else ""
+        return Outcome(
+            stdout=bytes(out["stdout"]),
+            stderr=bytes(out["stderr"]),
+            exit_code=exit_code if limit is None else (exit_code if exit_code > 0 else 137),
+            duration_ms=duration_ms,
+            limit="time" if limit == "cpu" else limit,
+            message=message,
+            sandbox_id=self.id,
+            pids=pids,
+            pidns=getattr(self, "pidns", ""),
+            cgroup_dirs=[str(d) for d in self.cgroup.dirs.values()] if self.cgroup else [],
+        )
+
+    def _sandbox_pids(self) -> list[int]:
+        pids = {self.proc.pid}
+        if self.child_pid:
+            pids.add(self.child_pid)
+        if self.cgroup:
+            pids.update(self.cgroup.procs())
+        return sorted(pids)
+
+    cgroup_oom = 0
+    cgroup_pids_hit = 0
+
+    def destroy(self) -> None:
+        """Kill every process of the sandbox and remove its cgroup, socket and directory. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.cgroup:
+            self.cgroup_oom = self.cgroup.oom_kills()
+            self.cgroup_pids_hit = self.cgroup.pids_max_hits()
+        if self.proc.poll() is None:
+            # SIGKILL to the namespace's pid 1 tears down the whole pid namespace; then bwrap itself.
+            if self.child_pid:
+                try:
+                    os.kill(self.child_pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            log.error("runner sandbox %s: bwrap did not exit after SIGKILL", self.id)
+        if self.cgroup:
+            left = self.cgroup.kill_and_remove()
+            if left:
+                log.error("runner sandbox %s: processes survived: %s", self.id, left)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except Exception:
+                pass
+        try:
+            os.close(self.status_r)
+        except OSError:
+            pass
+        self.relay.close(self.listener)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
