@@ -466,10 +466,15 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
         if name not in LISTERS:
             err(["resources", r], f"unknown resource lister {name!r} (known: {', '.join(sorted(LISTERS))})")
 
-    available = set(declared)
-    for s, step in enumerate(lab["solution"]):
-        undeclared(["solution", s], step_command(step), available)
-        available |= set(step_saves(step))
+    def check_steps(where, steps):
+        available = set(declared)
+        for s, step in enumerate(steps):
+            undeclared(where + [s], step_command(step), available)
+            available |= set(step_saves(step))
+
+    check_steps(["solution"], lab["solution"])
+    for m, miss in enumerate(lab.get("near_misses") or []):
+        check_steps(["near_misses", m, "solution"], miss["solution"])
     return errors
 
 

@@ -60,10 +60,13 @@ def run_cli(session: LabSession, command: str, timeout: float = 60) -> CommandRe
     return CommandResult(command, done.returncode, done.stdout, done.stderr)
 
 
-def run_solution(session: LabSession) -> list[CommandResult]:
-    """Run every solution command in order; stop at the first failure (later ones depend on it)."""
+def run_solution(session: LabSession, steps: list | None = None) -> list[CommandResult]:
+    """Run the lab's reference solution (or the given steps, e.g. a near miss) in order; stop at the
+    first failure, since later commands depend on earlier ones."""
+    if steps is None:
+        steps = session.lab.definition.get("solution", [])
     results = []
-    for command, record_output in iter_commands(session.lab.definition.get("solution", []), session.params):
+    for command, record_output in iter_commands(steps, session.params):
         result = run_cli(session, command)
         results.append(result)
         if result.exit_code != 0:

@@ -6,6 +6,7 @@ the worker like the web does, and wait for it.
 
 import json
 import time
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -86,36 +87,57 @@ class Command(BaseCommand):
         return {"passed": all(r["passed"] for r in reports), "labs": reports}
 
     def test_lab(self, lab: Lab, tester, timeout: float) -> dict:
-        report = {"slug": lab.slug, "max_score": lab.max_score, "problems": []}
+        """Untouched sandbox: 0 points and no task passed. Reference solution: full marks. Each near
+        miss, in a sandbox of its own: less than full marks."""
+        report = {"slug": lab.slug, "max_score": lab.max_score, "problems": [], "near_misses": []}
+        problems = report["problems"]
+        with self.fresh_session(lab, tester, timeout, problems) as session:
+            if session:
+                untouched = wait_until_graded(services.request_check(session), timeout)
+                report["untouched_score"] = untouched.score
+                passed_untouched = [t["id"] for t in untouched.results or [] if t["passed"]]
+                if untouched.status != Attempt.Status.GRADED or untouched.score or passed_untouched:
+                    problems.append(
+                        f"untouched sandbox scored {untouched.score} (tasks passed: {passed_untouched or 'none'}) "
+                        f"{untouched.error}".strip()
+                    )
+                solved = self.run_and_grade(session, None, timeout, problems)
+                report["solution_score"] = solved.score
+                if solved.status != Attempt.Status.GRADED or solved.score != lab.max_score:
+                    failing = [f"{t['id']}: {t['feedback']}" for t in solved.results or [] if not t["passed"]]
+                    problems.append(f"reference solution scored {solved.score}/{lab.max_score} {solved.error}; failing: {failing}")
+        for miss in lab.definition.get("near_misses", []):
+            with self.fresh_session(lab, tester, timeout, problems) as session:
+                if session:
+                    graded = self.run_and_grade(session, miss["solution"], timeout, problems=None)
+                    report["near_misses"].append({"title": miss["title"], "score": graded.score})
+                    if graded.status != Attempt.Status.GRADED or graded.score >= lab.max_score:
+                        problems.append(f"near miss {miss['title']!r} scored {graded.score}/{lab.max_score}: it must not get full marks")
+        report["passed"] = not problems
+        return report
+
+    @contextmanager
+    def fresh_session(self, lab: Lab, tester, timeout: float, problems: list):
+        """A ready session in a new sandbox (None if setup failed, noted in problems); ended afterwards."""
         if live := services.live_session(tester, lab):
             services.end_session(live)
         session = wait_until_provisioned(services.start_session(tester, lab), timeout)
         try:
             if session.status != LabSession.Status.READY:
-                report["problems"].append(f"setup failed: {session.error}")
-                return report
-            untouched = wait_until_graded(services.request_check(session), timeout)
-            report["untouched_score"] = untouched.score
-            passed_untouched = [t["id"] for t in untouched.results or [] if t["passed"]]
-            if untouched.status != Attempt.Status.GRADED or untouched.score or passed_untouched:
-                report["problems"].append(
-                    f"untouched sandbox scored {untouched.score} (tasks passed: {passed_untouched or 'none'}) "
-                    f"{untouched.error}".strip()
-                )
-            for step in run_solution(session):
-                if step.exit_code != 0:
-                    report["problems"].append(f"solution command failed ({step.exit_code}): {step.command}\n{step.stderr}")
-            solved = wait_until_graded(services.request_check(session), timeout)
-            report["solution_score"] = solved.score
-            if solved.status != Attempt.Status.GRADED or solved.score != lab.max_score:
-                failing = [f"{t['id']}: {t['feedback']}" for t in solved.results or [] if not t["passed"]]
-                report["problems"].append(
-                    f"reference solution scored {solved.score}/{lab.max_score} {solved.error}; failing: {failing}"
-                )
+                problems.append(f"setup failed: {session.error}")
+                yield None
+            else:
+                yield session
         finally:
             services.end_session(session)
-            report["passed"] = not report["problems"]
-        return report
+
+    def run_and_grade(self, session, steps, timeout: float, problems: list | None) -> Attempt:
+        """Run solution steps and grade. A failing command is a problem for the reference solution; a
+        near miss may legitimately stop at an error, and is judged by its score alone."""
+        for step in run_solution(session, steps):
+            if step.exit_code != 0 and problems is not None:
+                problems.append(f"solution command failed ({step.exit_code}): {step.command}\n{step.stderr}")
+        return wait_until_graded(services.request_check(session), timeout)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -148,6 +170,7 @@ class Command(BaseCommand):
                     f"{verdict} {r['slug']}: untouched {r.get('untouched_score')}, "
                     f"solution {r.get('solution_score')}/{r['max_score']}"
                 )
+                lines += [f"     near miss scored {m['score']}/{r['max_score']}: {m['title']}" for m in r["near_misses"]]
                 lines += [f"     {problem}" for problem in r["problems"]]
             return "\n".join(lines)
         return json.dumps(result, indent=2, default=str)
