@@ -139,14 +139,14 @@ def seccomp_program() -> bytes:
 # --- the runtime: what gets mounted -------------------------------------------------------
 
 
-def _world_traversable(path: Path) -> bool:
+def _world_traversable(path: Path, readable: bool = True) -> bool:
     path = path.resolve()
     for part in [path, *path.parents]:
         try:
             mode = part.stat().st_mode
         except OSError:
             return False
-        if not mode & stat.S_IXOTH or (part == path and not mode & stat.S_IROTH):
+        if not mode & stat.S_IXOTH or (readable and part == path and not mode & stat.S_IROTH):
             return False
     return True
 
@@ -182,6 +182,8 @@ class Runtime:
             source = _mirror(prefix, runtime_dir / "python")
         if host_uid is not None and not _world_traversable(site):
             raise RunnerUnavailable(f"{site} is not readable by the sandbox user {host_uid}")
+        if host_uid is not None and not _world_traversable(runtime_dir, readable=False):
+            raise RunnerUnavailable(f"{runtime_dir} must be reachable by the sandbox user {host_uid}")
         run_dir = runtime_dir / "run"
         run_dir.mkdir(exist_ok=True)
         os.chmod(run_dir, 0o711)
@@ -530,6 +532,10 @@ class Sandbox:
             except OSError:
                 self.pidns = ""
             os.write(block_w, b"go")
+        except (BrokenPipeError, ValueError, KeyError) as error:
+            self.proc.wait(5)
+            detail = self.proc.stderr.read(4000).decode(errors="replace").strip()
+            raise RunnerUnavailable(f"bwrap failed to start: {detail or error}") from None
         finally:
             os.close(block_w)
 

@@ -1,0 +1,134 @@
+"""The runner's Python API: run one AWS CLI command line or one boto3 script for a lab session.
+
+    from labapp.runner.api import run_cli, run_script
+    result = run_cli(session, "aws s3 ls")          # RunResult
+    result = run_script(session, "import boto3 ...")
+
+Both block until the run has ended (at most `limits.wall_seconds` plus teardown) and never raise for
+anything the learner typed; an unusable sandbox (e.g. bwrap missing) gives `infra_error=True`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import asdict, dataclass
+
+from .sandbox import HOME, Limits, Outcome, RunnerUnavailable
+
+MAX_COMMAND_CHARS = 8 * 1024
+MAX_SCRIPT_CHARS = 64 * 1024
+REFUSAL = "Only aws commands run here; try `aws s3 ls`."
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class RunResult:
+    stdout: str
+    stderr: str
+    exit_code: int
+    duration_ms: float
+    limit: str | None = None  # None | "memory" | "time" | "output" | "processes" | "disk"
+    message: str = ""  # learner-facing, e.g. "stopped: memory limit 512 MB"; also refusals
+    refused: bool = False  # the command line was not run at all (not `aws`, unparsable, too long)
+    infra_error: bool = False  # the platform failed, not the learner's command
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class CommandRefused(ValueError):
+    pass
+
+
+def split_command(command_line: str) -> list[str]:
+    """Split a console line like a POSIX shell would, without ever running one. argv[0] must be `aws`.
+
+    Shell metacharacters (; | & $() ` > <) are not special: they end up inside the arguments."""
+    if len(command_line) > MAX_COMMAND_CHARS:
+        raise CommandRefused(f"That command is too long (limit {MAX_COMMAND_CHARS} characters).")
+    try:
+        argv = shlex.split(command_line, comments=False, posix=True)
+    except ValueError as error:  # "No closing quotation", "No escaped character"
+        raise CommandRefused(f"Could not read that command: {error}.") from None
+    if not argv:
+        raise CommandRefused(REFUSAL)
+    if argv[0] != "aws":
+        raise CommandRefused(REFUSAL)
+    if any("\x00" in arg for arg in argv):
+        raise CommandRefused("That command contains a NUL character.")
+    return argv
+
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(data: bytes) -> str:
+    """Bytes from the sandbox as plain text: UTF-8 (invalid bytes replaced), no ANSI escapes or control
+    characters except newline and tab. HTML escaping is the template's job (it auto-escapes)."""
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+def session_env(session) -> dict[str, str]:
+    """Everything the learner's process sees in os.environ: the session's credentials and region, the
+    in-sandbox gateway endpoint, and nothing of the worker."""
+    return {
+        "HOME": HOME,
+        "PATH": "/nonexistent",
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "MALLOC_ARENA_MAX": "2",
+        "AWS_ACCESS_KEY_ID": session.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+        "AWS_DEFAULT_REGION": session.region,
+        "AWS_REGION": session.region,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": f"{HOME}/.aws/config",
+        "AWS_SHARED_CREDENTIALS_FILE": f"{HOME}/.aws/credentials",
+        "AWS_PAGER": "",
+    }
+
+
+def _result(outcome: Outcome) -> RunResult:
+    return RunResult(
+        stdout=clean_text(outcome.stdout),
+        stderr=clean_text(outcome.stderr),
+        exit_code=outcome.exit_code,
+        duration_ms=round(outcome.duration_ms, 1),
+        limit=outcome.limit,
+        message=outcome.message,
+    )
+
+
+def _infra(error: Exception) -> RunResult:
+    return RunResult("", "", -1, 0.0, message=f"The runner is unavailable: {error}", infra_error=True)
+
+
+def run_job(job: dict, limits: Limits | None = None, pool=None) -> tuple[RunResult, Outcome | None]:
+    """Run a prepared job (mode cli/script + env) in a fresh sandbox. Returns the result and the raw
+    outcome (pids, pid namespace: used by tests)."""
+    from .pool import default_pool
+
+    try:
+        outcome = (pool or default_pool()).run(job, limits or DEFAULT_LIMITS)
+    except RunnerUnavailable as error:
+        return _infra(error), None
+    return _result(outcome), outcome
+
+
+def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=None) -> RunResult:
+    try:
+        argv = split_command(command_line)
+    except CommandRefused as refusal:
+        return RunResult("", str(refusal), 2, 0.0, message=str(refusal), refused=True)
+    return run_job({"mode": "cli", "argv": argv, "env": session_env(session)}, limits, pool)[0]
+
+
+def run_script(session, source: str, *, limits: Limits | None = None, pool=None) -> RunResult:
+    if len(source) > MAX_SCRIPT_CHARS:
+        text = f"That script is too long (limit {MAX_SCRIPT_CHARS // 1024} KiB)."
+        return RunResult("", text, 2, 0.0, message=text, refused=True)
+    return run_job({"mode": "script", "source": source, "env": session_env(session)}, limits, pool)[0]

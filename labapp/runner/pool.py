@@ -1,0 +1,155 @@
+"""A small pool of pre-warmed sandboxes per process. Each job takes one; it is never reused.
+
+A single long-lived filler thread builds every sandbox (bwrap's --die-with-parent follows the thread
+that spawned it, so spawning from short-lived request threads would kill sandboxes early). `acquire()`
+hands out a ready sandbox, or waits for the filler to build one. Warming sandboxes run with a low
+cpu.shares, so they yield the CPU to jobs that are running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from .sandbox import Limits, Outcome, Relay, Runtime, RunnerUnavailable, Sandbox
+
+log = logging.getLogger(__name__)
+
+
+class Pool:
+    def __init__(self, size: int = 2, runtime: Runtime | None = None, gateway=None, tmpfs_mb: int = 16,
+                 runtime_dir: Path | None = None, host_uid: int | None = 65534):
+        self.size = max(int(size), 0)
+        self.runtime = runtime or Runtime.discover(runtime_dir, host_uid)
+        self.relay = Relay(gateway or (lambda: ("127.0.0.1", 4566)))
+        self.tmpfs_mb = tmpfs_mb
+        self.pid = os.getpid()
+        self.ready: deque[Sandbox] = deque()
+        self.waiters = 0
+        self.closed = False
+        self.error: str | None = None
+        self.cv = threading.Condition()
+        self.spawned = 0
+        self.thread = threading.Thread(target=self._fill, daemon=True, name="runner-pool")
+        self.thread.start()
+
+    # --- filler ---------------------------------------------------------------------------
+
+    def _wanted(self) -> bool:
+        return not self.closed and (len(self.ready) < self.size or self.waiters > len(self.ready))
+
+    def _fill(self) -> None:
+        while True:
+            with self.cv:
+                while not self.closed and not self._wanted():
+                    self.cv.wait()
+                if self.closed:
+                    return
+            try:
+                sandbox = Sandbox(self.runtime, self.relay, tmpfs_mb=self.tmpfs_mb)
+                sandbox.wait_ready()
+            except Exception as error:  # noqa: BLE001 - reported to whoever waits, then retried
+                log.exception("runner: could not build a sandbox")
+                try:
+                    sandbox.destroy()  # type: ignore[possibly-undefined]
+                except Exception:
+                    pass
+                with self.cv:
+                    self.error = f"{type(error).__name__}: {error}"
+                    self.cv.notify_all()
+                time.sleep(1.0)
+                continue
+            with self.cv:
+                self.spawned += 1
+                self.error = None
+                if self.closed:
+                    sandbox.destroy()
+                    return
+                self.ready.append(sandbox)
+                self.cv.notify_all()
+
+    # --- users ----------------------------------------------------------------------------
+
+    def acquire(self, timeout: float = 30.0) -> Sandbox:
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            self.waiters += 1
+            self.cv.notify_all()
+            try:
+                while True:
+                    while self.ready:
+                        sandbox = self.ready.popleft()
+                        if sandbox.alive():
+                            self.cv.notify_all()  # the filler builds a replacement
+                            return sandbox
+                        sandbox.destroy()
+                    if self.closed:
+                        raise RunnerUnavailable("the runner pool is closed")
+                    if self.error and self.spawned == 0:
+                        raise RunnerUnavailable(self.error)
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise RunnerUnavailable(self.error or "no sandbox became ready in time")
+                    self.cv.wait(remaining)
+            finally:
+                self.waiters -= 1
+
+    def run(self, job: dict, limits: Limits) -> Outcome:
+        return self.acquire().run(job, limits)
+
+    def wait_warm(self, timeout: float = 30.0) -> bool:
+        """Block until the pool holds `size` ready sandboxes (benchmarks, tests)."""
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while len(self.ready) < self.size and time.monotonic() < deadline:
+                if self.error and self.spawned == 0:
+                    raise RunnerUnavailable(self.error)
+                self.cv.wait(max(deadline - time.monotonic(), 0.01))
+            return len(self.ready) >= self.size
+
+    def close(self) -> None:
+        with self.cv:
+            self.closed = True
+            ready, self.ready = list(self.ready), deque()
+            self.cv.notify_all()
+        for sandbox in ready:
+            sandbox.destroy()
+        self.thread.join(timeout=35)
+
+
+_default: Pool | None = None
+_default_lock = threading.Lock()
+
+
+def default_pool() -> Pool:
+    """The process's pool, built from settings on first use (again in a forked child)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.pid != os.getpid():
+            from django.conf import settings
+
+            def gateway():
+                return (
+                    getattr(settings, "LAB_RUNNER_GATEWAY_HOST", None) or settings.LAB_GATEWAY_HOST,
+                    int(getattr(settings, "LAB_RUNNER_GATEWAY_PORT", None) or settings.LAB_GATEWAY_PORT),
+                )
+
+            runtime_dir = getattr(settings, "LAB_RUNNER_DIR", None) or Path(settings.VAR_DIR) / "runner"
+            _default = Pool(
+                size=getattr(settings, "LAB_RUNNER_POOL_SIZE", 2),
+                gateway=gateway,
+                runtime_dir=Path(runtime_dir),
+                host_uid=getattr(settings, "LAB_RUNNER_UID", 65534),
+            )
+        return _default
+
+
+@atexit.register
+def _close_default() -> None:
+    if _default is not None and _default.pid == os.getpid():
+        _default.close()
