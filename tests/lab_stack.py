@@ -41,7 +41,7 @@ class LabWorker:
         self.process = subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "labapp", "worker", "-B", "--loglevel", "INFO",
              "--concurrency", str(self.concurrency), "--hostname", f"tests-{os.getpid()}-{self.starts}@%h",
-             "--schedule", str(self.run_dir / f"beat-{self.starts}"), "--without-gossip", "--without-mingle"],
+             "--scheduler", "celery.beat:Scheduler", "--without-gossip", "--without-mingle"],
             cwd=REPO,
             env=self.env,
             stdout=self._log,

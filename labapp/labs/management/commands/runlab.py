@@ -80,7 +80,9 @@ class Command(BaseCommand):
                 "worker",
                 [python, "-m", "celery", "-A", "labapp", "worker", "-B", "--loglevel", "INFO",
                  "--concurrency", os.environ.get("LAB_WORKER_CONCURRENCY", "2"),
-                 "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
+                 # In-memory beat schedule: the reaper needs no state across restarts, and the default
+                 # shelve file breaks in the forked beat process on Python 3.13 (dbm.sqlite3).
+                 "--scheduler", "celery.beat:Scheduler"],
                 env,
             )
             web = self.spawn("web", [python, manage, "runserver", "--noreload", f"{web_host}:{web_port}"], env)
