@@ -200,7 +200,12 @@ CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
 # at-least-once (acks_late + reject_on_worker_lost) and every task claims its row atomically,
 # so a duplicate delivery is a no-op and a worker killed mid-task gets its job re-run.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+# `manage.py runlab` chooses Redis or the embedded broker at start and records its choice here, so
+# commands run beside it (`manage.py lab ...`) use the same broker.
+BROKER_CHOICE_FILE = VAR_DIR / "run" / "broker-url"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or (
+    BROKER_CHOICE_FILE.read_text().strip() if BROKER_CHOICE_FILE.exists() else REDIS_URL
+)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker for machines without Redis: queues are folders under var/broker.

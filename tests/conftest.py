@@ -67,9 +67,12 @@ TEST_QUEUE = f"lab-tests-{__import__('uuid').uuid4().hex[:8]}"
 @pytest.fixture(scope="session", autouse=True)
 def _private_celery_queue():
     """Tests enqueue on a queue of their own, so a `make run` worker on this machine never takes them."""
+    from django.conf import settings
+
     from labapp.celery import app
 
     app.conf.task_default_queue = TEST_QUEUE
+    app.conf.broker_url = settings.REDIS_URL  # real Redis, whatever broker a `make run` beside us chose
     yield
 
 
@@ -82,7 +85,7 @@ def lab_worker(sandbox_stack, tmp_path_factory):
 
     env = {
         **sandbox_stack.env,
-        "CELERY_BROKER_URL": app.conf.broker_url or settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": settings.REDIS_URL,
         "LAB_CELERY_QUEUE": TEST_QUEUE,
         "LAB_EXTRA_CHECK_MODULES": "tests.support.slow_checks",
     }

@@ -78,10 +78,23 @@ def start_session(user, lab: Lab) -> LabSession:
     return session
 
 
+def _send_on_commit(task, *args) -> None:
+    """Enqueue after the row is committed. If the broker is down the job is not lost: its row stays
+    queued and `reap_stale_jobs` enqueues it again once the broker answers."""
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception as exc:  # kombu raises several types for an unreachable broker
+            log.warning("could not enqueue %s%s (%s); the reaper will retry", task.name, args, exc)
+
+    transaction.on_commit(send)
+
+
 def _enqueue_provisioning(session: LabSession) -> None:
     from .tasks import provision_session
 
-    provision_session.delay_on_commit(str(session.pk))
+    _send_on_commit(provision_session, str(session.pk))
 
 
 def claim_provisioning(session_id: str, owner: str) -> LabSession | None:
@@ -145,7 +158,7 @@ def reset_session(session: LabSession) -> LabSession:
 def _enqueue_retire(session: LabSession) -> None:
     from .tasks import retire_sandbox
 
-    retire_sandbox.delay_on_commit(str(session.pk))
+    _send_on_commit(retire_sandbox, str(session.pk))
 
 
 def retire(session: LabSession) -> None:
@@ -174,7 +187,7 @@ def request_check(session: LabSession, kind: str = Attempt.Kind.CHECK) -> Attemp
 def _enqueue_grading(attempt: Attempt) -> None:
     from .tasks import grade_attempt
 
-    grade_attempt.delay_on_commit(attempt.pk)
+    _send_on_commit(grade_attempt, attempt.pk)
 
 
 def claim_attempt(attempt_id: int, owner: str) -> Attempt | None:

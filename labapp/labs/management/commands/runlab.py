@@ -70,7 +70,10 @@ class Command(BaseCommand):
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         self.procs: list[tuple[str, subprocess.Popen]] = []
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        choice_file = settings.BROKER_CHOICE_FILE
+        choice_file.parent.mkdir(parents=True, exist_ok=True)
         try:
+            choice_file.write_text(broker_url)
             self.stdout.write(broker_note)
             emulator = self.spawn("emulator", [python, manage, "emulator"], env)
             wait_for(lambda: Path(settings.LAB_EMULATOR_SOCKET).exists(), "the emulator", emulator)
@@ -101,6 +104,7 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping…")
         finally:
             self.stop_all()
+            choice_file.unlink(missing_ok=True)
 
     def spawn(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
         # Own process group: Ctrl-C reaches only runlab, which then stops each group in order,
