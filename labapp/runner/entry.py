@@ -145,8 +145,10 @@ def apply_limits(limits: dict) -> None:
     if limits.get("nproc"):
         pairs[resource.RLIMIT_NPROC] = int(limits["nproc"])
     for which, value in pairs.items():
+        # CPU: SIGXCPU at the soft limit (reported as a limit), SIGKILL one second later at the hard one.
+        hard = value + 1 if which == resource.RLIMIT_CPU else value
         try:
-            resource.setrlimit(which, (value, value))
+            resource.setrlimit(which, (value, hard))
         except (ValueError, OSError):
             pass
 
@@ -204,7 +206,7 @@ def run_script(source: str) -> int:
         tb = error.__traceback__
         if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
             tb = tb.tb_next
-        if isinstance(error, OSError) and error.errno == 28:
+        if isinstance(error, OSError) and error.errno in (27, 28):  # EFBIG (RLIMIT_FSIZE), ENOSPC
             status(limit="disk")
         traceback.print_exception(type(error), error, tb)
         return 1

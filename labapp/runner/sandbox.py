@@ -693,10 +693,13 @@ class Sandbox:
                     os.kill(self.child_pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            try:  # bwrap reaps its child and exits by itself; kill it only if it does not
+                self.proc.wait(1)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
