@@ -507,6 +507,9 @@ class Sandbox:
                 stderr=subprocess.PIPE,
                 pass_fds=keep,
                 start_new_session=True,
+                # Not the worker's environment: bwrap's own pid 1 inside the namespace keeps the env it
+                # was started with (readable as /proc/1/environ), --clearenv only cleans the command's.
+                env={"PATH": "/usr/bin:/bin"},
                 user=rt.host_uid,
                 group=rt.host_uid,
                 extra_groups=[] if rt.host_uid is not None else None,
