@@ -232,6 +232,7 @@ def main() -> None:
     try:
         if job["mode"] == "cli":
             code = run_cli(job["argv"][1:])
+            code = 0 if code is None else code  # help commands return None
         else:
             code = run_script(job["source"])
     except MemoryError:
