@@ -1,0 +1,170 @@
+"""Every change to Run rows goes through here (the web panel, `lab run` and the Celery task call in).
+
+A run is claimed exactly once (a conditional UPDATE queued -> running). The sandbox dies with the worker
+that runs it (bwrap --die-with-parent), so a run whose worker died can never finish; when its message is
+delivered again (acks_late), the new delivery finds it `running`, and marks it `failed_infra` instead of
+running the learner's command a second time: as soon as the claiming worker is known to be dead, or once
+the run's deadline has passed. `reap_stale_runs` does the same for runs nobody redelivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from labapp.labs.models import LabSession
+
+from .api import DEFAULT_LIMITS, RunResult, run_cli, run_script
+from .models import Run, ScriptDraft
+
+log = logging.getLogger(__name__)
+
+INFRA_MESSAGE = "The runner stopped unexpectedly while running this; it was not run again. Please try again."
+# After this long in `running`, a run's worker is certainly gone (limits.wall_seconds + teardown).
+DEADLINE = timedelta(seconds=DEFAULT_LIMITS.wall_seconds + 15)
+QUEUED_TOO_LONG = timedelta(minutes=2)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class RunnerError(Exception):
+    """A request the learner should see as-is (session not ready...)."""
+
+
+def submit(session: LabSession, kind: str, source: str) -> Run:
+    """Record a run and hand it to a worker (after commit). Returns the queued row."""
+    if session.status != LabSession.Status.READY:
+        raise RunnerError("The lab is not ready yet." if session.is_live else "This lab session has ended.")
+    with transaction.atomic():
+        run = Run.objects.create(session=session, kind=kind, source=source)
+        _enqueue(run)
+    return run
+
+
+def _enqueue(run: Run) -> None:
+    from .tasks import execute_run
+
+    execute_run.delay_on_commit(str(run.pk))
+
+
+def claim(run_id: str, owner: str) -> tuple[Run | None, str]:
+    """Take a queued run. Returns (run, "claimed"), or (None, why): "finished", "missing", "failed_infra"
+    (it was interrupted and is now marked so) or "running" (another live worker holds it: check later)."""
+    now = timezone.now()
+    if Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
+        status=Run.Status.RUNNING, worker=owner, started_at=now
+    ):
+        return Run.objects.select_related("session").get(pk=run_id), "claimed"
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        return None, "missing"
+    if run.is_finished:
+        return None, "finished"
+    if _worker_dead(run.worker) or (run.started_at and run.started_at < now - DEADLINE):
+        fail_infra(run)
+        return None, "failed_infra"
+    return None, "running"
+
+
+def _worker_dead(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine: only the deadline tells
+    if int(pid) == os.getpid():
+        return True  # this process claimed it before and is not running it now: it was interrupted
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def fail_infra(run: Run, message: str = INFRA_MESSAGE) -> bool:
+    return bool(
+        Run.objects.filter(pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
+            status=Run.Status.FAILED_INFRA, message=message, finished_at=timezone.now()
+        )
+    )
+
+
+def execute(run: Run, owner: str, *, limits=None, pool=None) -> Run:
+    """Run a claimed row in a fresh sandbox and store the output (once: only while it is still ours)."""
+    session = run.session
+    if session.status != LabSession.Status.READY:
+        result = RunResult("", "This lab session has ended.", 2, 0.0, message="This lab session has ended.", refused=True)
+    elif run.kind == Run.Kind.CLI:
+        result = run_cli(session, run.source, limits=limits, pool=pool)
+    else:
+        result = run_script(session, run.source, limits=limits, pool=pool)
+    store(run, owner, result)
+    run.refresh_from_db()
+    return run
+
+
+def store(run: Run, owner: str, result: RunResult) -> bool:
+    if result.infra_error:
+        return fail_infra(run, result.message)
+    return bool(
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, worker=owner).update(
+            status=Run.Status.DONE,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            exit_code=result.exit_code,
+            duration_ms=result.duration_ms,
+            limit=result.limit or "",
+            message=result.message,
+            refused=result.refused,
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def run_now(session: LabSession, kind: str, source: str, *, limits=None, pool=None) -> Run:
+    """Record and run synchronously in this process (`manage.py lab run`, tests)."""
+    owner = worker_id()
+    run = Run.objects.create(session=session, kind=kind, source=source, status=Run.Status.RUNNING,
+                             worker=owner, started_at=timezone.now())
+    return execute(run, owner, limits=limits, pool=pool)
+
+
+def history(session: LabSession, kind: str = Run.Kind.CLI, limit: int = 100) -> list[Run]:
+    """The session's latest runs of a kind, oldest first (console history, arrow keys)."""
+    rows = list(Run.objects.filter(session=session, kind=kind).order_by("-created_at")[:limit])
+    return rows[::-1]
+
+
+def save_script(session: LabSession, source: str) -> ScriptDraft:
+    draft, _ = ScriptDraft.objects.update_or_create(session=session, defaults={"source": source})
+    return draft
+
+
+def load_script(session: LabSession) -> str:
+    draft = ScriptDraft.objects.filter(session=session).first()
+    return draft.source if draft else ""
+
+
+def reap_stale_runs() -> dict:
+    """Runs stuck in `running` past their deadline -> failed_infra; queued runs whose message was lost are
+    enqueued again (they never started), and given up after QUEUED_TOO_LONG."""
+    now = timezone.now()
+    stuck = Run.objects.filter(status=Run.Status.RUNNING, started_at__lt=now - DEADLINE).update(
+        status=Run.Status.FAILED_INFRA, message=INFRA_MESSAGE, finished_at=now
+    )
+    expired = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - QUEUED_TOO_LONG).update(
+        status=Run.Status.FAILED_INFRA, message="The runner was too busy to start this; please try again.",
+        finished_at=now,
+    )
+    requeued = 0
+    for run in Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=now - timedelta(seconds=20))[:200]:
+        _enqueue(run)
+        requeued += 1
+    return {"stuck": stuck, "expired": expired, "requeued": requeued}
