@@ -55,9 +55,6 @@ def _env_id() -> str:
     return "e-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
 
 
-    return str(uuid.uuid4())
-
-
 class _State:
     """Per account-region extension state, kept on moto's EBBackend instance."""
 
