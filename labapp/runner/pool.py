@@ -122,6 +122,16 @@ class Pool:
         self.thread.join(timeout=35)
 
 
+def settings_gateway() -> tuple[str, int]:
+    """Where relays connect: LAB_RUNNER_GATEWAY_HOST/PORT, else the gateway's LAB_GATEWAY_HOST/PORT."""
+    from django.conf import settings
+
+    return (
+        getattr(settings, "LAB_RUNNER_GATEWAY_HOST", None) or settings.LAB_GATEWAY_HOST,
+        int(getattr(settings, "LAB_RUNNER_GATEWAY_PORT", None) or settings.LAB_GATEWAY_PORT),
+    )
+
+
 _default: Pool | None = None
 _default_lock = threading.Lock()
 
@@ -133,16 +143,10 @@ def default_pool() -> Pool:
         if _default is None or _default.pid != os.getpid():
             from django.conf import settings
 
-            def gateway():
-                return (
-                    getattr(settings, "LAB_RUNNER_GATEWAY_HOST", None) or settings.LAB_GATEWAY_HOST,
-                    int(getattr(settings, "LAB_RUNNER_GATEWAY_PORT", None) or settings.LAB_GATEWAY_PORT),
-                )
-
             runtime_dir = getattr(settings, "LAB_RUNNER_DIR", None) or Path(settings.VAR_DIR) / "runner"
             _default = Pool(
                 size=getattr(settings, "LAB_RUNNER_POOL_SIZE", 2),
-                gateway=gateway,
+                gateway=settings_gateway,
                 runtime_dir=Path(runtime_dir),
                 host_uid=getattr(settings, "LAB_RUNNER_UID", 65534),
             )

@@ -114,3 +114,22 @@ def test_a_labs_reference_solution_runs_through_the_console(request, gateway_poo
             result = run_cli(session, command, pool=gateway_pool)
             assert result.exit_code == 0, (lab.slug, command, result.stderr)
             record_output(result.stdout)
+
+
+def test_lab_run_command_runs_in_the_learners_session(sandbox_stack, settings, capsys):
+    import json
+    from io import StringIO
+
+    from labapp.runner.management.commands.lab_run import lab_run, print_run
+    from tests.sandbox.helpers import make_sandbox
+
+    settings.LAB_RUNNER_GATEWAY_PORT = urlsplit(sandbox_stack.url).port
+    box = make_sandbox(sandbox_stack.url)
+    session = box.session
+    result = lab_run(session.lab.slug, session.user.username,
+                     command=["aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text"])
+    assert result["exit_code"] == 0 and result["stdout"].strip() == box.account_id, result
+    out = StringIO()
+    assert print_run(result, True, out, StringIO()) == 0 and json.loads(out.getvalue())["exit_code"] == 0
+    refused = lab_run(session.lab.slug, session.user.username, command=["ls", "-la"])
+    assert refused["refused"] and refused["exit_code"] == 2

@@ -27,7 +27,7 @@ def add_run_arguments(parser) -> None:
 def lab_run(slug: str, user: str, command: list[str] | None = None, script: str | None = None) -> dict:
     """Run it and return {exit_code, stdout, stderr, duration_ms, limit, message, refused, infra_error, run_id}."""
     from labapp.runner.api import run_cli, run_script
-    from labapp.runner.pool import Pool
+    from labapp.runner.pool import Pool, settings_gateway
 
     if bool(command) == bool(script):
         raise CommandError("give either a command after -- (e.g. -- aws s3 ls) or --script FILE")
@@ -47,7 +47,11 @@ def lab_run(slug: str, user: str, command: list[str] | None = None, script: str 
         kind, text = "script", source
     else:
         kind, text = "cli", shlex.join(command) if len(command) > 1 else command[0]
-    pool = Pool(size=0)  # one sandbox, built on demand: a one-shot process gains nothing from a warm pool
+    from django.conf import settings
+
+    runtime_dir = getattr(settings, "LAB_RUNNER_DIR", None) or f"{settings.VAR_DIR}/runner"
+    pool = Pool(size=0, gateway=settings_gateway, runtime_dir=runtime_dir,
+                host_uid=getattr(settings, "LAB_RUNNER_UID", 65534))  # one sandbox, built on demand: a one-shot process gains nothing from a warm pool
     try:
         from django.apps import apps
 
