@@ -252,7 +252,20 @@ class CgroupBase:
                 bases["cpu"] = cpu / own["cpu"].lstrip("/") / "labrunner"
             except OSError:
                 pass
-        return cls(bases)
+        base = cls(bases)
+        base.remove_stale()
+        return base
+
+    def remove_stale(self, older_than: float = 120.0) -> None:
+        """Remove empty slots left by processes that died without cleaning up (rmdir fails if not empty)."""
+        now = time.time()
+        for root in self.bases.values():
+            for slot in root.glob("sbx-*"):
+                try:
+                    if now - slot.stat().st_mtime > older_than:
+                        slot.rmdir()
+                except OSError:
+                    pass
 
     def slot(self, name: str) -> "CgroupSlot":
         return CgroupSlot({c: base / name for c, base in self.bases.items()})
