@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "labapp.labs",
     "labapp.grading",
     "labapp.sandbox",
+    "labapp.quizzes",
     "labapp.web",
 ]
 

@@ -5,11 +5,16 @@ Layout (docs/architecture.md, "Course files"):
     <course>/<module>/module.yaml            uuid, title, summary
     <course>/<module>/lessons/NN-<slug>.md   YAML front matter (uuid, title) + Markdown
     <course>/<module>/labs/<slug>.yaml       one lab
+    <course>/<module>/questions.yaml         practice questions
+    <course>/<module>/images/<name>.svg      diagrams, used from lessons as images/<name>.svg
 
 Every file is validated against its JSON schema (schema/*.json) and by semantic rules (unique uuids,
 known check kinds with valid parameters, declared placeholders, known generators, resource listers and
-boto3 operations). Each problem is a LoadError naming the file and line; a broken file is skipped and
-everything else still loads. Rows are upserted by uuid, so renames keep learners' history, and
+boto3 operations; questions with the right number of correct choices and an existing lesson, #anchor
+and lab; every link and image in a lesson resolves). Each problem is a LoadError naming the file and
+line; a broken file (or question) is skipped and everything else still loads. A lesson with a broken
+link still loads (its link is left as written), but the problem is reported. Relative links to other
+lessons and images are rewritten to their routes at load time. Rows are upserted by uuid, so renames keep learners' history, and
 nothing is deleted.
 
     scan(root) -> ScanResult          parse and validate only (no database)
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -201,6 +207,29 @@ class LessonData:
     body_markdown: str
     body_html: str
     toc: list
+    body_line: int = 1  # line of the file where the Markdown body starts
+    links: list = field(default_factory=list)  # [(kind, url, line in body)]
+
+    @property
+    def stem(self) -> str:
+        return f"{self.order:02d}-{self.slug}"
+
+
+@dataclass
+class QuestionData:
+    path: str
+    line: int | None
+    uuid: str
+    order: int
+    type: str
+    answers: int
+    prompt_html: str
+    choices: list  # [{"html", "correct"}]
+    explanation_html: str
+    lesson_uuid: str
+    lesson_slug: str
+    anchor: str
+    lab: str | None
 
 
 @dataclass
@@ -221,6 +250,9 @@ class ModuleData:
     summary: str
     lessons: list[LessonData] = field(default_factory=list)
     labs: list[LabData] = field(default_factory=list)
+    questions: list[QuestionData] = field(default_factory=list)
+    questions_source: Source | None = None
+    dir: Path | None = None
 
 
 @dataclass
@@ -249,6 +281,7 @@ class ScanResult:
             "modules": sum(len(c.modules) for c in self.courses),
             "lessons": sum(len(m.lessons) for c in self.courses for m in c.modules),
             "labs": sum(len(m.labs) for c in self.courses for m in c.modules),
+            "questions": sum(len(m.questions) for c in self.courses for m in c.modules),
         }
 
 
@@ -300,13 +333,16 @@ class Scanner:
         for extra in sorted(p.name for p in course_dir.iterdir() if p.is_dir() and (p / "module.yaml").exists()):
             if extra not in listed:
                 self.result.errors.append(source.error(["modules"], f"module folder {extra!r} is not listed in modules"))
+        # Links, lab references and questions are checked once the whole course is known.
+        CourseLinker(self, course, course_dir).run()
         return course
 
     def scan_module(self, module_dir: Path, slug: str, order: int) -> ModuleData:
         source = read_yaml(module_dir / "module.yaml", self.root, "module")
         data = source.data
         self.claim_uuid(source, data["uuid"])
-        module = ModuleData(source.display, slug, order, data["uuid"], data["title"], data.get("summary", ""))
+        module = ModuleData(source.display, slug, order, data["uuid"], data["title"], data.get("summary", ""),
+                            dir=module_dir)
         lessons_dir = module_dir / "lessons"
         if lessons_dir.is_dir():
             for path in sorted(lessons_dir.glob("*.md")):
@@ -322,6 +358,12 @@ class Scanner:
                     module.labs.append(self.scan_lab(path, index))
                 except FileInvalid as err:
                     self.result.errors.extend(err.errors)
+        questions_file = module_dir / "questions.yaml"
+        if questions_file.exists():
+            try:
+                module.questions_source = read_yaml(questions_file, self.root, "questions")
+            except FileInvalid as err:
+                self.result.errors.extend(err.errors)
         return module
 
     def scan_lesson(self, path: Path) -> LessonData:
@@ -345,9 +387,10 @@ class Scanner:
         validate_source(source, "lesson")
         self.claim_uuid(source, source.data["uuid"])
         body = "".join(lines[end + 1:])
-        html, toc = render_markdown(body)
+        links: list = []
+        html, toc = render_markdown(body, lambda kind, url, line: links.append((kind, url, line)))
         return LessonData(display, match.group(2), int(match.group(1)), source.data["uuid"],
-                          source.data["title"], body, html, toc)
+                          source.data["title"], body, html, toc, body_line=end + 2, links=links)
 
     def scan_lab(self, path: Path, order: int) -> LabData:
         source = read_yaml(path, self.root, "lab")
@@ -356,6 +399,240 @@ class Scanner:
             raise FileInvalid(errors)
         self.claim_uuid(source, source.data["uuid"])
         return LabData(source.display, source.data["slug"], order, source.data)
+
+
+# --- links, lab references and questions (checked once a whole course is scanned) ----------------
+
+EXTERNAL_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.I)
+ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:svg|png)$")
+LESSON_STEM = re.compile(r"^\d+-[a-z0-9][a-z0-9-]*$")
+PARAGRAPH = re.compile(r"^<p>(.*)</p>\s*$", re.S)
+
+
+def lesson_url(course: str, module: str, lesson_slug: str) -> str:
+    from django.urls import reverse
+
+    return reverse("lesson", args=[course, module, lesson_slug])
+
+
+def asset_url(course: str, module: str, name: str) -> str:
+    from django.urls import reverse
+
+    return reverse("course-asset", args=[course, module, name])
+
+
+def _listing(items, limit: int = 12) -> str:
+    items = list(items)
+    text = ", ".join(items[:limit])
+    return text + (", …" if len(items) > limit else "") if items else "none"
+
+
+class CourseLinker:
+    """Checks every link and image of a course's lessons and rewrites the relative ones to their routes,
+    then validates and renders each module's questions (lesson, #anchor and lab must exist)."""
+
+    def __init__(self, scanner: Scanner, course: CourseData, course_dir: Path):
+        self.scanner, self.course, self.course_dir = scanner, course, course_dir
+        self.modules = {m.slug: m for m in course.modules}
+        self.lessons: dict[tuple[str, str], LessonData] = {}
+        for module in course.modules:
+            for lesson in module.lessons:
+                self.lessons[(module.slug, Path(lesson.path).stem)] = lesson
+                self.lessons.setdefault((module.slug, lesson.slug), lesson)
+        # Labs are referred to by slug; a lab file with its own problems is reported on its own.
+        self.labs = {lab.slug for m in course.modules for lab in m.labs}
+        self.labs |= {p.stem for p in course_dir.glob("*/labs/*.yaml")} | {p.stem for p in course_dir.glob("*/labs/*.yml")}
+        self.lesson_module: dict[int, str] = {id(lesson): m.slug for m in course.modules for lesson in m.lessons}
+
+    def run(self) -> None:
+        from .markdown import render_markdown
+
+        for module in self.course.modules:
+            for lesson in module.lessons:
+                problems: list[LoadError] = []
+
+                def resolve(kind, url, line, module=module, lesson=lesson, problems=problems):
+                    new, problem = self.resolve(module, kind, url, lesson)
+                    if problem:
+                        problems.append(LoadError(lesson.path, lesson.body_line + line - 1 if line else None, problem))
+                    return new
+
+                lesson.body_html, _ = render_markdown(lesson.body_markdown, resolve)
+                self.scanner.result.errors.extend(problems)
+            if module.questions_source is not None:
+                self.load_questions(module)
+
+    # -- links
+
+    def resolve(self, module: ModuleData, kind: str, url: str, lesson: LessonData | None):
+        """(new url or None to keep it, problem or None)."""
+        from urllib.parse import unquote
+
+        what = "image" if kind == "image" else "link"
+        if EXTERNAL_URL.match(url):
+            if kind == "image":
+                return None, f"image {url!r}: images must be files of the course (images/<name>.svg), not remote"
+            return None, None
+        raw_path, _, fragment = url.partition("#")
+        path = unquote(raw_path)
+        if not path:
+            if kind == "image":
+                return None, f"image {url!r} names no file"
+            if lesson is None:
+                return None, f"link {url!r}: name the lesson too (e.g. 01-intro#{fragment})"
+            return None, self.anchor_problem(url, lesson, fragment)
+        if path.startswith("/"):
+            return self.resolve_site_path(url, path, fragment, kind)
+        for base in (f"{module.slug}/lessons", module.slug):
+            target = posixpath.normpath(posixpath.join(base, path))
+            if target == ".." or target.startswith("../"):
+                continue
+            found = self.match(target.split("/"), url, fragment, kind)
+            if found is not None:
+                return found
+        if kind == "image":
+            return None, f"image {url!r}: images live in <module>/images/ and are .svg or .png files"
+        return None, f"{what} {url!r} does not resolve to a lesson, lab or image of this course"
+
+    def match(self, parts: list[str], url: str, fragment: str, kind: str):
+        module_slug = parts[0]
+        if module_slug not in self.modules:
+            return None
+        if len(parts) == 3 and parts[1] == "images":
+            name = parts[2]
+            if not ASSET_NAME.match(name):
+                return None, f"image {url!r}: only .svg and .png files with plain names are served"
+            if not (self.course_dir / module_slug / "images" / name).is_file():
+                return None, f"image {url!r}: {self.course.slug}/{module_slug}/images/{name} does not exist"
+            return asset_url(self.course.slug, module_slug, name), None
+        if kind == "image":
+            return None
+        if len(parts) == 3 and parts[1] == "labs":
+            slug = re.sub(r"\.ya?ml$", "", parts[2])
+            if slug not in self.labs:
+                return None, f"link {url!r}: there is no lab {slug!r} in this course"
+            from django.urls import reverse
+
+            return reverse("lab", args=[slug]), None
+        if (len(parts) == 3 and parts[1] == "lessons") or len(parts) == 2:
+            key = re.sub(r"\.md$", "", parts[-1])
+            target = self.lessons.get((module_slug, key))
+            if target is None:
+                if len(parts) == 3 or LESSON_STEM.match(key):
+                    known = sorted(Path(le.path).stem for le in self.modules[module_slug].lessons)
+                    return None, (f"link {url!r}: module {module_slug} has no lesson {key!r} "
+                                  f"(lessons: {_listing(known)})")
+                return None
+            if fragment and (problem := self.anchor_problem(url, target, fragment)):
+                return None, problem
+            href = lesson_url(self.course.slug, module_slug, target.slug)
+            return href + (f"#{fragment}" if fragment else ""), None
+        if len(parts) == 1:
+            from django.urls import reverse
+
+            return reverse("module", args=[self.course.slug, module_slug]), None
+        return None
+
+    def resolve_site_path(self, url: str, path: str, fragment: str, kind: str):
+        if kind == "image":
+            if m := re.fullmatch(r"/course-assets/([^/]+)/([^/]+)/images/([^/]+)", path):
+                if m.group(1) == self.course.slug and (self.course_dir / m.group(2) / "images" / m.group(3)).is_file():
+                    return None, None
+            return None, f"image {url!r}: use a relative images/<name>.svg path"
+        if m := re.fullmatch(r"/labs/([a-z0-9-]+)/?", path):
+            if m.group(1) not in self.labs:
+                return None, f"link {url!r}: there is no lab {m.group(1)!r} in this course"
+            return None, None
+        if m := re.fullmatch(r"/courses/([a-z0-9-]+)/([a-z0-9-]+)/lessons/([a-z0-9-]+)/?", path):
+            if m.group(1) == self.course.slug:
+                target = self.lessons.get((m.group(2), m.group(3)))
+                if target is None:
+                    return None, f"link {url!r}: there is no lesson {m.group(3)!r} in module {m.group(2)!r}"
+                if fragment:
+                    return None, self.anchor_problem(url, target, fragment)
+            return None, None
+        if m := re.fullmatch(r"/courses/([a-z0-9-]+)/([a-z0-9-]+)/?", path):
+            if m.group(1) == self.course.slug and m.group(2) not in self.modules:
+                return None, f"link {url!r}: there is no module {m.group(2)!r}"
+        return None, None
+
+    @staticmethod
+    def anchor_problem(url: str, lesson: LessonData, fragment: str) -> str | None:
+        ids = [entry["id"] for entry in lesson.toc]
+        if fragment in ids:
+            return None
+        return f"link {url!r}: lesson {Path(lesson.path).stem} has no heading #{fragment} (headings: {_listing(ids)})"
+
+    # -- questions
+
+    def load_questions(self, module: ModuleData) -> None:
+        from .markdown import render_markdown
+
+        source = module.questions_source
+        for index, question in enumerate(source.data["questions"]):
+            where = ["questions", index]
+            errors: list[LoadError] = []
+
+            def err(path, message, where=where, errors=errors):
+                errors.append(source.error(where + list(path), message))
+
+            def render(field_path, text, errors=errors, where=where):
+                def resolve(kind, url, _line):
+                    new, problem = self.resolve(module, kind, url, None)
+                    if problem:
+                        line = source.line_in_text(where + list(field_path), url)
+                        errors.append(LoadError(source.display, line, problem))
+                    return new
+
+                return render_markdown(text, resolve)[0]
+
+            kind, answers, choices = question["type"], question["answers"], question["choices"]
+            correct = sum(1 for choice in choices if choice.get("correct"))
+            if kind == "single" and answers != 1:
+                err(["answers"], f"a single-answer question has answers: 1, not {answers}")
+            if kind == "multiple" and answers < 2:
+                err(["answers"], "a multiple-answer question has answers: 2 or more (use type: single for one)")
+            if correct != answers:
+                err(["choices"], f"{correct} choice(s) are marked correct: true, but answers is {answers}")
+            if correct >= len(choices):
+                err(["choices"], "every choice is correct; add at least one wrong choice")
+            texts = [" ".join(choice["text"].split()).lower() for choice in choices]
+            for c, text in enumerate(texts):
+                if text in texts[:c]:
+                    err(["choices", c, "text"], "the same choice appears twice")
+            stem, _, anchor = question["lesson"].partition("#")
+            lesson = self.lessons.get((module.slug, stem))
+            if lesson is None or Path(lesson.path).stem != stem:
+                known = sorted(Path(le.path).stem for le in module.lessons)
+                err(["lesson"], f"module {module.slug} has no lesson {stem!r} (lessons: {_listing(known)})")
+                lesson = None
+            elif anchor and anchor not in {entry["id"] for entry in lesson.toc}:
+                ids = [entry["id"] for entry in lesson.toc]
+                err(["lesson"], f"lesson {stem} has no heading #{anchor} (headings: {_listing(ids)})")
+            lab = question.get("lab")
+            if lab and lab not in self.labs:
+                err(["lab"], f"there is no lab {lab!r} in this course")
+            uuid_key = question["uuid"].lower()
+            if uuid_key in self.scanner.uuids:
+                err(["uuid"], f"uuid {question['uuid']} is already used by {self.scanner.uuids[uuid_key]}")
+            prompt_html = render(["prompt"], question["prompt"])
+            explanation_html = render(["explanation"], question["explanation"])
+            choice_rows = []
+            for c, choice in enumerate(choices):
+                html = render(["choices", c, "text"], choice["text"]).strip()
+                if m := PARAGRAPH.match(html):
+                    if "<p>" not in m.group(1):
+                        html = m.group(1)
+                choice_rows.append({"html": html, "correct": bool(choice.get("correct"))})
+            if errors:
+                self.scanner.result.errors.extend(errors)
+                continue
+            self.scanner.uuids[uuid_key] = f"{source.display}:{source.line(where + ['uuid'])}"
+            module.questions.append(QuestionData(
+                path=source.display, line=source.line(where), uuid=question["uuid"], order=index, type=kind,
+                answers=answers, prompt_html=prompt_html, choices=choice_rows, explanation_html=explanation_html,
+                lesson_uuid=lesson.uuid, lesson_slug=lesson.slug, anchor=anchor, lab=lab,
+            ))
 
 
 # --- lab rules beyond the schema ------------------------------------------------------------------
@@ -500,9 +777,11 @@ def load_courses(root: Path | str | None = None, *, write: bool = True) -> ScanR
 def write_result(result: ScanResult) -> None:
     from django.db import IntegrityError, transaction
 
+    from labapp.quizzes.models import Question
+
     from .models import Course, Lab, Lesson, Module
 
-    written = {"courses": 0, "modules": 0, "lessons": 0, "labs": 0}
+    written = {"courses": 0, "modules": 0, "lessons": 0, "labs": 0, "questions": 0}
 
     def save(model, uuid_value, display, **fields):
         try:
@@ -533,4 +812,11 @@ def write_result(result: ScanResult) -> None:
                 if save(Lab, d["uuid"], lab.path, module=m, slug=lab.slug, title=d["title"], summary=d["summary"],
                         minutes=d["minutes"], order=lab.order, definition=d, source_path=lab.path):
                     written["labs"] += 1
+            for q in module.questions:
+                lesson = Lesson.objects.filter(uuid=q.lesson_uuid).first()
+                lab = Lab.objects.filter(slug=q.lab).first() if q.lab else None
+                if save(Question, q.uuid, q.path, module=m, type=q.type, answers=q.answers, prompt_html=q.prompt_html,
+                        choices=q.choices, explanation_html=q.explanation_html, lesson=lesson, anchor=q.anchor,
+                        lab=lab, order=q.order, source_path=f"{q.path}:{q.line}"):
+                    written["questions"] += 1
     result.written = written

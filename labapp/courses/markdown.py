@@ -80,12 +80,20 @@ def _is_exam_tip(tokens, i) -> bool:
     return label == "exam tip:" or (label == "exam tip" and after.startswith(":"))
 
 
-def render_markdown(text: str) -> tuple[str, list[dict]]:
-    """Markdown -> (sanitised HTML, table of contents [{level, id, title}])."""
+def render_markdown(text: str, resolve_url=None) -> tuple[str, list[dict]]:
+    """Markdown -> (sanitised HTML, table of contents [{level, id, title}]).
+
+    `resolve_url(kind, url, line)`, if given, is called for every Markdown link (kind "link", its href)
+    and image (kind "image", its src), with the 1-based line in `text`; it returns the URL to use
+    instead, or None to keep it. The loader uses it to check links and to point relative ones (other
+    lessons, images/<name>.svg) at their routes.
+    """
     env: dict = {}
     tokens = _MD.parse(text, env)
     toc: list[dict] = []
     used: dict[str, int] = {}
+    if resolve_url is not None:
+        _resolve_urls(tokens, resolve_url)
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
             title = "".join(c.content for c in (tokens[i + 1].children or []) if c.type in ("text", "code_inline"))
@@ -98,6 +106,29 @@ def render_markdown(text: str) -> tuple[str, list[dict]]:
             token.attrSet("class", EXAM_TIP_CLASS)
     raw = _MD.renderer.render(tokens, _MD.options, env)
     return sanitize(raw), toc
+
+
+def _resolve_urls(tokens, resolve_url) -> None:
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        line = token.map[0] + 1 if token.map else None
+        for child in token.children:
+            if child.type == "link_open":
+                attr = "href"
+            elif child.type == "image":
+                attr = "src"
+            else:
+                continue
+            url = child.attrGet(attr)
+            if url is None:
+                continue
+            at = line
+            if line is not None:  # the line of the paragraph that holds the URL
+                at = next((line + i for i, text in enumerate(token.content.splitlines()) if str(url) in text), line)
+            new = resolve_url("link" if attr == "href" else "image", str(url), at)
+            if new is not None:
+                child.attrSet(attr, new)
 
 
 def sanitize(raw_html: str) -> str:

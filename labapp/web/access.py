@@ -11,8 +11,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404
 from django_htmx.http import HttpResponseClientRedirect
 
-from labapp.courses.models import Lab, Lesson, Module
+from labapp.courses.models import Course, Lab, Lesson, Module
 from labapp.labs.models import Attempt, LabSession
+from labapp.quizzes.models import ExamAttempt, Question
 
 
 def learner_required(view):
@@ -28,6 +29,10 @@ def learner_required(view):
         return wrapped(request, *args, **kwargs)
 
     return inner
+
+
+def get_course(course_slug: str) -> Course:
+    return get_object_or_404(Course, slug=course_slug)
 
 
 def get_module(course_slug: str, module_slug: str) -> Module:
@@ -61,3 +66,12 @@ def get_attempt_for_user(request, attempt_id: int) -> Attempt:
         pk=attempt_id,
         session__user=request.user,
     )
+
+
+def get_question(module: Module, question_uuid) -> Question:
+    return get_object_or_404(Question.objects.select_related("lesson__module__course", "lab"),
+                             module=module, uuid=question_uuid)
+
+
+def get_exam_for_user(request, attempt_id) -> ExamAttempt:
+    return get_object_or_404(ExamAttempt.objects.select_related("course"), pk=attempt_id, user=request.user)

@@ -346,3 +346,99 @@ def recent_failed_session(user, lab: Lab, within: timedelta = timedelta(hours=1)
     if latest and latest.status == LabSession.Status.FAILED and latest.created_at > timezone.now() - within:
         return latest
     return None
+
+
+# --- Course page, lab catalogue ----------------------------------------------------------------
+
+
+def course_progress(course: Course, user) -> list[dict]:
+    """Per module of one course: lessons read, labs passed, questions and the best quiz score."""
+    from django.db.models import Count
+
+    from labapp.quizzes.services import best_quiz_scores
+
+    read, passed, live = read_lesson_ids(user), passed_lab_ids(user), live_lab_ids(user)
+    modules = list(course.modules.prefetch_related("lessons", "labs").annotate(question_count=Count("questions")))
+    best = best_quiz_scores(user, modules)
+    rows = []
+    for module in modules:
+        lessons = list(module.lessons.all())
+        labs = list(module.labs.all())
+        rows.append(
+            {
+                "module": module,
+                "lessons_total": len(lessons),
+                "lessons_read": sum(1 for lesson in lessons if lesson.pk in read),
+                "labs_total": len(labs),
+                "labs_passed": sum(1 for lab in labs if lab.pk in passed),
+                "labs": [lab_summary(lab, passed, live) for lab in labs],
+                "questions": module.question_count,
+                "best_quiz": best.get(module.pk),
+            }
+        )
+    return rows
+
+
+def course_continue_target(course: Course, user) -> dict | None:
+    """Where to pick this course up: a live lab of it, else the first unread lesson after the last one read,
+    else the last one read; a learner who has read nothing starts at the first lesson."""
+    if not user.is_authenticated:
+        return None
+    session = (
+        LabSession.objects.filter(user=user, status__in=LabSession.LIVE, lab__module__course=course)
+        .select_related("lab")
+        .order_by("-created_at")
+        .first()
+    )
+    if session:
+        return {"kind": "lab", "lab": session.lab, "title": session.lab.title}
+    lessons = course_lessons(course)
+    if not lessons:
+        return None
+    read = read_lesson_ids(user)
+    last = (
+        LessonProgress.objects.filter(user=user, lesson__module__course=course)
+        .order_by("-read_at", "-id")
+        .values_list("lesson_id", flat=True)
+        .first()
+    )
+    if last is None:
+        return {"kind": "lesson", "lesson": lessons[0], "title": lessons[0].title, "up_next": True, "first": True}
+    index = next((i for i, lesson in enumerate(lessons) if lesson.pk == last), 0)
+    for lesson in lessons[index + 1:] + lessons[:index]:
+        if lesson.pk not in read:
+            return {"kind": "lesson", "lesson": lesson, "title": lesson.title, "up_next": True}
+    lesson = lessons[index]
+    return {"kind": "lesson", "lesson": lesson, "title": lesson.title, "up_next": False}
+
+
+def lab_services(lab: Lab) -> list[str]:
+    return [str(s) for s in (lab.definition or {}).get("services", []) or []]
+
+
+def lab_catalogue(user, module_slug: str = "", service: str = "") -> dict:
+    """Every lab (in course and module order) with the learner's status, filtered by module slug and service."""
+    read_passed, live = passed_lab_ids(user), live_lab_ids(user)
+    labs = list(
+        Lab.objects.select_related("module__course").order_by(
+            "module__course__title", "module__order", "module__title", "order", "title"
+        )
+    )
+    modules, services = {}, set()
+    for lab in labs:
+        modules.setdefault(lab.module.slug, lab.module)
+        services.update(lab_services(lab))
+    shown = [
+        {**lab_summary(lab, read_passed, live), "services": lab_services(lab)}
+        for lab in labs
+        if (not module_slug or lab.module.slug == module_slug) and (not service or service in lab_services(lab))
+    ]
+    return {
+        "labs": shown,
+        "total": len(labs),
+        "modules": list(Module.objects.filter(labs__isnull=False).distinct().select_related("course")
+                        .order_by("course__title", "order", "title")),
+        "services": sorted(services),
+        "module_filter": module_slug if module_slug in modules else "",
+        "service_filter": service if service in services else "",
+    }

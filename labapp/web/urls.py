@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import lab_views, views
+from . import asset_views, lab_views, quiz_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,13 +10,35 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Reading
+    path("courses/<slug:course_slug>/", views.course_page, name="course"),
+    path("courses/<slug:course_slug>/exam/", quiz_views.exam_home, name="exam"),
+    path("courses/<slug:course_slug>/exam/start/", quiz_views.start_exam, name="exam-start"),
     path("courses/<slug:course_slug>/<slug:module_slug>/", views.module_page, name="module"),
     path(
         "courses/<slug:course_slug>/<slug:module_slug>/lessons/<slug:lesson_slug>/",
         views.lesson_page,
         name="lesson",
     ),
+    # Practice questions
+    path("courses/<slug:course_slug>/<slug:module_slug>/quiz/", quiz_views.quiz_page, name="quiz"),
+    path("courses/<slug:course_slug>/<slug:module_slug>/quiz/retake/", quiz_views.retake_quiz, name="quiz-retake"),
+    path(
+        "courses/<slug:course_slug>/<slug:module_slug>/quiz/<uuid:question_uuid>/",
+        quiz_views.answer_quiz,
+        name="quiz-answer",
+    ),
+    path("exams/<uuid:attempt_id>/", quiz_views.exam_page, name="exam-attempt"),
+    path("exams/<uuid:attempt_id>/answer/", quiz_views.answer_exam, name="exam-answer"),
+    path("exams/<uuid:attempt_id>/finish/", quiz_views.finish_exam, name="exam-finish"),
+    path("exams/<uuid:attempt_id>/results/", quiz_views.exam_results, name="exam-results"),
+    # Diagrams of the lessons (never inlined)
+    path(
+        "course-assets/<str:course_slug>/<str:module_slug>/images/<str:name>",
+        asset_views.course_asset,
+        name="course-asset",
+    ),
     # Labs
+    path("labs/", views.lab_catalogue, name="lab-catalogue"),
     path("labs/<slug:slug>/", lab_views.lab_page, name="lab"),
     path("labs/<slug:slug>/start/", lab_views.start_lab, name="lab-start"),
     path("sessions/<uuid:session_id>/", lab_views.session_page, name="session"),

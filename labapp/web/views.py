@@ -1,4 +1,5 @@
-"""Pages: home, sign up / in / out, modules and lessons. Lab pages live in lab_views.py."""
+"""Pages: home, sign up / in / out, course, modules, lessons and the lab catalogue. Lab pages live in
+lab_views.py, quizzes and the practice exam in quiz_views.py, diagrams in asset_views.py."""
 
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
@@ -6,9 +7,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from labapp.courses.models import LessonProgress
+from labapp.quizzes.services import best_quiz_scores, open_exam
 
 from . import selectors
-from .access import get_lesson, get_module, learner_required
+from .access import get_course, get_lesson, get_module, learner_required
 from .forms import SignUpForm
 
 
@@ -44,7 +46,13 @@ def module_page(request, course_slug, module_slug):
     return render(
         request,
         "courses/module.html",
-        {"module": module, "course": module.course, **selectors.module_contents(module, request.user)},
+        {
+            "module": module,
+            "course": module.course,
+            "question_count": module.questions.count(),
+            "best_quiz": best_quiz_scores(request.user, [module]).get(module.pk),
+            **selectors.module_contents(module, request.user),
+        },
     )
 
 
@@ -68,3 +76,30 @@ def lesson_page(request, course_slug, module_slug, lesson_slug):
             **selectors.module_contents(module, request.user),
         },
     )
+
+
+@learner_required
+def course_page(request, course_slug):
+    course = get_course(course_slug)
+    modules = selectors.course_progress(course, request.user)
+    return render(
+        request,
+        "courses/course.html",
+        {
+            "course": course,
+            "modules": modules,
+            "continue_target": selectors.course_continue_target(course, request.user),
+            "totals": {
+                key: sum(m[key] for m in modules)
+                for key in ("lessons_total", "lessons_read", "labs_total", "labs_passed", "questions")
+            },
+            "open_exam": open_exam(request.user, course),
+        },
+    )
+
+
+@learner_required
+def lab_catalogue(request):
+    module_slug = request.GET.get("module", "").strip()
+    service = request.GET.get("service", "").strip()
+    return render(request, "labs/catalogue.html", selectors.lab_catalogue(request.user, module_slug, service))

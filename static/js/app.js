@@ -70,6 +70,11 @@
         Math.floor(left / 3600) + ":" + pad(Math.floor((left % 3600) / 60)) + ":" + pad(left % 60);
       if (out.textContent !== text) out.textContent = text;
       timer.classList.toggle("timer-low", left < 600);
+      // An exam timer reloads the page once at the deadline; the server then finishes the exam.
+      if (left === 0 && timer.dataset.timerEnd === "reload" && !timer.dataset.reloaded) {
+        timer.dataset.reloaded = "yes";
+        window.location.reload();
+      }
     });
   }
 
