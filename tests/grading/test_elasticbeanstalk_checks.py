@@ -119,3 +119,12 @@ def test_resource_listers(app):
     assert [t["error"] for t in tables] == [None] * len(tables)
     assert tables[0]["rows"] == [["shop", "v1", "off"]]
     assert tables[2]["rows"][0][:3] == ["shop-prod", "shop", "v1"]
+
+
+def test_no_application_version(app):
+    version(app, "v1", "app-v1.zip")
+    out = check(app, "elasticbeanstalk.no_application_version", application="shop", label="v1")
+    assert not out.passed and out.feedback == "version v1 of shop still exists — delete it"
+    app.client("elasticbeanstalk").delete_application_version(ApplicationName="shop", VersionLabel="v1")
+    out = check(app, "elasticbeanstalk.no_application_version", application="shop", label="v1")
+    assert out.passed and out.feedback == "version v1 of shop is gone"

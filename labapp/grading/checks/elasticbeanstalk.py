@@ -117,3 +117,18 @@ class LifecycleRule(Check):
                           "be kept")
         return passed(f"{application} keeps versions by {key} {size}={value}"
                       + (f", DeleteSourceFromS3={str(bool(given.get('DeleteSourceFromS3'))).lower()}"))
+
+
+@register("elasticbeanstalk.no_application_version")
+class NoApplicationVersion(Check):
+    description = "The application exists and no longer has a version with this label."
+    params_schema = schema({"application": APP, "label": string("version label that must be gone")},
+                           ["application", "label"])
+
+    def run(self, ctx, *, application: str, label):
+        find_application(ctx, application)
+        versions = ctx.client("elasticbeanstalk").describe_application_versions(
+            ApplicationName=application, VersionLabels=[label]).get("ApplicationVersions") or []
+        if any(v.get("VersionLabel") == label for v in versions):
+            return failed(f"version {label} of {application} still exists — delete it")
+        return passed(f"version {label} of {application} is gone")
