@@ -1,0 +1,401 @@
+"""VPC check kinds (EC2 API): VPCs, subnets and their routes, internet and NAT gateways, network ACLs
+(evaluated rule by rule, as AWS would), peering connections and gateway endpoints.
+
+The emulator never moves packets, so these checks read configuration and reason about it the way AWS
+would: a subnet is public when its route table (its explicit one, else the VPC's main table) sends traffic
+to an internet gateway; a network ACL is evaluated lowest rule number first, first match wins.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+from . import Check, CheckFailed, failed, passed, register, schema, string
+
+VPC_REF = string("VPC: its Name tag, a vpc- id, or 'default' for the default VPC")
+SUBNET_REF = string("subnet: its Name tag or a subnet- id")
+
+
+def tag(resource: dict, key: str = "Name") -> str | None:
+    return next((t["Value"] for t in resource.get("Tags") or [] if t["Key"] == key), None)
+
+
+def label(resource: dict, id_key: str) -> str:
+    name = tag(resource)
+    return f"{name} ({resource[id_key]})" if name else resource[id_key]
+
+
+def find_vpc(ctx, ref: str) -> dict:
+    ec2 = ctx.client("ec2")
+    if ref == "default":
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+        if not vpcs:
+            raise CheckFailed("this account has no default VPC")
+        return vpcs[0]
+    if ref.startswith("vpc-"):
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [ref]}])["Vpcs"]
+    else:
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [ref]}])["Vpcs"]
+    if not vpcs:
+        raise CheckFailed(f"there is no VPC {'tagged Name=' if not ref.startswith('vpc-') else ''}{ref}")
+    if len(vpcs) > 1:
+        ids = ", ".join(v["VpcId"] for v in vpcs)
+        raise CheckFailed(f"{len(vpcs)} VPCs are tagged Name={ref} ({ids}) — keep exactly one")
+    return vpcs[0]
+
+
+def find_subnet(ctx, ref: str, vpc_id: str | None = None) -> dict:
+    filters = [{"Name": "subnet-id" if ref.startswith("subnet-") else "tag:Name", "Values": [ref]}]
+    if vpc_id:
+        filters.append({"Name": "vpc-id", "Values": [vpc_id]})
+    subnets = ctx.client("ec2").describe_subnets(Filters=filters)["Subnets"]
+    if not subnets:
+        where = f" in {vpc_id}" if vpc_id else ""
+        raise CheckFailed(f"there is no subnet {'tagged Name=' if not ref.startswith('subnet-') else ''}{ref}{where}")
+    if len(subnets) > 1:
+        raise CheckFailed(f"{len(subnets)} subnets are tagged Name={ref} — keep exactly one")
+    return subnets[0]
+
+
+def route_tables(ctx, vpc_id: str) -> list[dict]:
+    return ctx.client("ec2").describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+
+
+def table_of_subnet(ctx, subnet: dict) -> tuple[dict, bool]:
+    """(route table used by the subnet, is it the main table by default)."""
+    tables = route_tables(ctx, subnet["VpcId"])
+    for table in tables:
+        for assoc in table.get("Associations", []):
+            if assoc.get("SubnetId") == subnet["SubnetId"] and assoc.get("AssociationState", {}).get("State",
+                                                                                                     "associated") == "associated":
+                return table, False
+    for table in tables:
+        if any(a.get("Main") for a in table.get("Associations", [])):
+            return table, True
+    raise CheckFailed(f"VPC {subnet['VpcId']} has no main route table")
+
+
+def route_target(route: dict) -> str:
+    for key in ("GatewayId", "NatGatewayId", "VpcPeeringConnectionId", "TransitGatewayId", "NetworkInterfaceId",
+                "InstanceId", "EgressOnlyInternetGatewayId"):
+        if route.get(key):
+            return route[key]
+    return "?"
+
+
+def default_route(table: dict) -> dict | None:
+    return next((r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+
+
+def internet_routes(table: dict) -> list[dict]:
+    """Routes of the table that lead to an internet gateway (any destination)."""
+    return [r for r in table.get("Routes", []) if str(r.get("GatewayId", "")).startswith("igw-")]
+
+
+def subnet_is_public(ctx, subnet: dict) -> tuple[bool, dict, bool]:
+    table, main = table_of_subnet(ctx, subnet)
+    return bool(internet_routes(table)), table, main
+
+
+def table_label(table: dict, main: bool) -> str:
+    return f"{table['RouteTableId']}{', the VPC main table' if main else ''}"
+
+
+@register("vpc.vpc")
+class VpcExists(Check):
+    description = "A VPC with this Name tag exists (optionally: with this IPv4 CIDR block)."
+    params_schema = schema({"vpc": VPC_REF, "cidr": string("required primary IPv4 CIDR, e.g. 10.0.0.0/16")}, ["vpc"])
+
+    def run(self, ctx, *, vpc, cidr=None):
+        found = find_vpc(ctx, vpc)
+        if cidr and found.get("CidrBlock") != cidr:
+            return failed(f"VPC {label(found, 'VpcId')} has CIDR {found.get('CidrBlock')}, not {cidr}")
+        return passed(f"VPC {label(found, 'VpcId')} exists with CIDR {found.get('CidrBlock')}")
+
+
+@register("vpc.internet_gateway")
+class InternetGatewayAttached(Check):
+    description = "An internet gateway is attached to the VPC."
+    params_schema = schema({"vpc": VPC_REF}, ["vpc"])
+
+    def run(self, ctx, *, vpc):
+        found = find_vpc(ctx, vpc)
+        igws = ctx.client("ec2").describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [found["VpcId"]]}])["InternetGateways"]
+        if not igws:
+            return failed(f"no internet gateway is attached to {label(found, 'VpcId')} — create one and attach it")
+        return passed(f"internet gateway {igws[0]['InternetGatewayId']} is attached to {label(found, 'VpcId')}")
+
+
+@register("vpc.subnet")
+class SubnetRouting(Check):
+    description = (
+        "The subnet exists in the VPC (optionally: with this CIDR / AZ) and its route table sends 0.0.0.0/0 to "
+        "an internet gateway (`internet: igw`), a NAT gateway (`nat`), or nowhere on the internet (`none`)."
+    )
+    params_schema = schema(
+        {"subnet": SUBNET_REF, "vpc": VPC_REF, "cidr": string("required CIDR block"),
+         "internet": {"enum": ["igw", "nat", "none"], "description": "where the subnet's default route must lead"}},
+        ["subnet", "vpc", "internet"],
+    )
+
+    def run(self, ctx, *, subnet, vpc, internet, cidr=None):
+        v = find_vpc(ctx, vpc)
+        sn = find_subnet(ctx, subnet, v["VpcId"])
+        name = label(sn, "SubnetId")
+        if cidr and sn.get("CidrBlock") != cidr:
+            return failed(f"subnet {name} has CIDR {sn.get('CidrBlock')}, not {cidr}")
+        table, main = table_of_subnet(ctx, sn)
+        where = f"{name} uses route table {table_label(table, main)}"
+        route = default_route(table)
+        target = route_target(route) if route else None
+        igw = internet_routes(table)
+        if internet == "igw":
+            if target and target.startswith("igw-"):
+                return passed(f"{where}, which sends 0.0.0.0/0 to {target}: it is a public subnet")
+            return failed(f"{where}, which sends 0.0.0.0/0 to {target or 'nowhere'} — it needs a route to the "
+                          "internet gateway (and the subnet associated with that table)")
+        if igw:
+            return failed(f"{where}, which sends {igw[0].get('DestinationCidrBlock') or 'traffic'} to internet "
+                          f"gateway {igw[0]['GatewayId']}: the subnet is public, so it is not private")
+        if internet == "nat":
+            if target and target.startswith("nat-"):
+                return passed(f"{where}, which sends 0.0.0.0/0 to NAT gateway {target}: private with outbound access")
+            return failed(f"{where}, which sends 0.0.0.0/0 to {target or 'nowhere'} — add a default route to the "
+                          "NAT gateway")
+        return passed(f"{where}, which has no route to an internet gateway: it is private")
+
+
+@register("vpc.nat_gateway")
+class NatGateway(Check):
+    description = "An available NAT gateway with an Elastic IP sits in the named subnet, and that subnet is public."
+    params_schema = schema({"vpc": VPC_REF, "subnet": SUBNET_REF}, ["vpc", "subnet"])
+
+    def run(self, ctx, *, vpc, subnet):
+        v = find_vpc(ctx, vpc)
+        nats = [n for n in ctx.client("ec2").describe_nat_gateways(
+            Filters=[{"Name": "vpc-id", "Values": [v["VpcId"]]}])["NatGateways"]
+            if n.get("State") in ("available", "pending")]
+        if not nats:
+            return failed(f"{label(v, 'VpcId')} has no NAT gateway — create one in a public subnet")
+        sn = find_subnet(ctx, subnet, v["VpcId"])
+        here = [n for n in nats if n.get("SubnetId") == sn["SubnetId"]]
+        if not here:
+            elsewhere = ", ".join(f"{n['NatGatewayId']} in {n.get('SubnetId')}" for n in nats)
+            return failed(f"the NAT gateway is not in {label(sn, 'SubnetId')} ({elsewhere}) — a NAT gateway must sit "
+                          "in a public subnet")
+        nat = here[0]
+        if not any(a.get("PublicIp") or a.get("AllocationId") for a in nat.get("NatGatewayAddresses", [])) \
+                and nat.get("ConnectivityType") != "public":
+            return failed(f"NAT gateway {nat['NatGatewayId']} is private (no Elastic IP) — it cannot reach the internet")
+        public, table, main = subnet_is_public(ctx, sn)
+        if not public:
+            return failed(f"NAT gateway {nat['NatGatewayId']} is in {label(sn, 'SubnetId')}, but that subnet's route "
+                          f"table ({table_label(table, main)}) has no route to an internet gateway")
+        return passed(f"NAT gateway {nat['NatGatewayId']} is in public subnet {label(sn, 'SubnetId')}")
+
+
+# --- network ACLs -------------------------------------------------------------------------------------
+
+PROTO_NUM = {"tcp": "6", "udp": "17", "icmp": "1"}
+
+
+def find_nacl(ctx, name: str, vpc_id: str) -> dict:
+    nacls = ctx.client("ec2").describe_network_acls(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "tag:Name", "Values": [name]}])["NetworkAcls"]
+    if not nacls:
+        raise CheckFailed(f"there is no network ACL tagged Name={name} in {vpc_id}")
+    return nacls[0]
+
+
+def nacl_entry_matches(entry: dict, protocol: str, port: int, address: str) -> bool:
+    proto = str(entry.get("Protocol"))
+    if proto not in ("-1", PROTO_NUM[protocol], protocol):
+        return False
+    if proto != "-1" and protocol in ("tcp", "udp"):
+        rng = entry.get("PortRange") or {}
+        lo, hi = rng.get("From"), rng.get("To")
+        if lo is not None and hi is not None and not int(lo) <= port <= int(hi):
+            return False
+    cidr = entry.get("CidrBlock")
+    if not cidr:
+        return False
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+
+
+def nacl_decision(nacl: dict, egress: bool, protocol: str, port: int, address: str) -> tuple[str, dict | None]:
+    entries = sorted((e for e in nacl.get("Entries", []) if bool(e.get("Egress")) == egress
+                      and int(e.get("RuleNumber", 32767)) < 32767), key=lambda e: int(e["RuleNumber"]))
+    for entry in entries:
+        if nacl_entry_matches(entry, protocol, port, address):
+            return str(entry.get("RuleAction")), entry
+    return "deny", None
+
+
+def entry_label(entry: dict | None) -> str:
+    if entry is None:
+        return "the default rule * (deny)"
+    proto = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}.get(str(entry.get("Protocol")), entry.get("Protocol"))
+    rng = entry.get("PortRange") or {}
+    ports = f" {rng['From']}-{rng['To']}" if rng and str(entry.get("Protocol")) != "-1" else ""
+    return f"rule {entry['RuleNumber']} ({entry['RuleAction']} {proto}{ports} {entry.get('CidrBlock')})"
+
+
+@register("vpc.nacl_associated")
+class NaclAssociated(Check):
+    description = "The network ACL (by Name tag) is associated with the subnet (by Name tag, id, or the VPC's subnet in `az`)."
+    params_schema = schema({"nacl": string("Name tag of the network ACL"), "vpc": VPC_REF, "subnet": SUBNET_REF,
+                            "az": string("availability zone: the VPC's (default) subnet in it")}, ["nacl", "vpc"])
+
+    def run(self, ctx, *, nacl, vpc, subnet=None, az=None):
+        v = find_vpc(ctx, vpc)
+        acl = find_nacl(ctx, nacl, v["VpcId"])
+        if subnet:
+            sn = find_subnet(ctx, subnet, v["VpcId"])
+        else:
+            subnets = ctx.client("ec2").describe_subnets(Filters=[
+                {"Name": "vpc-id", "Values": [v["VpcId"]]}, {"Name": "availability-zone", "Values": [az]}])["Subnets"]
+            if not subnets:
+                raise CheckFailed(f"{v['VpcId']} has no subnet in {az}")
+            sn = subnets[0]
+        if any(a.get("SubnetId") == sn["SubnetId"] for a in acl.get("Associations", [])):
+            return passed(f"network ACL {nacl} ({acl['NetworkAclId']}) is associated with {label(sn, 'SubnetId')}")
+        return failed(f"network ACL {nacl} is not associated with subnet {label(sn, 'SubnetId')} — replace the "
+                      "subnet's network ACL association")
+
+
+@register("vpc.nacl_evaluates")
+class NaclEvaluates(Check):
+    description = ("Evaluating the ACL's rules as AWS does (lowest number first, first match wins, default deny), "
+                   "traffic for protocol/port from (inbound) or to (outbound) `address` gets `expect`.")
+    params_schema = schema(
+        {"nacl": string("Name tag of the network ACL"), "vpc": VPC_REF,
+         "direction": {"enum": ["inbound", "outbound"]},
+         "protocol": {"enum": ["tcp", "udp"], "default": "tcp"},
+         "port": {"type": "integer", "minimum": 0, "maximum": 65535},
+         "address": string("the remote IPv4 address"),
+         "expect": {"enum": ["allow", "deny"]},
+         "what": string("how to name this traffic in feedback, e.g. 'HTTP from the attacker'")},
+        ["nacl", "vpc", "direction", "port", "address", "expect"],
+    )
+
+    def run(self, ctx, *, nacl, vpc, direction, port, address, expect, protocol="tcp", what=None):
+        v = find_vpc(ctx, vpc)
+        acl = find_nacl(ctx, nacl, v["VpcId"])
+        decision, entry = nacl_decision(acl, direction == "outbound", protocol, port, address)
+        what = what or f"{direction} {protocol.upper()} {port} {'from' if direction == 'inbound' else 'to'} {address}"
+        if decision == expect:
+            return passed(f"{what} is {'allowed' if decision == 'allow' else 'denied'} by {entry_label(entry)}")
+        if expect == "deny":
+            return failed(f"{what} is allowed by {entry_label(entry)} — a deny rule must come first "
+                          "(a lower rule number)")
+        return failed(f"{what} is denied by {entry_label(entry)} — add an allow rule for it "
+                      "(network ACLs are stateless: return traffic needs its own rule)")
+
+
+# --- peering, routes, endpoints ---------------------------------------------------------------------
+
+
+def peering_between(ctx, a: dict, b: dict) -> list[dict]:
+    pcxs = ctx.client("ec2").describe_vpc_peering_connections()["VpcPeeringConnections"]
+    ids = {a["VpcId"], b["VpcId"]}
+    return [p for p in pcxs if {p["RequesterVpcInfo"].get("VpcId"), p["AccepterVpcInfo"].get("VpcId")} == ids]
+
+
+@register("vpc.peering_active")
+class PeeringActive(Check):
+    description = "A VPC peering connection between the two VPCs is active (requested and accepted)."
+    params_schema = schema({"vpc": VPC_REF, "peer_vpc": VPC_REF}, ["vpc", "peer_vpc"])
+
+    def run(self, ctx, *, vpc, peer_vpc):
+        a, b = find_vpc(ctx, vpc), find_vpc(ctx, peer_vpc)
+        pcxs = peering_between(ctx, a, b)
+        if not pcxs:
+            return failed(f"there is no peering connection between {vpc} and {peer_vpc}")
+        active = [p for p in pcxs if p["Status"]["Code"] == "active"]
+        if not active:
+            states = ", ".join(f"{p['VpcPeeringConnectionId']} is {p['Status']['Code']}" for p in pcxs)
+            return failed(f"the peering between {vpc} and {peer_vpc} is not active ({states}) — the accepter side "
+                          "must accept it")
+        return passed(f"peering {active[0]['VpcPeeringConnectionId']} between {vpc} and {peer_vpc} is active")
+
+
+@register("vpc.route_to_peer")
+class RouteToPeer(Check):
+    description = ("The VPC's main route table (or every table of the VPC with `tables: all`) routes the peer "
+                   "VPC's CIDR through an active peering connection between the two VPCs.")
+    params_schema = schema({"vpc": VPC_REF, "peer_vpc": VPC_REF,
+                            "tables": {"enum": ["main", "all"], "default": "main"}}, ["vpc", "peer_vpc"])
+
+    def run(self, ctx, *, vpc, peer_vpc, tables="main"):
+        a, b = find_vpc(ctx, vpc), find_vpc(ctx, peer_vpc)
+        pcx_ids = {p["VpcPeeringConnectionId"] for p in peering_between(ctx, a, b) if p["Status"]["Code"] == "active"}
+        want = ipaddress.ip_network(b["CidrBlock"])
+        rts = route_tables(ctx, a["VpcId"])
+        if tables == "main":
+            rts = [t for t in rts if any(x.get("Main") for x in t.get("Associations", []))]
+        for table in rts:
+            routes = [r for r in table.get("Routes", []) if r.get("DestinationCidrBlock")]
+            covering = [r for r in routes if want.subnet_of(ipaddress.ip_network(r["DestinationCidrBlock"]))
+                        and r["DestinationCidrBlock"] != "0.0.0.0/0"]
+            if not covering:
+                return failed(f"route table {table['RouteTableId']} of {vpc} has no route for {peer_vpc}'s "
+                              f"CIDR {b['CidrBlock']}")
+            via = [r for r in covering if r.get("VpcPeeringConnectionId") in pcx_ids]
+            if not via:
+                return failed(f"in {table['RouteTableId']} of {vpc}, {b['CidrBlock']} goes to "
+                              f"{route_target(covering[0])}, not to an active peering connection with {peer_vpc}")
+        return passed(f"{vpc} routes {b['CidrBlock']} ({peer_vpc}) through the peering connection")
+
+
+def _statement_resources(stmt: dict) -> list[str]:
+    res = stmt.get("Resource", [])
+    return [res] if isinstance(res, str) else list(res)
+
+
+@register("vpc.gateway_endpoint")
+class GatewayEndpoint(Check):
+    description = ("A gateway VPC endpoint for the service exists in the VPC and is associated with the VPC's main "
+                   "route table; with `bucket`, its policy allows only that bucket.")
+    params_schema = schema({"vpc": VPC_REF, "service": string("e.g. s3 or dynamodb"),
+                            "bucket": string("the only bucket the endpoint policy may allow")}, ["vpc", "service"])
+
+    def run(self, ctx, *, vpc, service, bucket=None):
+        v = find_vpc(ctx, vpc)
+        name = f"com.amazonaws.{ctx.client('ec2').meta.region_name}.{service}"
+        eps = [e for e in ctx.client("ec2").describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [v["VpcId"]]}])["VpcEndpoints"]
+            if e.get("ServiceName") == name and e.get("State", "available").lower() not in ("deleted", "deleting")]
+        if not eps:
+            return failed(f"{vpc} has no VPC endpoint for {name}")
+        gateway = [e for e in eps if e.get("VpcEndpointType", "Gateway") == "Gateway"]
+        if not gateway:
+            return failed(f"the endpoint for {name} in {vpc} is of type {eps[0].get('VpcEndpointType')} — this task "
+                          "wants a gateway endpoint (free, used through route tables)")
+        main = next((t["RouteTableId"] for t in route_tables(ctx, v["VpcId"])
+                     if any(a.get("Main") for a in t.get("Associations", []))), None)
+        ep = next((e for e in gateway if main in e.get("RouteTableIds", [])), None)
+        if ep is None:
+            return failed(f"gateway endpoint {gateway[0]['VpcEndpointId']} is not associated with {vpc}'s main route "
+                          f"table {main} — without it no subnet's traffic uses the endpoint")
+        if bucket:
+            try:
+                policy = json.loads(ep.get("PolicyDocument") or "{}")
+            except ValueError:
+                return failed(f"the policy of {ep['VpcEndpointId']} is not valid JSON")
+            stmts = policy.get("Statement", [])
+            stmts = [stmts] if isinstance(stmts, dict) else stmts
+            allowed = [r for s in stmts if s.get("Effect") == "Allow" for r in _statement_resources(s)]
+            ok = {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
+            wider = [r for r in allowed if r not in ok and not r.startswith(f"arn:aws:s3:::{bucket}/")]
+            if not allowed:
+                return failed(f"the policy of {ep['VpcEndpointId']} allows nothing")
+            if wider:
+                return failed(f"the policy of {ep['VpcEndpointId']} allows {', '.join(wider)} — allow only "
+                              f"arn:aws:s3:::{bucket} and arn:aws:s3:::{bucket}/*")
+            return passed(f"gateway endpoint {ep['VpcEndpointId']} serves {vpc}'s main route table and allows only {bucket}")
+        return passed(f"gateway endpoint {ep['VpcEndpointId']} for {name} is associated with {vpc}'s main route table")

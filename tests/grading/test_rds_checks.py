@@ -1,0 +1,135 @@
+"""RDS and Aurora check kinds against a real moto server."""
+
+from labapp.grading.grader import run_check
+
+
+def check(sb, kind, journal=None, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx(journal=journal))
+
+
+def private_group(sb, name="db-private", public=False, azs=("us-east-1a", "us-east-1b")):
+    ec2 = sb.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    ids = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+           for i, az in enumerate(azs)]
+    if public:
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+        ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    sb.client("rds").create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="d", SubnetIds=ids)
+
+
+def db(sb, ident="app-db", **kw):
+    sb.client("rds").create_db_instance(DBInstanceIdentifier=ident, Engine="mysql", DBInstanceClass="db.t3.micro",
+                                        MasterUsername="admin", MasterUserPassword="secret123", AllocatedStorage=20, **kw)
+
+
+def test_subnet_group_private(sandbox):
+    out = check(sandbox, "rds.subnet_group_private", name="db-private")
+    assert not out.passed and out.feedback == "there is no DB subnet group db-private"
+    private_group(sandbox)
+    out = check(sandbox, "rds.subnet_group_private", name="db-private")
+    assert out.passed and out.feedback == "DB subnet group db-private has 2 private subnets in 2 AZs"
+
+
+def test_subnet_group_public_or_one_az(sandbox):
+    private_group(sandbox, public=True)
+    out = check(sandbox, "rds.subnet_group_private", name="db-private")
+    assert not out.passed and "the VPC main table) has a route to an internet gateway" in out.feedback
+
+
+def test_subnet_group_one_az(sandbox):
+    private_group(sandbox, azs=("us-east-1a",))
+    out = check(sandbox, "rds.subnet_group_private", name="db-private")
+    assert not out.passed and "covers 1 availability zone (us-east-1a)" in out.feedback
+
+
+def test_db_instance(sandbox):
+    out = check(sandbox, "rds.db_instance", identifier="app-db")
+    assert not out.passed and out.feedback == "there is no DB instance app-db"
+    private_group(sandbox)
+    db(sandbox, StorageEncrypted=True, PubliclyAccessible=False, DBSubnetGroupName="db-private")
+    out = check(sandbox, "rds.db_instance", identifier="app-db", engine="mysql", encrypted=True,
+                publicly_accessible=False, subnet_group="db-private")
+    assert out.passed and out.feedback == "DB instance app-db is mysql, encrypted, not publicly accessible, in db-private"
+
+
+def test_db_instance_near_miss(sandbox):
+    db(sandbox, PubliclyAccessible=True)
+    out = check(sandbox, "rds.db_instance", identifier="app-db", encrypted=True, publicly_accessible=False,
+                subnet_group="db-private", multi_az=True)
+    assert not out.passed
+    assert out.feedback == ("DB instance app-db: its storage is not encrypted (encryption can only be chosen at creation); "
+                            "it is publicly accessible (it gets a public IP) — it must not be; Multi-AZ is off — turn it "
+                            "on (a standby in another AZ); it is in DB subnet group (none: the default VPC), not db-private")
+
+
+def restore_row(ident):
+    return {"action": "RestoreDBInstanceFromDBSnapshot", "service": "rds", "source": "learner", "status": 200,
+            "params": {"DBInstanceIdentifier": ident}}
+
+
+def test_encrypt_existing(sandbox):
+    db(sandbox, "legacy-db")
+    rds = sandbox.client("rds")
+    out = check(sandbox, "rds.encrypted_snapshot_of", source="legacy-db")
+    assert not out.passed and "no manual snapshot of legacy-db" in out.feedback
+    rds.create_db_snapshot(DBSnapshotIdentifier="legacy-snap", DBInstanceIdentifier="legacy-db")
+    out = check(sandbox, "rds.encrypted_snapshot_of", source="legacy-db")
+    assert not out.passed and "(legacy-snap) are all unencrypted" in out.feedback
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier="legacy-snap", TargetDBSnapshotIdentifier="legacy-snap-enc",
+                         KmsKeyId="alias/aws/rds")
+    assert check(sandbox, "rds.encrypted_snapshot_of", source="legacy-db").passed
+    # Restored from the unencrypted snapshot: not encrypted.
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="plain", DBSnapshotIdentifier="legacy-snap")
+    out = check(sandbox, "rds.restored_from_snapshot", journal=[restore_row("plain")], identifier="plain", encrypted=True)
+    assert not out.passed and "restored from an unencrypted snapshot" in out.feedback
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="legacy-db-encrypted", DBSnapshotIdentifier="legacy-snap-enc")
+    out = check(sandbox, "rds.restored_from_snapshot", journal=[restore_row("legacy-db-encrypted")],
+                identifier="legacy-db-encrypted", encrypted=True)
+    assert out.passed and out.feedback == "legacy-db-encrypted was restored from a snapshot and is encrypted"
+
+
+def test_new_instance_is_not_a_restore(sandbox):
+    db(sandbox, "legacy-db-encrypted", StorageEncrypted=True)
+    out = check(sandbox, "rds.restored_from_snapshot", identifier="legacy-db-encrypted", encrypted=True)
+    assert not out.passed and "was not restored from a snapshot" in out.feedback
+
+
+def test_read_replica(sandbox):
+    db(sandbox, "orders-db", BackupRetentionPeriod=1)
+    db(sandbox, "orders-copy")
+    out = check(sandbox, "rds.read_replica", identifier="orders-copy", source="orders-db")
+    assert not out.passed and "standalone instance, not a read replica of orders-db" in out.feedback
+    sandbox.client("rds").create_db_instance_read_replica(DBInstanceIdentifier="orders-replica",
+                                                          SourceDBInstanceIdentifier="orders-db")
+    out = check(sandbox, "rds.read_replica", identifier="orders-replica", source="orders-db")
+    assert out.passed and out.feedback == "orders-replica is a read replica of orders-db"
+
+
+def test_aurora_cluster(sandbox):
+    rds = sandbox.client("rds")
+    out = check(sandbox, "rds.aurora_cluster", identifier="shop")
+    assert not out.passed and out.feedback == "there is no DB cluster shop"
+    rds.create_db_cluster(DBClusterIdentifier="shop", Engine="aurora-mysql", MasterUsername="admin",
+                          MasterUserPassword="secret123", StorageEncrypted=True)
+    out = check(sandbox, "rds.aurora_cluster", identifier="shop")
+    assert not out.passed and "has no instances" in out.feedback
+    for ident in ("shop-1", "shop-2"):
+        rds.create_db_instance(DBInstanceIdentifier=ident, DBClusterIdentifier="shop", Engine="aurora-mysql",
+                               DBInstanceClass="db.r6g.large")
+        if ident == "shop-1":
+            out = check(sandbox, "rds.aurora_cluster", identifier="shop", min_readers=1)
+            assert not out.passed and "has a writer (shop-1) but 0 reader instances" in out.feedback
+    out = check(sandbox, "rds.aurora_cluster", identifier="shop", engine="aurora-mysql", encrypted=True)
+    assert out.passed and out.feedback == "cluster shop: writer shop-1, readers shop-2"
+
+
+def test_aurora_unencrypted(sandbox):
+    sandbox.client("rds").create_db_cluster(DBClusterIdentifier="shop", Engine="aurora-postgresql",
+                                            MasterUsername="pgadmin", MasterUserPassword="secret123")
+    out = check(sandbox, "rds.aurora_cluster", identifier="shop", encrypted=True)
+    assert not out.passed and "is not encrypted" in out.feedback
+    out = check(sandbox, "rds.aurora_cluster", identifier="shop", engine="aurora-mysql")
+    assert not out.passed and "runs aurora-postgresql, not aurora-mysql" in out.feedback

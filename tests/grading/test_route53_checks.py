@@ -1,0 +1,90 @@
+"""Route 53 check kinds against a real moto server (records are stored, never resolved)."""
+
+from labapp.grading.grader import run_check
+
+ZONE = "shop.example"
+NAME = "www.shop.example"
+
+
+def check(sb, kind, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx())
+
+
+def zone(sb):
+    r53 = sb.client("route53")
+    return r53.create_hosted_zone(Name=ZONE, CallerReference=f"ref-{sb.account_id}")["HostedZone"]["Id"]
+
+
+def upsert(sb, zone_id, *records):
+    sb.client("route53").change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": NAME, "Type": "A", "TTL": 60, **r}} for r in records]})
+
+
+def rec(value, **kw):
+    return {"ResourceRecords": [{"Value": value}], **kw}
+
+
+def test_weighted(sandbox):
+    out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": 90})
+    assert not out.passed and out.feedback == f"there is no hosted zone {ZONE}"
+    zid = zone(sandbox)
+    upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="blue", Weight=90), rec("192.0.2.20", SetIdentifier="green", Weight=10))
+    out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": 90, "192.0.2.20": 10})
+    assert out.passed and out.feedback == f"{NAME} is weighted: 192.0.2.10 90/100, 192.0.2.20 10/100"
+    out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": 80, "192.0.2.20": 20})
+    assert not out.passed and out.feedback == "192.0.2.10 has weight 90 (90% of answers), not 80"
+
+
+def test_simple_record_is_not_weighted(sandbox):
+    zid = zone(sandbox)
+    upsert(sandbox, zid, {"ResourceRecords": [{"Value": "192.0.2.10"}, {"Value": "192.0.2.20"}]})
+    out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": 90, "192.0.2.20": 10})
+    assert not out.passed and "has a non-weighted record (simple -> 192.0.2.10, 192.0.2.20)" in out.feedback
+
+
+def health_check(sb, ip="192.0.2.10", path="/health"):
+    return sb.client("route53").create_health_check(CallerReference=f"hc-{ip}-{path}", HealthCheckConfig={
+        "IPAddress": ip, "Port": 80, "Type": "HTTP", "ResourcePath": path, "FailureThreshold": 3})["HealthCheck"]["Id"]
+
+
+def test_health_check(sandbox):
+    out = check(sandbox, "route53.health_check", ip="192.0.2.10", protocol="HTTP", port=80, path="/health")
+    assert not out.passed and out.feedback == "no health check probes 192.0.2.10"
+    health_check(sandbox, path="/")
+    out = check(sandbox, "route53.health_check", ip="192.0.2.10", protocol="HTTP", port=80, path="/health")
+    assert not out.passed and out.feedback == "the health check of 192.0.2.10 probes HTTP 192.0.2.10:80/, not HTTP 192.0.2.10:80/health"
+    health_check(sandbox)
+    assert check(sandbox, "route53.health_check", ip="192.0.2.10", protocol="HTTP", port=80, path="/health").passed
+
+
+def test_failover(sandbox):
+    zid = zone(sandbox)
+    args = dict(zone=ZONE, name=NAME, primary="192.0.2.10", secondary="198.51.100.20")
+    upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="primary", Failover="PRIMARY"))
+    out = check(sandbox, "route53.failover_records", **args)
+    assert not out.passed and out.feedback.startswith(f"{NAME} has no SECONDARY failover record")
+    upsert(sandbox, zid, rec("198.51.100.20", SetIdentifier="secondary", Failover="SECONDARY"))
+    out = check(sandbox, "route53.failover_records", **args)
+    assert not out.passed and "has no health check, so Route 53 can never tell it is down" in out.feedback
+    hc = health_check(sandbox)
+    upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="primary", Failover="PRIMARY", HealthCheckId=hc))
+    out = check(sandbox, "route53.failover_records", **args)
+    assert out.passed and out.feedback == (f"{NAME}: PRIMARY 192.0.2.10 (health check HTTP 192.0.2.10:80/health), "
+                                           "SECONDARY 198.51.100.20")
+
+
+def test_geolocation(sandbox):
+    zid = zone(sandbox)
+    locations = [{"country": "DE", "value": "192.0.2.30"}, {"continent": "EU", "value": "192.0.2.20"},
+                 {"default": True, "value": "192.0.2.10"}]
+    upsert(sandbox, zid, rec("192.0.2.30", SetIdentifier="de", GeoLocation={"CountryCode": "DE"}),
+           rec("192.0.2.20", SetIdentifier="eu", GeoLocation={"ContinentCode": "EU"}))
+    out = check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=locations)
+    assert not out.passed and out.feedback == (f"{NAME} has no geolocation record for the default location (*) — "
+                                               "without a default record, users elsewhere get no answer at all")
+    upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="default", GeoLocation={"CountryCode": "*"}))
+    out = check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=locations)
+    assert out.passed, out.feedback
+    wrong = [{"country": "DE", "value": "192.0.2.20"}]
+    out = check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=wrong)
+    assert not out.passed and out.feedback == f"for country DE, {NAME} answers 192.0.2.30, not 192.0.2.20"

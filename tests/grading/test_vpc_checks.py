@@ -1,0 +1,176 @@
+"""VPC check kinds against a real moto server: subnets and routes, NAT, NACL evaluation, peering, endpoints."""
+
+import json
+
+from labapp.grading.grader import run_check
+
+
+def check(sb, kind, journal=None, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx(journal=journal))
+
+
+def name_tag(kind, name):
+    return [{"ResourceType": kind, "Tags": [{"Key": "Name", "Value": name}]}]
+
+
+def build(sb, nat_in="public-a", private_to="nat"):
+    ec2 = sb.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=name_tag("vpc", "lab-vpc"))["Vpc"]["VpcId"]
+    pub = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a",
+                            TagSpecifications=name_tag("subnet", "public-a"))["Subnet"]["SubnetId"]
+    priv = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1a",
+                             TagSpecifications=name_tag("subnet", "private-a"))["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=rt, SubnetId=pub)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=pub if nat_in == "public-a" else priv, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    prt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    if private_to == "nat":
+        ec2.create_route(RouteTableId=prt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    else:
+        ec2.create_route(RouteTableId=prt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=prt, SubnetId=priv)
+    return vpc
+
+
+def test_vpc_and_igw(sandbox):
+    out = check(sandbox, "vpc.vpc", vpc="lab-vpc")
+    assert not out.passed and out.feedback == "there is no VPC tagged Name=lab-vpc"
+    ec2 = sandbox.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=name_tag("vpc", "lab-vpc"))["Vpc"]["VpcId"]
+    out = check(sandbox, "vpc.vpc", vpc="lab-vpc", cidr="10.0.0.0/16")
+    assert not out.passed and out.feedback == f"VPC lab-vpc ({vpc}) has CIDR 10.1.0.0/16, not 10.0.0.0/16"
+    assert check(sandbox, "vpc.vpc", vpc="lab-vpc", cidr="10.1.0.0/16").passed
+    out = check(sandbox, "vpc.internet_gateway", vpc="lab-vpc")
+    assert not out.passed and "no internet gateway is attached" in out.feedback
+
+
+def test_public_private_subnets(sandbox):
+    build(sandbox)
+    assert check(sandbox, "vpc.internet_gateway", vpc="lab-vpc").passed
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="igw")
+    assert out.passed and "it is a public subnet" in out.feedback
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="private-a", internet="nat")
+    assert out.passed and "private with outbound access" in out.feedback
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="none")
+    assert not out.passed and "the subnet is public, so it is not private" in out.feedback
+    assert check(sandbox, "vpc.nat_gateway", vpc="lab-vpc", subnet="public-a").passed
+
+
+def test_nat_in_private_subnet_and_private_to_igw(sandbox):
+    build(sandbox, nat_in="private-a", private_to="igw")
+    out = check(sandbox, "vpc.nat_gateway", vpc="lab-vpc", subnet="public-a")
+    assert not out.passed and "a NAT gateway must sit in a public subnet" in out.feedback
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="private-a", internet="nat")
+    assert not out.passed and "is public, so it is not private" in out.feedback
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="nope", internet="nat")
+    assert not out.passed and out.feedback.startswith("there is no subnet tagged Name=nope")
+
+
+def test_subnet_on_main_table_without_route(sandbox):
+    ec2 = sandbox.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=name_tag("vpc", "lab-vpc"))["Vpc"]["VpcId"]
+    ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", TagSpecifications=name_tag("subnet", "public-a"))
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="igw")
+    assert not out.passed and "the VPC main table" in out.feedback and "to nowhere" in out.feedback
+    assert check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="none").passed
+
+
+def nacl(sb, deny_number=90, egress=True):
+    ec2 = sb.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    acl = ec2.create_network_acl(VpcId=vpc, TagSpecifications=name_tag("network-acl", "web-nacl"))["NetworkAcl"]["NetworkAclId"]
+    e = lambda n, action, lo, hi, cidr, out=False: ec2.create_network_acl_entry(  # noqa: E731
+        NetworkAclId=acl, RuleNumber=n, Protocol="6", RuleAction=action, Egress=out, CidrBlock=cidr,
+        PortRange={"From": lo, "To": hi})
+    e(deny_number, "deny", 0, 65535, "203.0.113.66/32")
+    e(100, "allow", 80, 80, "0.0.0.0/0")
+    e(110, "allow", 443, 443, "0.0.0.0/0")
+    if egress:
+        e(100, "allow", 1024, 65535, "0.0.0.0/0", out=True)
+    return acl
+
+
+def evaluate(sb, **kw):
+    return check(sb, "vpc.nacl_evaluates", nacl="web-nacl", vpc="default", **kw)
+
+
+def test_nacl_evaluation(sandbox):
+    nacl(sandbox)
+    out = evaluate(sandbox, direction="inbound", port=80, address="203.0.113.66", expect="deny")
+    assert out.passed and "rule 90 (deny tcp 0-65535 203.0.113.66/32)" in out.feedback
+    assert evaluate(sandbox, direction="inbound", port=443, address="198.51.100.7", expect="allow").passed
+    assert evaluate(sandbox, direction="outbound", port=50000, address="198.51.100.7", expect="allow").passed
+    out = evaluate(sandbox, direction="inbound", port=22, address="198.51.100.7", expect="allow")
+    assert not out.passed and "denied by the default rule *" in out.feedback
+
+
+def test_nacl_deny_after_allow_is_a_near_miss(sandbox):
+    nacl(sandbox, deny_number=200, egress=False)
+    out = evaluate(sandbox, direction="inbound", port=80, address="203.0.113.66", expect="deny", what="HTTP from the attacker")
+    assert not out.passed and out.feedback.startswith("HTTP from the attacker is allowed by rule 100 (allow tcp 80-80 0.0.0.0/0)")
+    out = evaluate(sandbox, direction="outbound", port=50000, address="198.51.100.7", expect="allow")
+    assert not out.passed and "stateless" in out.feedback
+
+
+def test_nacl_association(sandbox):
+    acl = nacl(sandbox)
+    out = check(sandbox, "vpc.nacl_associated", nacl="web-nacl", vpc="default", az="us-east-1a")
+    assert not out.passed and "is not associated with subnet" in out.feedback
+    ec2 = sandbox.client("ec2")
+    subnet = ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": ["us-east-1a"]},
+                                           {"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+    current = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
+    assoc = next(a["NetworkAclAssociationId"] for a in current["Associations"] if a["SubnetId"] == subnet)
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+    assert check(sandbox, "vpc.nacl_associated", nacl="web-nacl", vpc="default", az="us-east-1a").passed
+
+
+def test_peering_and_routes(sandbox):
+    ec2 = sandbox.client("ec2")
+    a = ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=name_tag("vpc", "app-vpc"))["Vpc"]["VpcId"]
+    b = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=name_tag("vpc", "shared-vpc"))["Vpc"]["VpcId"]
+    out = check(sandbox, "vpc.peering_active", vpc="app-vpc", peer_vpc="shared-vpc")
+    assert not out.passed and out.feedback == "there is no peering connection between app-vpc and shared-vpc"
+    pcx = ec2.create_vpc_peering_connection(VpcId=a, PeerVpcId=b)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    out = check(sandbox, "vpc.peering_active", vpc="app-vpc", peer_vpc="shared-vpc")
+    assert not out.passed and "must accept it" in out.feedback
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    assert check(sandbox, "vpc.peering_active", vpc="shared-vpc", peer_vpc="app-vpc").passed
+    out = check(sandbox, "vpc.route_to_peer", vpc="app-vpc", peer_vpc="shared-vpc")
+    assert not out.passed and "has no route for shared-vpc's CIDR 10.20.0.0/16" in out.feedback
+    main_a = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [a]}])["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=main_a, DestinationCidrBlock="10.20.0.0/16", VpcPeeringConnectionId=pcx)
+    out = check(sandbox, "vpc.route_to_peer", vpc="app-vpc", peer_vpc="shared-vpc")
+    assert out.passed and out.feedback == "app-vpc routes 10.20.0.0/16 (shared-vpc) through the peering connection"
+    assert not check(sandbox, "vpc.route_to_peer", vpc="shared-vpc", peer_vpc="app-vpc").passed
+
+
+def test_gateway_endpoint(sandbox):
+    ec2 = sandbox.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=name_tag("vpc", "data-vpc"))["Vpc"]["VpcId"]
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    out = check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3")
+    assert not out.passed and out.feedback == "data-vpc has no VPC endpoint for com.amazonaws.us-east-1.s3"
+    ep = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway")["VpcEndpoint"]["VpcEndpointId"]
+    out = check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3")
+    assert not out.passed and "is not associated with data-vpc's main route table" in out.feedback
+    ec2.modify_vpc_endpoint(VpcEndpointId=ep, AddRouteTableIds=[main])
+    assert check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3").passed
+    out = check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3", bucket="reports")
+    assert not out.passed and "allows *" in out.feedback
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                             "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]}]}
+    ec2.modify_vpc_endpoint(VpcEndpointId=ep, PolicyDocument=json.dumps(policy))
+    assert check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3", bucket="reports").passed
+
+
+def test_interface_endpoint_is_a_near_miss(sandbox):
+    ec2 = sandbox.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=name_tag("vpc", "data-vpc"))["Vpc"]["VpcId"]
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Interface")
+    out = check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3")
+    assert not out.passed and "is of type Interface" in out.feedback
