@@ -42,14 +42,15 @@ def test_real_courses_load_without_errors():
     assert {"iam-users-groups", "s3-versioning", "ec2-security-group"} <= labs(result)
     course = result.courses[0]
     assert course.slug == "aws-developer"
-    assert [m.slug for m in course.modules] == ["iam", "ec2", "s3"]
+    slugs = [m.slug for m in course.modules]
+    assert slugs[:2] == ["iam", "ec2"] and "s3" in slugs
     assert course.title == "AWS Certified Developer – Associate (DVA-C02)"
 
 
 def test_fixture_loads(root):
     result = scan(root)
     assert messages(result) == []
-    assert result.counts() == {"courses": 1, "modules": 1, "lessons": 2, "labs": 1}
+    assert result.counts() == {"courses": 1, "modules": 1, "lessons": 2, "labs": 1, "questions": 2}
     lessons = result.courses[0].modules[0].lessons
     assert [(lesson.order, lesson.slug) for lesson in lessons] == [(1, "hello"), (2, "second")]
     assert lessons[0].toc[0] == {"level": 1, "id": "hello-world", "title": "Hello world"}
@@ -167,7 +168,7 @@ def test_load_upserts_by_uuid(root):
     from labapp.courses.models import Course, Lab, Lesson, Module
 
     result = load_courses(root)
-    assert result.ok and result.written == {"courses": 1, "modules": 1, "lessons": 2, "labs": 1}
+    assert result.ok and result.written == {"courses": 1, "modules": 1, "lessons": 2, "labs": 1, "questions": 2}
     lab = Lab.objects.get(slug="hello-lab")
     assert lab.max_score == 2 and lab.module.slug == "basics" and lab.definition["parameters"]["bucket"]
     lesson = Lesson.objects.get(slug="hello")
@@ -209,6 +210,7 @@ def test_real_courses_load_into_the_database():
 
     result = load_courses(settings.COURSES_DIR)
     assert messages(result) == []
-    assert list(Module.objects.filter(course__slug="aws-developer").values_list("slug", flat=True)) == ["iam", "ec2", "s3"]
+    slugs = list(Module.objects.filter(course__slug="aws-developer").values_list("slug", flat=True))
+    assert slugs[:2] == ["iam", "ec2"] and "s3" in slugs
     assert set(Lab.objects.values_list("slug", flat=True)) >= {"iam-users-groups", "s3-versioning", "ec2-security-group"}
     assert load_courses(settings.COURSES_DIR).written == result.written  # idempotent
