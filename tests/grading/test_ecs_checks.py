@@ -94,3 +94,10 @@ def test_service(sandbox):
     assert not out.passed and "assignPublicIp DISABLED, not ENABLED" in out.feedback
     assert check(sandbox, "ecs.service", cluster="web", name="api", family="api", desired_count=2,
                  launch_type="FARGATE").passed
+    out = check(sandbox, "ecs.service", cluster="web", name="api", min_subnets=2)
+    assert not out.passed and "places tasks in 1 subnet(s); use at least 2" in out.feedback
+    out = check(sandbox, "ecs.service", cluster="web", name="api", sg_allows_port=80)
+    assert not out.passed and out.feedback == "no security group of service api allows TCP 80 in"
+    sandbox.client("ec2").authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80,
+                                                           CidrIp="0.0.0.0/0")
+    assert check(sandbox, "ecs.service", cluster="web", name="api", sg_allows_port=80).passed

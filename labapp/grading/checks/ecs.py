@@ -95,6 +95,19 @@ class TaskDefinition(Check):
         return passed(f"task definition {rev} is ready" + (f" for {launch_type}" if launch_type else ""))
 
 
+def _groups_allow(ctx, group_ids: list[str], port: int) -> bool:
+    if not group_ids:
+        return False
+    groups = ctx.client("ec2").describe_security_groups(GroupIds=group_ids).get("SecurityGroups") or []
+    for group in groups:
+        for perm in group.get("IpPermissions") or []:
+            if perm.get("IpProtocol") == "-1":
+                return True
+            if perm.get("IpProtocol") == "tcp" and perm.get("FromPort", 0) <= port <= perm.get("ToPort", 0):
+                return True
+    return False
+
+
 @register("ecs.service")
 class Service(Check):
     description = ("An ACTIVE service in the cluster runs the family with at least `desired_count` tasks, on a "
@@ -104,12 +117,15 @@ class Service(Check):
          "family": string("task definition family the service must run"),
          "desired_count": {"type": "integer", "minimum": 0},
          "launch_type": {"enum": ["EC2", "FARGATE"]},
-         "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]}},
+         "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]},
+         "min_subnets": {"type": "integer", "minimum": 1, "description": "fewest awsvpc subnets (spread over AZs)"},
+         "sg_allows_port": {"type": "integer", "minimum": 1, "maximum": 65535,
+                            "description": "a TCP port one of the tasks' security groups must allow in"}},
         ["cluster", "name"],
     )
 
     def run(self, ctx, *, cluster: str, name, family=None, desired_count=None, launch_type=None,
-            assign_public_ip=None):
+            assign_public_ip=None, min_subnets=None, sg_allows_port=None):
         found_cluster = find_cluster(ctx, cluster)
         services = ctx.client("ecs").describe_services(cluster=found_cluster["clusterArn"], services=[name]).get("services") or []
         live = [s for s in services if s.get("status") == "ACTIVE"]
@@ -139,6 +155,11 @@ class Service(Check):
                               "its own network interface in one of them")
             if not network.get("securityGroups"):
                 return failed(f"service {name}'s tasks have no security group")
+        if min_subnets and len(network.get("subnets") or []) < min_subnets:
+            return failed(f"service {name} places tasks in {len(network.get('subnets') or [])} subnet(s); use at "
+                          f"least {min_subnets} (in different Availability Zones)")
+        if sg_allows_port and not _groups_allow(ctx, network.get("securityGroups") or [], sg_allows_port):
+            return failed(f"no security group of service {name} allows TCP {sg_allows_port} in")
         if assign_public_ip and network.get("assignPublicIp", "DISABLED") != assign_public_ip:
             return failed(f"service {name} has assignPublicIp {network.get('assignPublicIp', 'DISABLED')}, not "
                           f"{assign_public_ip}")
