@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import subprocess
@@ -32,5 +33,6 @@ def make_sessions(count: int, gateway_url: str):
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    """(median, 95th percentile by nearest rank)."""
     ordered = sorted(samples_ms)
-    return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
+    return statistics.median(ordered), ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]

@@ -12,10 +12,14 @@ Both apps served here (gateway, emulator) build their whole response in memory a
 
 from __future__ import annotations
 
+import email.parser
+import http.client
 import os
+import re
 import socket
 import socketserver
 import sys
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote_to_bytes
 
@@ -24,6 +28,88 @@ from werkzeug.wsgi import LimitedStream
 
 IDLE_TIMEOUT = 120  # seconds a keep-alive connection may sit idle
 _NO_BODY_STATUSES = {204, 304}
+MAX_LINE = 65536  # the limits http.client applies
+MAX_HEADERS = 100
+
+# --- header blocks ----------------------------------------------------------------------------------
+# http.client parses a header block with the email package (~0.2 ms a block, twice per proxied call).
+# Header blocks from SDKs and from our own server are plain "Name: value" lines, which are parsed here
+# directly; any block with a line that is not of that form (folded lines, control or non-ASCII bytes,
+# a space before the colon...) is handed to the email parser as before, so the result is always exactly
+# what http.client would produce.
+_PLAIN_HEADER_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e]*)\r?\n")
+_END_OF_HEADERS = (b"\r\n", b"\n", b"")
+
+
+class Headers:
+    """The parts of http.client.HTTPMessage used here: ordered (name, value) pairs, case-insensitive get."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[str, str]]):
+        self._items = items
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def keys(self) -> list[str]:
+        return [name for name, _ in self._items]
+
+    def values(self) -> list[str]:
+        return [value for _, value in self._items]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, name: str, failobj=None):
+        name = name.lower()
+        for key, value in self._items:
+            if key.lower() == name:
+                return value
+        return failobj
+
+    def __getitem__(self, name: str):
+        return self.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def get_all(self, name: str, failobj=None):
+        name = name.lower()
+        found = [value for key, value in self._items if key.lower() == name]
+        return found or failobj
+
+
+def read_header_lines(fp) -> list[bytes]:
+    """The raw lines of a header block, up to and including the empty line (http.client's limits)."""
+    lines = []
+    while True:
+        line = fp.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        lines.append(line)
+        if len(lines) > MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+        if line in _END_OF_HEADERS:
+            return lines
+
+
+def parse_header_lines(lines: list[bytes]):
+    """Headers (or, for unusual blocks, an http.client.HTTPMessage) exactly as http.client parses them."""
+    items = []
+    match = _PLAIN_HEADER_LINE.fullmatch
+    for line in lines:
+        if line in _END_OF_HEADERS:
+            break
+        found = match(line)
+        if found is None:
+            text = b"".join(lines).decode("iso-8859-1")
+            return email.parser.Parser(_class=http.client.HTTPMessage).parsestr(text)
+        items.append((found[1].decode("ascii"), found[2].decode("ascii")))
+    return Headers(items)
 
 
 class WSGIRequestHandler(BaseHTTPRequestHandler):
@@ -42,6 +128,82 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:  # noqa: A002 - the journal is the request log
         pass
+
+    def parse_request(self) -> bool:
+        """BaseHTTPRequestHandler.parse_request (Python 3.12) with the header block parsed by
+        parse_header_lines instead of the email package; every check and answer is the same."""
+        self.command = None  # set in case of error on the first line
+        self.request_version = version = self.default_request_version
+        self.close_connection = True
+        requestline = str(self.raw_requestline, "iso-8859-1")
+        requestline = requestline.rstrip("\r\n")
+        self.requestline = requestline
+        words = requestline.split()
+        if len(words) == 0:
+            return False
+
+        if len(words) >= 3:  # Enough to determine protocol version
+            version = words[-1]
+            try:
+                if not version.startswith("HTTP/"):
+                    raise ValueError
+                base_version_number = version.split("/", 1)[1]
+                version_number = base_version_number.split(".")
+                if len(version_number) != 2:
+                    raise ValueError
+                if any(not component.isdigit() for component in version_number):
+                    raise ValueError("non digit in http version")
+                if any(len(component) > 10 for component in version_number):
+                    raise ValueError("unreasonable length http version")
+                version_number = int(version_number[0]), int(version_number[1])
+            except (ValueError, IndexError):
+                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request version ({version!r})")
+                return False
+            if version_number >= (1, 1) and self.protocol_version >= "HTTP/1.1":
+                self.close_connection = False
+            if version_number >= (2, 0):
+                self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, f"Invalid HTTP version ({base_version_number})")
+                return False
+            self.request_version = version
+
+        if not 2 <= len(words) <= 3:
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({requestline!r})")
+            return False
+        command, path = words[:2]
+        if len(words) == 2:
+            self.close_connection = True
+            if command != "GET":
+                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad HTTP/0.9 request type ({command!r})")
+                return False
+        self.command, self.path = command, path
+
+        # gh-87389: "//path" is reduced to "/path" (open redirects).
+        if self.path.startswith("//"):
+            self.path = "/" + self.path.lstrip("/")
+
+        try:
+            self.headers = parse_header_lines(read_header_lines(self.rfile))
+        except http.client.LineTooLong as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err))
+            return False
+
+        conntype = self.headers.get("Connection", "")
+        if conntype.lower() == "close":
+            self.close_connection = True
+        elif conntype.lower() == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        expect = self.headers.get("Expect", "")
+        if (
+            expect.lower() == "100-continue"
+            and self.protocol_version >= "HTTP/1.1"
+            and self.request_version >= "HTTP/1.1"
+        ):
+            if not self.handle_expect_100():
+                return False
+        return True
 
     def handle_one_request(self) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from django.conf import settings
 from labapp.sandbox.httpserver import make_tcp_server
@@ -23,9 +24,36 @@ def build_app() -> GatewayApp:
     )
 
 
+def _start_profiler():
+    """LAB_GATEWAY_PROFILE=<file>: profile every thread of this process (development only). Uses yappi
+    (wall clock, per thread) when installed, else cProfile; the statistics are written on shutdown."""
+    path = os.environ.get("LAB_GATEWAY_PROFILE", "")
+    if not path:
+        return None
+    try:
+        import yappi
+    except ImportError:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        return lambda: (profiler.disable(), profiler.dump_stats(path))
+    yappi.set_clock_type(os.environ.get("LAB_GATEWAY_PROFILE_CLOCK", "cpu"))
+    yappi.start()
+
+    def stop():
+        yappi.stop()
+        yappi.get_func_stats().save(path, type="pstat")
+        with open(path + ".threads.txt", "w") as out:
+            yappi.get_thread_stats().print_all(out=out)
+
+    return stop
+
+
 def serve(host: str | None = None, port: int | None = None, log_line=print) -> None:
     host = host or settings.LAB_GATEWAY_HOST
     port = port or settings.LAB_GATEWAY_PORT
+    stop_profiler = _start_profiler()
     app = build_app()
     server = make_tcp_server(host, port, app)
     log_line(f"gateway: listening on http://{host}:{port}, emulator at unix://{settings.LAB_EMULATOR_SOCKET}")
@@ -34,3 +62,5 @@ def serve(host: str | None = None, port: int | None = None, log_line=print) -> N
     finally:
         app.journal.flush(timeout=5)
         server.server_close()
+        if stop_profiler:
+            stop_profiler()
