@@ -98,6 +98,7 @@ def test_lifecycle_rule(app):
     out = check(app, "elasticbeanstalk.lifecycle_rule", **args)
     assert out.passed and out.feedback == "shop keeps versions by MaxCountRule MaxCount=25, DeleteSourceFromS3=false"
     rules(age=(30, True))
+    assert check(app, "elasticbeanstalk.lifecycle_rule", application="shop", rule="max_age", value="30").passed
     out = check(app, "elasticbeanstalk.lifecycle_rule", application="shop", rule="max_age", value=30,
                 delete_source_from_s3=True)
     assert out.passed
@@ -128,3 +129,11 @@ def test_no_application_version(app):
     app.client("elasticbeanstalk").delete_application_version(ApplicationName="shop", VersionLabel="v1")
     out = check(app, "elasticbeanstalk.no_application_version", application="shop", label="v1")
     assert out.passed and out.feedback == "version v1 of shop is gone"
+    kept = {"application": "shop", "label": "v1", "bundle_bucket": app.bucket, "bundle_key": "app-v1.zip"}
+    out = check(app, "elasticbeanstalk.no_application_version", **kept)
+    assert out.passed and out.feedback.endswith(f"s3://{app.bucket}/app-v1.zip is kept")
+    version(app, "v2", "app-v2.zip")
+    app.client("elasticbeanstalk").delete_application_version(ApplicationName="shop", VersionLabel="v2",
+                                                              DeleteSourceBundle=True)
+    out = check(app, "elasticbeanstalk.no_application_version", **{**kept, "label": "v2", "bundle_key": "app-v2.zip"})
+    assert not out.passed and "but so is its source bundle" in out.feedback

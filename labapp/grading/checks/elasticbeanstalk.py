@@ -91,12 +91,14 @@ class LifecycleRule(Check):
                    "rule disabled, and the given DeleteSourceFromS3 choice.")
     params_schema = schema(
         {"application": APP, "rule": {"enum": ["max_count", "max_age"]},
-         "value": {"type": "integer", "minimum": 1, "description": "MaxCount, or MaxAgeInDays"},
+         "value": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^([0-9]+|\\{\\{ *[A-Za-z_][A-Za-z0-9_]* *\\}\\})$"}],
+                   "description": "MaxCount, or MaxAgeInDays (a number, or a templated parameter such as {{ keep }})"},
          "delete_source_from_s3": {"type": "boolean"}},
         ["application", "rule", "value"],
     )
 
     def run(self, ctx, *, application: str, rule, value, delete_source_from_s3=None):
+        value = int(value)
         app = find_application(ctx, application)
         config = app.get("ResourceLifecycleConfig") or {}
         lifecycle = config.get("VersionLifecycleConfig") or {}
@@ -121,14 +123,24 @@ class LifecycleRule(Check):
 
 @register("elasticbeanstalk.no_application_version")
 class NoApplicationVersion(Check):
-    description = "The application exists and no longer has a version with this label."
-    params_schema = schema({"application": APP, "label": string("version label that must be gone")},
+    description = ("The application exists and no longer has a version with this label; optionally its source "
+                   "bundle must still be in S3.")
+    params_schema = schema({"application": APP, "label": string("version label that must be gone"),
+                            "bundle_bucket": string("bucket of a source bundle that must have been kept"),
+                            "bundle_key": string("key of that source bundle")},
                            ["application", "label"])
 
-    def run(self, ctx, *, application: str, label):
+    def run(self, ctx, *, application: str, label, bundle_bucket=None, bundle_key=None):
         find_application(ctx, application)
         versions = ctx.client("elasticbeanstalk").describe_application_versions(
             ApplicationName=application, VersionLabels=[label]).get("ApplicationVersions") or []
         if any(v.get("VersionLabel") == label for v in versions):
             return failed(f"version {label} of {application} still exists — delete it")
+        if bundle_bucket and bundle_key:
+            from .s3 import object_reads
+
+            if not object_reads(ctx, bundle_bucket, bundle_key):
+                return failed(f"version {label} is gone, but so is its source bundle s3://{bundle_bucket}/{bundle_key} "
+                              "— it had to be kept (delete the version without deleting the bundle)")
+            return passed(f"version {label} of {application} is gone; s3://{bundle_bucket}/{bundle_key} is kept")
         return passed(f"version {label} of {application} is gone")
