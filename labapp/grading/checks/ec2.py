@@ -276,3 +276,356 @@ class InstanceUserData(Check):
         if missing:
             return failed(f"the user data of {name} does not " + " and does not ".join(missing))
         return passed(f"the user data of {name} installs {package} and starts {service}")
+
+
+# --- security group chaining ------------------------------------------------------------------------
+
+
+@register("ec2.sg_port_only_from_group")
+class PortOnlyFromGroup(Check):
+    description = ("`port` of `group` is reachable only from members of `source_group` (a security group "
+                   "reference): no CIDR, prefix list or other group can reach it, by any rule covering the port.")
+    params_schema = schema(
+        {"group": GROUP, "vpc": VPC, "protocol": PROTOCOL, "port": PORT,
+         "source_group": string("name of the security group whose members alone may connect")},
+        ["group", "port", "source_group"],
+    )
+
+    def run(self, ctx, *, group, port, source_group, protocol="tcp", vpc="default"):
+        sg = find_group(ctx, group, vpc)
+        source = find_group(ctx, source_group, "any" if vpc == "any" else sg.get("VpcId"))
+        label = port_label(protocol, port)
+        offending, present = [], False
+        for rule in sg.get("IpPermissions", []):
+            if not rule_covers(rule, protocol, port):
+                continue
+            how = "" if rule_label(rule) == f"{protocol} {port}" else f" (through the rule {rule_label(rule)})"
+            for pair in rule.get("UserIdGroupPairs", []):
+                if pair.get("GroupId") == source["GroupId"] or pair.get("GroupName") == source_group:
+                    present = True
+                else:
+                    offending.append(f"security group {pair.get('GroupId') or pair.get('GroupName')}{how}")
+            for src in (rule_sources({"IpRanges": rule.get("IpRanges", []),
+                                      "Ipv6Ranges": rule.get("Ipv6Ranges", []),
+                                      "PrefixListIds": rule.get("PrefixListIds", [])})):
+                offending.append(f"{src}{how}")
+        if offending:
+            return failed(f"{label} of {group} is also open to {', '.join(offending)} — only {source_group} "
+                          f"({source['GroupId']}) may reach it; revoke the other rules")
+        if not present:
+            return failed(f"{group} has no inbound rule for {label} from the security group {source_group} "
+                          f"({source['GroupId']}) — add one with the group as the source")
+        return passed(f"{label} of {group} is reachable only from members of {source_group}")
+
+
+# --- Elastic IPs ------------------------------------------------------------------------------------
+
+
+def running_instance(ctx, name: str) -> dict:
+    found = [i for i in instances_named(ctx, name) if i["State"]["Name"] in ("running", "pending", "stopped",
+                                                                             "stopping")]
+    if not found:
+        raise CheckFailed(f"there is no instance tagged Name={name}")
+    return found[0]
+
+
+def tag(resource: dict, key: str = "Name") -> str | None:
+    return next((t["Value"] for t in resource.get("Tags", []) or [] if t["Key"] == key), None)
+
+
+@register("ec2.eip_associated")
+class ElasticIpAssociated(Check):
+    description = "An Elastic IP (VPC domain; optionally the one tagged Name=`address_name`) is associated with the instance."
+    params_schema = schema(
+        {"instance": NAME, "address_name": string("Name tag the Elastic IP must carry")},
+        ["instance"],
+    )
+
+    def run(self, ctx, *, instance, address_name=None):
+        inst = running_instance(ctx, instance)
+        addresses = ctx.client("ec2").describe_addresses().get("Addresses", [])
+        if not addresses:
+            return failed("you have no Elastic IP addresses — allocate one (aws ec2 allocate-address)")
+        candidates = addresses
+        if address_name:
+            candidates = [a for a in addresses if tag(a) == address_name]
+            if not candidates:
+                return failed(f"no Elastic IP is tagged Name={address_name} "
+                              f"(you have {', '.join(a['PublicIp'] for a in addresses)})")
+        mine = [a for a in candidates if a.get("InstanceId") == inst["InstanceId"]]
+        if not mine:
+            where = ", ".join(f"{a['PublicIp']} → {a.get('InstanceId') or a.get('NetworkInterfaceId') or 'nothing'}"
+                              for a in candidates)
+            return failed(f"no Elastic IP is associated with {instance} ({inst['InstanceId']}); yours: {where}")
+        return passed(f"Elastic IP {mine[0]['PublicIp']} is associated with {instance}")
+
+
+@register("ec2.no_idle_eips")
+class NoIdleElasticIps(Check):
+    description = "Every Elastic IP of the account is associated with something (idle addresses cost money)."
+    params_schema = schema({}, [])
+
+    def run(self, ctx):
+        addresses = ctx.client("ec2").describe_addresses().get("Addresses", [])
+        idle = [a["PublicIp"] for a in addresses if not a.get("AssociationId") and not a.get("InstanceId")
+                and not a.get("NetworkInterfaceId")]
+        if idle:
+            return failed(f"Elastic IP {', '.join(idle)} is allocated but not associated — release it "
+                          "(aws ec2 release-address), you pay for it while you hold it")
+        if not addresses:
+            return failed("you have no Elastic IP addresses at all")
+        return passed("no Elastic IP is left idle")
+
+
+# --- network interfaces -----------------------------------------------------------------------------
+
+
+def eni_named(ctx, name: str) -> dict:
+    enis = ctx.client("ec2").describe_network_interfaces(
+        Filters=[{"Name": "tag:Name", "Values": [name]}]).get("NetworkInterfaces", [])
+    if not enis:
+        raise CheckFailed(f"there is no network interface tagged Name={name}")
+    if len(enis) > 1:
+        raise CheckFailed(f"{len(enis)} network interfaces are tagged Name={name} — keep exactly one")
+    return enis[0]
+
+
+def _instance_names(ctx) -> dict[str, str]:
+    out = {}
+    for res in ctx.client("ec2").describe_instances().get("Reservations", []):
+        for inst in res.get("Instances", []):
+            out[inst["InstanceId"]] = tag(inst) or inst["InstanceId"]
+    return out
+
+
+@register("ec2.eni_attached")
+class EniAttached(Check):
+    description = ("The network interface tagged Name=`eni` is attached to the instance `instance` (optionally at "
+                   "`device_index`, and — read from the journal — after having been attached to `moved_from`).")
+    params_schema = schema(
+        {"eni": string("Name tag of the network interface"), "instance": NAME,
+         "device_index": {"type": "integer", "minimum": 0, "maximum": 15},
+         "moved_from": string("Name tag of the instance the interface must have been attached to before")},
+        ["eni", "instance"],
+    )
+
+    def run(self, ctx, *, eni, instance, device_index=None, moved_from=None):
+        nic = eni_named(ctx, eni)
+        inst = running_instance(ctx, instance)
+        att = nic.get("Attachment") or {}
+        if not att.get("InstanceId"):
+            return failed(f"{eni} ({nic['NetworkInterfaceId']}) is not attached to any instance")
+        if att["InstanceId"] != inst["InstanceId"]:
+            other = _instance_names(ctx).get(att["InstanceId"], att["InstanceId"])
+            return failed(f"{eni} is attached to {other}, not to {instance}")
+        if device_index is not None and att.get("DeviceIndex") != device_index:
+            return failed(f"{eni} is attached to {instance} at device index {att.get('DeviceIndex')}, "
+                          f"not {device_index}")
+        if inst.get("SubnetId") and nic.get("SubnetId") and nic.get("AvailabilityZone") != \
+                inst.get("Placement", {}).get("AvailabilityZone"):
+            return failed(f"{eni} is in {nic.get('AvailabilityZone')} but {instance} is in "
+                          f"{inst.get('Placement', {}).get('AvailabilityZone')}")
+        if moved_from:
+            before = running_instance(ctx, moved_from)
+            attached_before = any(
+                row.get("source") == "learner" and row.get("action") == "AttachNetworkInterface"
+                and 200 <= int(row.get("status") or 0) < 300
+                and (row.get("params") or {}).get("InstanceId") == before["InstanceId"]
+                for row in ctx.journal)
+            detached = any(
+                row.get("source") == "learner" and row.get("action") == "DetachNetworkInterface"
+                and 200 <= int(row.get("status") or 0) < 300 for row in ctx.journal)
+            if not attached_before:
+                return failed(f"{eni} was never attached to {moved_from} — attach it there first, then fail it "
+                              f"over to {instance}")
+            if not detached:
+                return failed(f"{eni} was not detached from {moved_from} before moving to {instance}")
+            return passed(f"{eni} moved from {moved_from} to {instance}")
+        return passed(f"{eni} ({nic['NetworkInterfaceId']}) is attached to {instance}")
+
+
+@register("ec2.eni_config")
+class EniConfig(Check):
+    description = "The network interface tagged Name=`eni` is in the same subnet as `same_subnet_as` and in `security_group`."
+    params_schema = schema(
+        {"eni": string("Name tag of the network interface"),
+         "same_subnet_as": string("Name tag of an instance whose subnet the interface must be in"),
+         "security_group": string("name of a security group the interface must be in")},
+        ["eni"],
+    )
+
+    def run(self, ctx, *, eni, same_subnet_as=None, security_group=None):
+        nic = eni_named(ctx, eni)
+        if same_subnet_as:
+            inst = running_instance(ctx, same_subnet_as)
+            if nic.get("SubnetId") != inst.get("SubnetId"):
+                return failed(f"{eni} is in subnet {nic.get('SubnetId')} ({nic.get('AvailabilityZone')}), "
+                              f"{same_subnet_as} is in {inst.get('SubnetId')} — an interface can only move between "
+                              "instances in its own Availability Zone")
+        if security_group:
+            names = [g.get("GroupName") for g in nic.get("Groups", [])]
+            if security_group not in names:
+                return failed(f"{eni} is in security groups {', '.join(n or '?' for n in names) or 'none'}, "
+                              f"not {security_group}")
+        return passed(f"{eni} ({nic['NetworkInterfaceId']}) exists in {nic.get('SubnetId')}")
+
+
+# --- AMIs ---------------------------------------------------------------------------------------------
+
+
+def own_image(ctx, name: str) -> dict:
+    images = ctx.client("ec2").describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [name]}])["Images"]
+    if not images:
+        raise CheckFailed(f"you own no AMI named {name}")
+    return images[0]
+
+
+@register("ec2.image_from_instance")
+class ImageFromInstance(Check):
+    description = "An AMI named `image` that you own was created from the instance tagged Name=`instance`."
+    params_schema = schema({"image": string("AMI name"), "instance": NAME}, ["image", "instance"])
+
+    def run(self, ctx, *, image, instance):
+        ami = own_image(ctx, image)
+        inst = running_instance(ctx, instance)
+        made = ctx.client("ec2").describe_images(
+            Owners=["self"], Filters=[{"Name": "source-instance-id", "Values": [inst["InstanceId"]]}])["Images"]
+        if ami["ImageId"] not in {i["ImageId"] for i in made}:
+            return failed(f"AMI {image} ({ami['ImageId']}) was not created from {instance} ({inst['InstanceId']}) "
+                          "— use aws ec2 create-image --instance-id on that instance")
+        if ami.get("State") not in ("available", "pending"):
+            return failed(f"AMI {image} is {ami.get('State')}")
+        return passed(f"AMI {image} ({ami['ImageId']}) was baked from {instance}")
+
+
+@register("ec2.instance_from_image")
+class InstanceFromImage(Check):
+    description = "A running instance tagged Name=`instance` was launched from your AMI named `image`."
+    params_schema = schema({"instance": NAME, "image": string("AMI name")}, ["instance", "image"])
+
+    def run(self, ctx, *, instance, image):
+        ami = own_image(ctx, image)
+        found = [i for i in instances_named(ctx, instance) if i["State"]["Name"] in ("running", "pending")]
+        if not found:
+            raise CheckFailed(f"there is no running instance tagged Name={instance}")
+        if not any(i.get("ImageId") == ami["ImageId"] for i in found):
+            return failed(f"{instance} runs {found[0].get('ImageId')}, not your AMI {image} ({ami['ImageId']})")
+        return passed(f"{instance} runs your AMI {image}")
+
+
+# --- launch templates ---------------------------------------------------------------------------------
+
+
+@register("ec2.launch_template")
+class LaunchTemplate(Check):
+    description = ("The launch template exists and its default version uses `image` (an AMI id), `instance_type`, "
+                   "and `security_group` (a group name); optionally has user data.")
+    params_schema = schema(
+        {"name": string("launch template name"), "image": string("AMI id"),
+         "instance_type": string("instance type, e.g. t3.micro"),
+         "security_group": string("name of a security group the template must use"),
+         "user_data": {"type": "boolean", "description": "the template must carry user data"}},
+        ["name"],
+    )
+
+    def run(self, ctx, *, name, image=None, instance_type=None, security_group=None, user_data=False):
+        ec2 = ctx.client("ec2")
+        try:
+            versions = ec2.describe_launch_template_versions(LaunchTemplateName=name,
+                                                             Versions=["$Default"])["LaunchTemplateVersions"]
+        except Exception as err:  # moto raises a ClientError whose code varies by version
+            if "NotFound" in str(err) or "does not exist" in str(err):
+                raise CheckFailed(f"launch template {name} does not exist") from err
+            raise
+        if not versions:
+            raise CheckFailed(f"launch template {name} does not exist")
+        data = versions[0].get("LaunchTemplateData", {})
+        label = f"{name} (version {versions[0].get('VersionNumber')})"
+        if image and data.get("ImageId") != image:
+            return failed(f"launch template {label} uses AMI {data.get('ImageId') or 'none'}, not {image}")
+        if instance_type and data.get("InstanceType") != instance_type:
+            return failed(f"launch template {label} uses instance type {data.get('InstanceType') or 'none'}, "
+                          f"not {instance_type}")
+        if security_group:
+            ids = list(data.get("SecurityGroupIds") or [])
+            names = list(data.get("SecurityGroups") or [])
+            for nic in data.get("NetworkInterfaces") or []:
+                ids += nic.get("Groups") or []
+            if security_group not in names:
+                groups = ec2.describe_security_groups(
+                    Filters=[{"Name": "group-name", "Values": [security_group]}])["SecurityGroups"]
+                if not any(g["GroupId"] in ids for g in groups):
+                    return failed(f"launch template {label} does not use the security group {security_group}")
+        if user_data and not data.get("UserData"):
+            return failed(f"launch template {label} has no user data")
+        return passed(f"launch template {label} is configured as asked")
+
+
+# --- EBS volumes and snapshots --------------------------------------------------------------------------
+
+
+def volume_named(ctx, name: str) -> dict:
+    vols = ctx.client("ec2").describe_volumes(Filters=[{"Name": "tag:Name", "Values": [name]}])["Volumes"]
+    if not vols:
+        raise CheckFailed(f"there is no volume tagged Name={name}")
+    return vols[0]
+
+
+def snapshots_of(ctx, volume_id: str) -> list[dict]:
+    return ctx.client("ec2").describe_snapshots(
+        OwnerIds=["self"], Filters=[{"Name": "volume-id", "Values": [volume_id]}])["Snapshots"]
+
+
+@register("ec2.snapshot_of_volume")
+class SnapshotOfVolume(Check):
+    description = "At least one completed snapshot was taken of the volume tagged Name=`volume`."
+    params_schema = schema({"volume": string("Name tag of the source volume")}, ["volume"])
+
+    def run(self, ctx, *, volume):
+        vol = volume_named(ctx, volume)
+        snaps = snapshots_of(ctx, vol["VolumeId"])
+        if not snaps:
+            return failed(f"no snapshot of {volume} ({vol['VolumeId']}) exists — aws ec2 create-snapshot")
+        done = [s for s in snaps if s.get("State") == "completed"]
+        if not done:
+            return failed(f"the snapshot of {volume} is {snaps[0].get('State')}, not completed yet")
+        return passed(f"{volume} has a completed snapshot ({done[0]['SnapshotId']})")
+
+
+@register("ec2.volume_from_snapshot")
+class VolumeFromSnapshot(Check):
+    description = ("A volume in `availability_zone` was created from a snapshot of the volume tagged Name=`source` "
+                   "(optionally: tagged Name=`name`, of `volume_type`).")
+    params_schema = schema(
+        {"source": string("Name tag of the original volume"),
+         "availability_zone": string("AZ the new volume must be in, e.g. us-east-1b"),
+         "name": string("Name tag the new volume must carry"),
+         "volume_type": {"enum": ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]}},
+        ["source", "availability_zone"],
+    )
+
+    def run(self, ctx, *, source, availability_zone, name=None, volume_type=None):
+        vol = volume_named(ctx, source)
+        snap_ids = {s["SnapshotId"] for s in snapshots_of(ctx, vol["VolumeId"])}
+        if not snap_ids:
+            return failed(f"no snapshot of {source} exists yet, so no volume can have been restored from it")
+        filters = [{"Name": "tag:Name", "Values": [name]}] if name else []
+        vols = ctx.client("ec2").describe_volumes(Filters=filters)["Volumes"] if filters else \
+            ctx.client("ec2").describe_volumes()["Volumes"]
+        if name and not vols:
+            return failed(f"there is no volume tagged Name={name}")
+        restored = [v for v in vols if v.get("SnapshotId") in snap_ids]
+        if not restored:
+            who = name or "any volume"
+            return failed(f"{who} was not created from a snapshot of {source} — pass --snapshot-id to create-volume")
+        here = [v for v in restored if v.get("AvailabilityZone") == availability_zone]
+        if not here:
+            zones = ", ".join(sorted({v.get("AvailabilityZone", "?") for v in restored}))
+            return failed(f"the volume restored from the snapshot of {source} is in {zones}, not in {availability_zone}")
+        if volume_type:
+            typed = [v for v in here if v.get("VolumeType") == volume_type]
+            if not typed:
+                return failed(f"the restored volume in {availability_zone} is {here[0].get('VolumeType')}, "
+                              f"not {volume_type}")
+            here = typed
+        return passed(f"{here[0]['VolumeId']} in {availability_zone} was restored from a snapshot of {source}")

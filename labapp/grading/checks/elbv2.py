@@ -1,0 +1,284 @@
+"""Elastic Load Balancing (v2) check kinds: load balancers, target groups, listeners, rules, attributes.
+
+The emulator stores configuration only: target health is always "healthy" and no traffic flows, so these
+checks grade how the load balancer is wired, not what it would serve.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from . import Check, CheckFailed, failed, passed, register, schema, string
+
+LB = string("load balancer name")
+TG = string("target group name")
+PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+LB_TYPES = {"application": "an Application Load Balancer", "network": "a Network Load Balancer",
+            "gateway": "a Gateway Load Balancer"}
+
+
+def find_lb(ctx, name: str) -> dict:
+    try:
+        lbs = ctx.client("elbv2").describe_load_balancers(Names=[name])["LoadBalancers"]
+    except ClientError as err:
+        if "NotFound" in err.response.get("Error", {}).get("Code", ""):
+            raise CheckFailed(f"load balancer {name} does not exist") from err
+        raise
+    if not lbs:
+        raise CheckFailed(f"load balancer {name} does not exist")
+    return lbs[0]
+
+
+def find_tg(ctx, name: str) -> dict:
+    try:
+        tgs = ctx.client("elbv2").describe_target_groups(Names=[name])["TargetGroups"]
+    except ClientError as err:
+        if "NotFound" in err.response.get("Error", {}).get("Code", ""):
+            raise CheckFailed(f"target group {name} does not exist") from err
+        raise
+    if not tgs:
+        raise CheckFailed(f"target group {name} does not exist")
+    return tgs[0]
+
+
+def tg_names(ctx) -> dict[str, str]:
+    return {t["TargetGroupArn"]: t["TargetGroupName"]
+            for t in ctx.client("elbv2").describe_target_groups().get("TargetGroups", [])}
+
+
+def forward_targets(action: dict) -> list[str]:
+    """Target group ARNs a forward action sends to (simple or weighted form)."""
+    if action.get("Type") != "forward":
+        return []
+    arns = [action["TargetGroupArn"]] if action.get("TargetGroupArn") else []
+    for tg in (action.get("ForwardConfig") or {}).get("TargetGroups", []) or []:
+        if tg.get("TargetGroupArn") and tg["TargetGroupArn"] not in arns:
+            arns.append(tg["TargetGroupArn"])
+    return arns
+
+
+def describe_actions(actions: list[dict], names: dict[str, str]) -> str:
+    parts = []
+    for a in actions:
+        if a.get("Type") == "forward":
+            parts.append("forward to " + ", ".join(names.get(arn, arn) for arn in forward_targets(a)))
+        else:
+            parts.append(str(a.get("Type")))
+    return "; ".join(parts) or "no action"
+
+
+def find_listener(ctx, lb: dict, port: int) -> dict:
+    listeners = ctx.client("elbv2").describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"]).get("Listeners", [])
+    for lis in listeners:
+        if lis.get("Port") == port:
+            return lis
+    ports = ", ".join(str(li.get("Port")) for li in listeners) or "none"
+    raise CheckFailed(f"{lb['LoadBalancerName']} has no listener on port {port} (listener ports: {ports})")
+
+
+def security_group_names(ctx, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    groups = ctx.client("ec2").describe_security_groups(GroupIds=ids)["SecurityGroups"]
+    return {g["GroupId"]: g["GroupName"] for g in groups}
+
+
+@register("elbv2.load_balancer")
+class LoadBalancer(Check):
+    description = ("The load balancer exists with the given type and scheme, spans at least `min_azs` Availability "
+                   "Zones and (ALB) uses the named security groups.")
+    params_schema = schema(
+        {"name": LB, "type": {"enum": list(LB_TYPES)},
+         "scheme": {"enum": ["internet-facing", "internal"]},
+         "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
+         "security_groups": {"type": "array", "items": string("security group name"), "minItems": 1}},
+        ["name"],
+    )
+
+    def run(self, ctx, *, name, type=None, scheme=None, min_azs=None, security_groups=None):
+        lb = find_lb(ctx, name)
+        if type and lb.get("Type") != type:
+            return failed(f"{name} is {LB_TYPES.get(lb.get('Type'), lb.get('Type'))}, not {LB_TYPES[type]}")
+        if scheme and lb.get("Scheme") != scheme:
+            return failed(f"{name} is {lb.get('Scheme')}, not {scheme}")
+        zones = sorted({z.get("ZoneName") for z in lb.get("AvailabilityZones", [])})
+        if min_azs and len(zones) < min_azs:
+            return failed(f"{name} is only in {', '.join(zones) or 'no zone'} — give it subnets in at least "
+                          f"{min_azs} Availability Zones")
+        if security_groups:
+            have = security_group_names(ctx, lb.get("SecurityGroups") or [])
+            missing = [g for g in security_groups if g not in have.values()]
+            if missing:
+                return failed(f"{name} does not use the security group {', '.join(missing)} "
+                              f"(it uses {', '.join(have.values()) or 'none'})")
+        return passed(f"{name} is {LB_TYPES.get(lb.get('Type'), lb.get('Type'))} ({lb.get('Scheme')}) in "
+                      f"{', '.join(zones)}")
+
+
+def instance_names(ctx, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    out = {}
+    for res in ctx.client("ec2").describe_instances(InstanceIds=ids).get("Reservations", []):
+        for inst in res.get("Instances", []):
+            name = next((t["Value"] for t in inst.get("Tags", []) if t["Key"] == "Name"), inst["InstanceId"])
+            out[inst["InstanceId"]] = name
+    return out
+
+
+@register("elbv2.target_group")
+class TargetGroup(Check):
+    description = ("The target group exists with the protocol, port and target type given, and the instances "
+                   "tagged with the listed Name values are registered in it (optionally a health check path).")
+    params_schema = schema(
+        {"name": TG, "protocol": {"enum": ["HTTP", "HTTPS", "TCP", "UDP", "TLS", "TCP_UDP", "GENEVE"]},
+         "port": PORT, "target_type": {"enum": ["instance", "ip", "lambda", "alb"]},
+         "instances": {"type": "array", "items": string("Name tag of an instance"), "minItems": 1},
+         "health_check_path": string("health check path, e.g. /health")},
+        ["name"],
+    )
+
+    def run(self, ctx, *, name, protocol=None, port=None, target_type=None, instances=None,
+            health_check_path=None):
+        tg = find_tg(ctx, name)
+        if protocol and tg.get("Protocol") != protocol:
+            return failed(f"target group {name} uses {tg.get('Protocol')}, not {protocol}")
+        if port and tg.get("Port") != port:
+            return failed(f"target group {name} sends to port {tg.get('Port')}, not {port}")
+        if target_type and tg.get("TargetType", "instance") != target_type:
+            return failed(f"target group {name} has target type {tg.get('TargetType')}, not {target_type}")
+        if health_check_path and tg.get("HealthCheckPath") != health_check_path:
+            return failed(f"target group {name} health-checks {tg.get('HealthCheckPath') or 'no path'}, "
+                          f"not {health_check_path}")
+        if instances:
+            health = ctx.client("elbv2").describe_target_health(TargetGroupArn=tg["TargetGroupArn"])
+            ids = [d["Target"]["Id"] for d in health.get("TargetHealthDescriptions", [])]
+            names = instance_names(ctx, [i for i in ids if i.startswith("i-")])
+            registered = set(names.values())
+            missing = [n for n in instances if n not in registered]
+            if missing:
+                return failed(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not registered in "
+                              f"target group {name} (registered: {', '.join(sorted(registered)) or 'nothing'})")
+        return passed(f"target group {name} ({tg.get('Protocol')}:{tg.get('Port')}) is set up as asked")
+
+
+@register("elbv2.listener")
+class Listener(Check):
+    description = "The load balancer has a listener on `port` with `protocol` whose default action forwards to `forward_to`."
+    params_schema = schema(
+        {"load_balancer": LB, "port": PORT,
+         "protocol": {"enum": ["HTTP", "HTTPS", "TCP", "UDP", "TLS", "TCP_UDP", "GENEVE"]},
+         "forward_to": TG},
+        ["load_balancer", "port"],
+    )
+
+    def run(self, ctx, *, load_balancer, port, protocol=None, forward_to=None):
+        lb = find_lb(ctx, load_balancer)
+        lis = find_listener(ctx, lb, port)
+        if protocol and lis.get("Protocol") != protocol:
+            return failed(f"the listener on port {port} of {load_balancer} speaks {lis.get('Protocol')}, not {protocol}")
+        if forward_to:
+            names = tg_names(ctx)
+            sent = {names.get(arn) for a in lis.get("DefaultActions", []) for arn in forward_targets(a)}
+            if forward_to not in sent:
+                return failed(f"the default action of the listener on port {port} is "
+                              f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward to {forward_to}")
+        return passed(f"{load_balancer} listens on {lis.get('Protocol')}:{port}"
+                      + (f" and forwards to {forward_to} by default" if forward_to else ""))
+
+
+def rule_paths(rule: dict) -> list[str]:
+    out = []
+    for cond in rule.get("Conditions", []):
+        if cond.get("Field") == "path-pattern":
+            out += (cond.get("PathPatternConfig") or {}).get("Values") or cond.get("Values") or []
+    return out
+
+
+def rule_hosts(rule: dict) -> list[str]:
+    out = []
+    for cond in rule.get("Conditions", []):
+        if cond.get("Field") == "host-header":
+            out += (cond.get("HostHeaderConfig") or {}).get("Values") or cond.get("Values") or []
+    return out
+
+
+@register("elbv2.listener_rule")
+class ListenerRule(Check):
+    description = ("A (non-default) rule of the listener on `port` matches the path pattern `path` (exactly as "
+                   "written, e.g. /api/*) and forwards to `forward_to`.")
+    params_schema = schema(
+        {"load_balancer": LB, "port": PORT, "path": string("path pattern, e.g. /api/*"), "forward_to": TG},
+        ["load_balancer", "port", "path", "forward_to"],
+    )
+
+    def run(self, ctx, *, load_balancer, port, path, forward_to):
+        lb = find_lb(ctx, load_balancer)
+        lis = find_listener(ctx, lb, port)
+        rules = [r for r in ctx.client("elbv2").describe_rules(ListenerArn=lis["ListenerArn"]).get("Rules", [])
+                 if not r.get("IsDefault")]
+        names = tg_names(ctx)
+        matching = [r for r in rules if path in rule_paths(r)]
+        if not matching:
+            seen = ", ".join(p for r in rules for p in rule_paths(r)) or "none"
+            hint = f" (a pattern without * matches only {path.rstrip('*')} itself)" if path.endswith("*") else ""
+            return failed(f"no rule of the listener on port {port} matches the path {path} "
+                          f"(path patterns in its rules: {seen}){hint}")
+        for r in matching:
+            if forward_to in {names.get(arn) for a in r.get("Actions", []) for arn in forward_targets(a)}:
+                return passed(f"requests for {path} are forwarded to {forward_to} (rule priority {r.get('Priority')})")
+        got = describe_actions(matching[0].get("Actions", []), names)
+        return failed(f"the rule for {path} does {got}, not forward to {forward_to}")
+
+
+def tg_attributes(ctx, name: str) -> dict[str, str]:
+    tg = find_tg(ctx, name)
+    attrs = ctx.client("elbv2").describe_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"])
+    return {a["Key"]: a.get("Value") for a in attrs.get("Attributes", [])}
+
+
+@register("elbv2.stickiness")
+class Stickiness(Check):
+    description = ("Sticky sessions are enabled on the target group with the cookie type given "
+                   "(lb_cookie: duration in seconds; app_cookie: the application's cookie name).")
+    params_schema = schema(
+        {"target_group": TG, "type": {"enum": ["lb_cookie", "app_cookie", "source_ip"]},
+         "duration_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
+         "cookie_name": string("the application's cookie name (app_cookie)")},
+        ["target_group"],
+    )
+
+    def run(self, ctx, *, target_group, type=None, duration_seconds=None, cookie_name=None):
+        attrs = tg_attributes(ctx, target_group)
+        if str(attrs.get("stickiness.enabled", "false")).lower() != "true":
+            return failed(f"stickiness is not enabled on {target_group} (stickiness.enabled is "
+                          f"{attrs.get('stickiness.enabled', 'false')})")
+        kind = attrs.get("stickiness.type", "lb_cookie")
+        if type and kind != type:
+            return failed(f"{target_group} uses {kind} stickiness, not {type}")
+        if duration_seconds:
+            key = "stickiness.app_cookie.duration_seconds" if kind == "app_cookie" else \
+                "stickiness.lb_cookie.duration_seconds"
+            have = attrs.get(key, "86400")
+            if str(have) != str(duration_seconds):
+                return failed(f"the stickiness cookie of {target_group} lasts {have} seconds, not {duration_seconds}")
+        if cookie_name and attrs.get("stickiness.app_cookie.cookie_name") != cookie_name:
+            return failed(f"{target_group} follows the cookie {attrs.get('stickiness.app_cookie.cookie_name') or 'none'}, "
+                          f"not {cookie_name}")
+        return passed(f"{target_group} has {kind} stickiness enabled")
+
+
+@register("elbv2.target_group_attribute")
+class TargetGroupAttribute(Check):
+    description = "A target group attribute has the given value (e.g. deregistration_delay.timeout_seconds = 30)."
+    params_schema = schema(
+        {"target_group": TG, "key": string("attribute key"), "value": string("expected value, as text")},
+        ["target_group", "key", "value"],
+    )
+
+    def run(self, ctx, *, target_group, key, value):
+        attrs = tg_attributes(ctx, target_group)
+        have = attrs.get(key)
+        if str(have).lower() != str(value).lower():
+            return failed(f"{key} of {target_group} is {have if have is not None else 'not set'}, not {value}")
+        return passed(f"{key} of {target_group} is {value}")
