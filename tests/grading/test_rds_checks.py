@@ -45,6 +45,24 @@ def test_subnet_group_one_az(sandbox):
     assert not out.passed and "covers 1 availability zone (us-east-1a)" in out.feedback
 
 
+def test_default_subnets_are_public_with_the_vpc_extension(moto_endpoint):
+    from labapp.sandbox.extensions import vpc as extension
+    from moto.ec2.models.vpcs import VPCBackend
+
+    from tests.grading.conftest import Sandbox
+
+    extension.apply()
+    try:
+        sb = Sandbox(moto_endpoint, "100000000999")
+        ec2 = sb.client("ec2")
+        ids = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]][:2]
+        sb.client("rds").create_db_subnet_group(DBSubnetGroupName="db-private", DBSubnetGroupDescription="d", SubnetIds=ids)
+        out = check(sb, "rds.subnet_group_private", name="db-private")
+        assert not out.passed and "has a route to an internet gateway" in out.feedback
+    finally:
+        VPCBackend.create_default_vpc = VPCBackend.create_default_vpc._lab_original
+
+
 def test_db_instance(sandbox):
     out = check(sandbox, "rds.db_instance", identifier="app-db")
     assert not out.passed and out.feedback == "there is no DB instance app-db"

@@ -74,11 +74,13 @@ class WeightedRecords(Check):
     params_schema = schema(
         {"zone": ZONE, "name": NAME, "type": TYPE,
          "weights": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "integer", "minimum": 0},
-                     "description": "record value -> required weight"}},
+                     "description": "record value -> required weight"},
+         "exact": {"type": "boolean", "default": True,
+                   "description": "false: other weighted values may answer too"}},
         ["zone", "name", "weights"],
     )
 
-    def run(self, ctx, *, zone, name, weights, type="A"):  # noqa: A002
+    def run(self, ctx, *, zone, name, weights, type="A", exact=True):  # noqa: A002
         records = record_sets(ctx, zone, name, type)
         if not records:
             return failed(f"there is no {type} record for {name}")
@@ -98,9 +100,9 @@ class WeightedRecords(Check):
                 return failed(f"{value} has weight {seen[value]} ({100 * seen[value] // total}% of answers), "
                               f"not {weight}")
         extra = sorted(set(seen) - set(weights))
-        if extra:
+        if extra and exact:
             return failed(f"{name} also answers with {', '.join(extra)} — remove that record")
-        total = sum(seen.values())
+        total = sum(seen.values()) or 1
         split = ", ".join(f"{v} {w}/{total}" for v, w in weights.items())
         return passed(f"{name} is weighted: {split}")
 
