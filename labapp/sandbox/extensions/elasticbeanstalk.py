@@ -81,7 +81,7 @@ def apply() -> None:
     from moto.core.responses import ActionResult, EmptyResult
     from moto.core.utils import camelcase_to_underscores
     from moto.elasticbeanstalk import responses as eb_responses
-    from moto.elasticbeanstalk.exceptions import InvalidParameterValueError, ResourceNotFoundException
+    from moto.elasticbeanstalk.exceptions import InvalidParameterValueError
     from moto.elasticbeanstalk.models import Environment
     from moto.elasticbeanstalk.utils import make_arn
 
@@ -595,5 +595,4 @@ def apply() -> None:
         setattr(EBResponse, func.__name__, func)
     # moto's dispatcher turns SwapEnvironmentCNAMEs into this name.
     setattr(EBResponse, camelcase_to_underscores("SwapEnvironmentCNAMEs"), swap_environment_cnames)
-    _ = ResourceNotFoundException
     _applied = True
