@@ -629,3 +629,23 @@ class VolumeFromSnapshot(Check):
                               f"not {volume_type}")
             here = typed
         return passed(f"{here[0]['VolumeId']} in {availability_zone} was restored from a snapshot of {source}")
+
+
+@register("ec2.volume_attached")
+class VolumeAttached(Check):
+    description = "The volume tagged Name=`volume` is attached to the instance tagged Name=`instance`."
+    params_schema = schema({"volume": string("Name tag of the volume"), "instance": NAME}, ["volume", "instance"])
+
+    def run(self, ctx, *, volume, instance):
+        vol = volume_named(ctx, volume)
+        inst = running_instance(ctx, instance)
+        attached = [a.get("InstanceId") for a in vol.get("Attachments", []) if a.get("State") in
+                    ("attached", "attaching", None)]
+        if inst["InstanceId"] in attached:
+            return passed(f"{volume} is attached to {instance}")
+        if attached:
+            return failed(f"{volume} is attached to {', '.join(attached)}, not to {instance} ({inst['InstanceId']})")
+        zone = inst.get("Placement", {}).get("AvailabilityZone")
+        extra = (f" — and it is in {vol.get('AvailabilityZone')} while {instance} is in {zone}; a volume attaches "
+                 "only within its own zone") if zone and zone != vol.get("AvailabilityZone") else ""
+        return failed(f"{volume} is not attached to any instance{extra}")

@@ -99,8 +99,9 @@ class LoadBalancer(Check):
         lb = find_lb(ctx, name)
         if type and lb.get("Type") != type:
             return failed(f"{name} is {LB_TYPES.get(lb.get('Type'), lb.get('Type'))}, not {LB_TYPES[type]}")
-        if scheme and lb.get("Scheme") != scheme:
-            return failed(f"{name} is {lb.get('Scheme')}, not {scheme}")
+        have_scheme = lb.get("Scheme") or "internet-facing"  # the API's default; the emulator may omit it
+        if scheme and have_scheme != scheme:
+            return failed(f"{name} is {have_scheme}, not {scheme}")
         zones = sorted({z.get("ZoneName") for z in lb.get("AvailabilityZones", [])})
         if min_azs and len(zones) < min_azs:
             return failed(f"{name} is only in {', '.join(zones) or 'no zone'} — give it subnets in at least "
@@ -111,7 +112,7 @@ class LoadBalancer(Check):
             if missing:
                 return failed(f"{name} does not use the security group {', '.join(missing)} "
                               f"(it uses {', '.join(have.values()) or 'none'})")
-        return passed(f"{name} is {LB_TYPES.get(lb.get('Type'), lb.get('Type'))} ({lb.get('Scheme')}) in "
+        return passed(f"{name} is {LB_TYPES.get(lb.get('Type'), lb.get('Type'))} ({have_scheme}) in "
                       f"{', '.join(zones)}")
 
 
@@ -282,3 +283,20 @@ class TargetGroupAttribute(Check):
         if str(have).lower() != str(value).lower():
             return failed(f"{key} of {target_group} is {have if have is not None else 'not set'}, not {value}")
         return passed(f"{key} of {target_group} is {value}")
+
+
+@register("elbv2.load_balancer_attribute")
+class LoadBalancerAttribute(Check):
+    description = "A load balancer attribute has the given value (e.g. load_balancing.cross_zone.enabled = true)."
+    params_schema = schema(
+        {"load_balancer": LB, "key": string("attribute key"), "value": string("expected value, as text")},
+        ["load_balancer", "key", "value"],
+    )
+
+    def run(self, ctx, *, load_balancer, key, value):
+        lb = find_lb(ctx, load_balancer)
+        attrs = ctx.client("elbv2").describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])
+        have = {a["Key"]: a.get("Value") for a in attrs.get("Attributes", [])}.get(key)
+        if str(have).lower() != str(value).lower():
+            return failed(f"{key} of {load_balancer} is {have if have is not None else 'not set'}, not {value}")
+        return passed(f"{key} of {load_balancer} is {value}")
