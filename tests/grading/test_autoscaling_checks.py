@@ -1,0 +1,70 @@
+"""Auto Scaling check kinds against the real moto server."""
+
+from labapp.grading.grader import run_check
+
+AMI = "ami-0d27e0fb3bac4d724"
+
+
+def check(sb, kind, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx())
+
+
+def subnets(sb):
+    ec2 = sb.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    by_az = {s["AvailabilityZone"]: s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]}
+    return vpc, by_az["us-east-1a"], by_az["us-east-1b"]
+
+
+def test_group_from_template(sandbox):
+    asg = sandbox.client("autoscaling")
+    vpc, a, b = subnets(sandbox)
+    out = check(sandbox, "autoscaling.group", name="web-asg")
+    assert not out.passed and out.feedback == "Auto Scaling group web-asg does not exist"
+    asg.create_launch_configuration(LaunchConfigurationName="web-lc", ImageId=AMI, InstanceType="t3.micro")
+    asg.create_auto_scaling_group(AutoScalingGroupName="old-asg", LaunchConfigurationName="web-lc",
+                                  MinSize=1, MaxSize=2, VPCZoneIdentifier=a)
+    out = check(sandbox, "autoscaling.group", name="old-asg", launch_template="web-lt")
+    assert not out.passed and "uses the launch configuration web-lc" in out.feedback
+    out = check(sandbox, "autoscaling.group", name="old-asg", min_azs=2)
+    assert not out.passed and "spans only us-east-1a" in out.feedback
+    sandbox.client("ec2").create_launch_template(
+        LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"})
+    tg = sandbox.client("elbv2").create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="web-asg", LaunchTemplate={"LaunchTemplateName": "web-lt", "Version": "$Latest"},
+        MinSize=2, MaxSize=6, DesiredCapacity=2, VPCZoneIdentifier=f"{a},{b}",
+        TargetGroupARNs=[tg["TargetGroups"][0]["TargetGroupArn"]], HealthCheckType="ELB")
+    assert check(sandbox, "autoscaling.group", name="web-asg", launch_template="web-lt", min_size=2, max_size=6,
+                 desired_capacity=2, min_azs=2, target_group="web-tg", health_check_type="ELB").passed
+    out = check(sandbox, "autoscaling.group", name="web-asg", max_size=4)
+    assert not out.passed and out.feedback == "the maximum size of web-asg is 6, not 4"
+    out = check(sandbox, "autoscaling.group", name="old-asg", target_group="web-tg")
+    assert not out.passed and "is not attached to the target group web-tg (attached: none)" in out.feedback
+
+
+def test_target_tracking(sandbox):
+    asg = sandbox.client("autoscaling")
+    _, a, _ = subnets(sandbox)
+    sandbox.client("ec2").create_launch_template(
+        LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"})
+    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", MinSize=1, MaxSize=3, VPCZoneIdentifier=a,
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt"})
+    args = {"group": "web-asg", "metric": "ASGAverageCPUUtilization", "target": 40}
+    out = check(sandbox, "autoscaling.target_tracking", **args)
+    assert not out.passed and out.feedback == "web-asg has no scaling policy"
+    asg.put_scaling_policy(AutoScalingGroupName="web-asg", PolicyName="step", PolicyType="SimpleScaling",
+                           AdjustmentType="ChangeInCapacity", ScalingAdjustment=1)
+    out = check(sandbox, "autoscaling.target_tracking", **args)
+    assert not out.passed and "has no target tracking policy (policies: step (SimpleScaling))" in out.feedback
+    asg.put_scaling_policy(AutoScalingGroupName="web-asg", PolicyName="cpu70", PolicyType="TargetTrackingScaling",
+                           TargetTrackingConfiguration={"PredefinedMetricSpecification": {
+                               "PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 70.0})
+    out = check(sandbox, "autoscaling.target_tracking", **args)
+    assert not out.passed and "(cpu70: ASGAverageCPUUtilization at 70.0)" in out.feedback
+    asg.put_scaling_policy(AutoScalingGroupName="web-asg", PolicyName="cpu70", PolicyType="TargetTrackingScaling",
+                           TargetTrackingConfiguration={"PredefinedMetricSpecification": {
+                               "PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 40.0})
+    out = check(sandbox, "autoscaling.target_tracking", **args)
+    assert out.passed and out.feedback == "cpu70 keeps ASGAverageCPUUtilization of web-asg at 40"

@@ -1,0 +1,109 @@
+"""ELBv2 check kinds against the real moto server."""
+
+from labapp.grading.grader import run_check
+
+AMI = "ami-0d27e0fb3bac4d724"
+
+
+def check(sb, kind, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx())
+
+
+def subnets(sb):
+    ec2 = sb.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    by_az = {s["AvailabilityZone"]: s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]}
+    return vpc, by_az["us-east-1a"], by_az["us-east-1b"]
+
+
+def instance(sb, name):
+    return sb.client("ec2").run_instances(
+        ImageId=AMI, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+    )["Instances"][0]["InstanceId"]
+
+
+def test_load_balancer(sandbox):
+    elb = sandbox.client("elbv2")
+    _, a, b = subnets(sandbox)
+    out = check(sandbox, "elbv2.load_balancer", name="shop-alb")
+    assert not out.passed and out.feedback == "load balancer shop-alb does not exist"
+    elb.create_load_balancer(Name="shop-nlb", Type="network", Subnets=[a])
+    out = check(sandbox, "elbv2.load_balancer", name="shop-nlb", type="application")
+    assert not out.passed and out.feedback == "shop-nlb is a Network Load Balancer, not an Application Load Balancer"
+    out = check(sandbox, "elbv2.load_balancer", name="shop-nlb", min_azs=2)
+    assert not out.passed and "is only in us-east-1a" in out.feedback
+    sg = sandbox.client("ec2").create_security_group(GroupName="alb-sg", Description="x")["GroupId"]
+    elb.create_load_balancer(Name="shop-alb", Subnets=[a, b], SecurityGroups=[sg])
+    assert check(sandbox, "elbv2.load_balancer", name="shop-alb", type="application", scheme="internet-facing",
+                 min_azs=2, security_groups=["alb-sg"]).passed
+    out = check(sandbox, "elbv2.load_balancer", name="shop-alb", security_groups=["web-sg"])
+    assert not out.passed and "does not use the security group web-sg" in out.feedback
+
+
+def test_target_group_listener_and_rule(sandbox):
+    elb = sandbox.client("elbv2")
+    vpc, a, b = subnets(sandbox)
+    web1, api1 = instance(sandbox, "web-1"), instance(sandbox, "api-1")
+    lb = elb.create_load_balancer(Name="shop-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    web = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    api = elb.create_target_group(Name="api-tg", Protocol="HTTP", Port=8080, VpcId=vpc)["TargetGroups"][0]
+    out = check(sandbox, "elbv2.target_group", name="web-tg", instances=["web-1"])
+    assert not out.passed and out.feedback == "web-1 is not registered in target group web-tg (registered: nothing)"
+    elb.register_targets(TargetGroupArn=web["TargetGroupArn"], Targets=[{"Id": web1}])
+    elb.register_targets(TargetGroupArn=api["TargetGroupArn"], Targets=[{"Id": api1}])
+    assert check(sandbox, "elbv2.target_group", name="web-tg", protocol="HTTP", port=80, instances=["web-1"]).passed
+    out = check(sandbox, "elbv2.target_group", name="api-tg", port=80)
+    assert not out.passed and out.feedback == "target group api-tg sends to port 8080, not 80"
+    out = check(sandbox, "elbv2.listener", load_balancer="shop-alb", port=80)
+    assert not out.passed and "has no listener on port 80 (listener ports: none)" in out.feedback
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": api["TargetGroupArn"]}])["Listeners"][0]["ListenerArn"]
+    out = check(sandbox, "elbv2.listener", load_balancer="shop-alb", port=80, forward_to="web-tg")
+    assert not out.passed and "is forward to api-tg, not forward to web-tg" in out.feedback
+    elb.modify_listener(ListenerArn=lis, DefaultActions=[{"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}])
+    assert check(sandbox, "elbv2.listener", load_balancer="shop-alb", port=80, protocol="HTTP",
+                 forward_to="web-tg").passed
+    rule = {"load_balancer": "shop-alb", "port": 80, "path": "/api/*", "forward_to": "api-tg"}
+    elb.create_rule(ListenerArn=lis, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/api"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": api["TargetGroupArn"]}])
+    out = check(sandbox, "elbv2.listener_rule", **rule)
+    assert not out.passed and "(path patterns in its rules: /api)" in out.feedback
+    elb.create_rule(ListenerArn=lis, Priority=20, Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}])
+    out = check(sandbox, "elbv2.listener_rule", **rule)
+    assert not out.passed and out.feedback == "the rule for /api/* does forward to web-tg, not forward to api-tg"
+    elb.create_rule(ListenerArn=lis, Priority=5, Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}],
+        Actions=[{"Type": "forward", "TargetGroupArn": api["TargetGroupArn"]}])
+    assert check(sandbox, "elbv2.listener_rule", **rule).passed
+
+
+def test_stickiness_and_attributes(sandbox):
+    elb = sandbox.client("elbv2")
+    vpc, a, b = subnets(sandbox)
+    tg = elb.create_target_group(Name="cart-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    arn = tg["TargetGroupArn"]
+    out = check(sandbox, "elbv2.stickiness", target_group="cart-tg")
+    assert not out.passed and out.feedback.startswith("stickiness is not enabled on cart-tg")
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "lb_cookie"}])
+    out = check(sandbox, "elbv2.stickiness", target_group="cart-tg", type="lb_cookie", duration_seconds=1800)
+    assert not out.passed and out.feedback == "the stickiness cookie of cart-tg lasts 86400 seconds, not 1800"
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "1800"}])
+    assert check(sandbox, "elbv2.stickiness", target_group="cart-tg", type="lb_cookie", duration_seconds=1800).passed
+    args = {"target_group": "cart-tg", "key": "deregistration_delay.timeout_seconds", "value": "60"}
+    out = check(sandbox, "elbv2.target_group_attribute", **args)
+    assert not out.passed and out.feedback == "deregistration_delay.timeout_seconds of cart-tg is 300, not 60"
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "60"}])
+    assert check(sandbox, "elbv2.target_group_attribute", **args).passed
+    lb = elb.create_load_balancer(Name="game-nlb", Type="network", Subnets=[a, b])["LoadBalancers"][0]
+    lba = {"load_balancer": "game-nlb", "key": "load_balancing.cross_zone.enabled", "value": "true"}
+    out = check(sandbox, "elbv2.load_balancer_attribute", **lba)
+    assert not out.passed and out.feedback == "load_balancing.cross_zone.enabled of game-nlb is false, not true"
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
+    assert check(sandbox, "elbv2.load_balancer_attribute", **lba).passed
