@@ -42,3 +42,12 @@ def test_single_node_unencrypted_is_a_near_miss(sandbox):
     assert out.feedback == ("replication group sessions: it has 0 replica nodes, at least 1 needed (a primary plus "
                             "replicas); automatic failover is disabled; Multi-AZ is disabled; encryption at rest is off "
                             "(it can only be chosen at creation); encryption in transit (TLS) is off")
+
+
+def test_lister(sandbox):
+    from labapp.grading.resources import list_resources
+
+    group(sandbox, AutomaticFailoverEnabled=True)
+    table = list_resources(["elasticache.replication_groups"], sandbox.client)[0]
+    assert table["error"] is None
+    assert table["rows"][0][:4] == ["sessions", "available", "sessions-001 (primary), sessions-002 (replica)", "enabled"]

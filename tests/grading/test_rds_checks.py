@@ -151,3 +151,20 @@ def test_aurora_unencrypted(sandbox):
     assert not out.passed and "is not encrypted" in out.feedback
     out = check(sandbox, "rds.aurora_cluster", identifier="shop", engine="aurora-mysql")
     assert not out.passed and "runs aurora-postgresql, not aurora-mysql" in out.feedback
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    private_group(sandbox)
+    db(sandbox, "orders-db", StorageEncrypted=True, DBSubnetGroupName="db-private", BackupRetentionPeriod=1)
+    sandbox.client("rds").create_db_snapshot(DBSnapshotIdentifier="snap", DBInstanceIdentifier="orders-db")
+    sandbox.client("rds").create_db_cluster(DBClusterIdentifier="shop", Engine="aurora-mysql", MasterUsername="admin",
+                                            MasterUserPassword="secret123")
+    tables = {t["kind"]: t for t in list_resources(
+        ["rds.instances", "rds.subnet_groups", "rds.snapshots", "rds.clusters"], sandbox.client)}
+    assert all(t["error"] is None for t in tables.values())
+    assert tables["rds.instances"]["rows"][0][:4] == ["orders-db", "mysql", "available", "yes"]
+    assert tables["rds.subnet_groups"]["rows"][0][0] == "db-private"
+    assert any(r[0] == "snap" for r in tables["rds.snapshots"]["rows"])
+    assert tables["rds.clusters"]["rows"][0][0] == "shop"

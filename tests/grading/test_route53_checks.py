@@ -88,3 +88,17 @@ def test_geolocation(sandbox):
     wrong = [{"country": "DE", "value": "192.0.2.20"}]
     out = check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=wrong)
     assert not out.passed and out.feedback == f"for country DE, {NAME} answers 192.0.2.30, not 192.0.2.20"
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    zid = zone(sandbox)
+    hc = health_check(sandbox)
+    upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="primary", Failover="PRIMARY", HealthCheckId=hc),
+           rec("192.0.2.30", SetIdentifier="de", GeoLocation={"CountryCode": "DE"}))
+    tables = {t["kind"]: t for t in list_resources(["route53.records", "route53.health_checks"], sandbox.client)}
+    assert all(t["error"] is None for t in tables.values())
+    policies = {r[3] for r in tables["route53.records"]["rows"]}
+    assert {"failover PRIMARY", "geolocation DE"} <= policies
+    assert tables["route53.health_checks"]["rows"][0][1] == "HTTP 192.0.2.10:80/health"

@@ -174,3 +174,18 @@ def test_interface_endpoint_is_a_near_miss(sandbox):
     ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Interface")
     out = check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3")
     assert not out.passed and "is of type Interface" in out.feedback
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    build(sandbox)
+    nacl(sandbox)
+    kinds = ["vpc.vpcs", "vpc.subnets", "vpc.route_tables", "vpc.gateways", "vpc.network_acls", "vpc.peering",
+             "vpc.endpoints"]
+    tables = {t["kind"]: t for t in list_resources(kinds, sandbox.client)}
+    assert all(t["error"] is None for t in tables.values())
+    assert any(r[0] == "lab-vpc" for r in tables["vpc.vpcs"]["rows"])
+    assert any("NAT gateway" in r for r in tables["vpc.gateways"]["rows"])
+    web = next(r for r in tables["vpc.network_acls"]["rows"] if r[0] == "web-nacl")
+    assert "rule 90 (deny tcp 0-65535 203.0.113.66/32)" in web[4]
