@@ -146,3 +146,190 @@ class UserLoginProfile(Check):
                 return failed(f"{user} has no console password (login profile), so no console access")
             raise
         return passed(f"{user} has console access (a login profile exists)")
+
+
+# --- roles, instance profiles, temporary credentials (CLI/SDK labs) -------------------------------
+
+import json as _json  # noqa: E402
+from urllib.parse import unquote as _unquote  # noqa: E402
+
+ROLE = string("IAM role name")
+
+
+def require_role(ctx: CheckContext, role: str) -> dict:
+    try:
+        return ctx.client("iam").get_role(RoleName=role)["Role"]
+    except ClientError as err:
+        if _not_found(err):
+            raise CheckFailed(f"role {role} does not exist — create it first") from None
+        raise
+
+
+def _doc(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    try:
+        return _json.loads(_unquote(value or "{}"))
+    except ValueError:
+        return {}
+
+
+def _list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def _covers(pattern: str, action: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+@register("iam.role_trusts")
+class RoleTrusts(Check):
+    description = ("The role's trust policy lets the principal call sts:AssumeRole: a service "
+                   "(ec2.amazonaws.com) or an AWS principal (account root ARN, account id, user or role ARN).")
+    params_schema = schema(
+        {"role": ROLE, "service": string("service principal, e.g. ec2.amazonaws.com"),
+         "aws": string("AWS principal: an account id or an ARN; the account root also accepts any ARN in it"),
+         "same_account": {"type": "boolean", "description": "the sandbox's own account must be trusted"}},
+        ["role"],
+    )
+
+    def run(self, ctx, *, role, service=None, aws=None, same_account=False):
+        if same_account:
+            aws = ctx.client("sts").get_caller_identity()["Account"]
+        doc = _doc(require_role(ctx, role).get("AssumeRolePolicyDocument"))
+        allows = [s for s in _list(doc.get("Statement")) if s.get("Effect") == "Allow"
+                  and any(_covers(a, "sts:AssumeRole") for a in _list(s.get("Action")))]
+        if not allows:
+            return failed(f"the trust policy of {role} allows nobody to sts:AssumeRole")
+        found = []
+        for s in allows:
+            p = s.get("Principal") or {}
+            found += [f"Service {v}" for v in _list(p.get("Service") if isinstance(p, dict) else None)]
+            found += [f"AWS {v}" for v in _list(p.get("AWS") if isinstance(p, dict) else p)]
+            if service and service in _list(p.get("Service") if isinstance(p, dict) else None):
+                return passed(f"{role} can be assumed by {service}")
+            if aws:
+                values = _list(p.get("AWS") if isinstance(p, dict) else p)
+                account = aws.split(":")[4] if aws.startswith("arn:") else aws
+                ok = {aws, account, f"arn:aws:iam::{account}:root", "*"}
+                if any(v in ok for v in values):
+                    return passed(f"{role} can be assumed by {aws}")
+        want = service or aws
+        return failed(f"the trust policy of {role} does not trust {want} (it trusts: {', '.join(found) or 'nobody'})"
+                      + (" — for EC2 the principal is the service ec2.amazonaws.com" if service else ""))
+
+
+def role_policy_documents(ctx: CheckContext, role: str) -> list[tuple[str, dict]]:
+    iam = ctx.client("iam")
+    docs = []
+    for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        policy = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]
+        version = iam.get_policy_version(PolicyArn=p["PolicyArn"], VersionId=policy["DefaultVersionId"])
+        docs.append((p["PolicyName"], _doc(version["PolicyVersion"]["Document"])))
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        docs.append((f"{name} (inline)", _doc(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])))
+    return docs
+
+
+@register("iam.role_allows")
+class RoleAllows(Check):
+    description = ("A policy of the role (managed or inline) allows the action, optionally on a resource; "
+                   "`max_actions` fails a policy that grants more than asked (e.g. s3:*), for least privilege.")
+    params_schema = schema(
+        {"role": ROLE, "action": string("e.g. s3:GetObject"), "resource": string("exact Resource ARN required"),
+         "no_wildcard": {"type": "boolean", "default": False,
+                         "description": "fail when the action is granted only through * or service:*"}},
+        ["role", "action"],
+    )
+
+    def run(self, ctx, *, role, action, resource=None, no_wildcard=False):
+        require_role(ctx, role)
+        docs = role_policy_documents(ctx, role)
+        if not docs:
+            return failed(f"{role} has no permission policies — attach one that allows {action}")
+        wildcard_only = None
+        for name, doc in docs:
+            for s in _list(doc.get("Statement")):
+                if s.get("Effect") != "Allow":
+                    continue
+                actions = _list(s.get("Action"))
+                if not any(_covers(a, action) for a in actions):
+                    continue
+                if resource and not any(r == resource or _covers(r, resource) for r in _list(s.get("Resource"))):
+                    continue
+                if no_wildcard and not any(a.lower() == action.lower() for a in actions):
+                    wildcard_only = name
+                    continue
+                return passed(f"{role} may {action} (policy {name})")
+        if wildcard_only:
+            return failed(f"{role} gets {action} only through a wildcard in {wildcard_only} — grant just the "
+                          "actions needed (least privilege)")
+        return failed(f"no policy of {role} allows {action}" + (f" on {resource}" if resource else ""))
+
+
+@register("iam.instance_profile")
+class InstanceProfile(Check):
+    description = "The instance profile exists and contains the role."
+    params_schema = schema({"profile": string("instance profile name"), "role": ROLE}, ["profile", "role"])
+
+    def run(self, ctx, *, profile, role):
+        try:
+            found = ctx.client("iam").get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]
+        except ClientError as err:
+            if _not_found(err):
+                return failed(f"instance profile {profile} does not exist — EC2 takes roles through an instance profile")
+            raise
+        roles = [r["RoleName"] for r in found.get("Roles", [])]
+        if role not in roles:
+            return failed(f"instance profile {profile} contains {', '.join(roles) or 'no role'}, not {role}")
+        return passed(f"instance profile {profile} contains {role}")
+
+
+@register("iam.instance_uses_role")
+class InstanceUsesRole(Check):
+    description = ("An EC2 instance (by Name tag, or the only running one) has an instance profile that "
+                   "contains the role associated.")
+    params_schema = schema({"role": ROLE, "name_tag": string("the instance's Name tag")}, ["role"])
+
+    def run(self, ctx, *, role, name_tag=None):
+        filters = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopped"]}]
+        if name_tag:
+            filters.append({"Name": "tag:Name", "Values": [name_tag]})
+        reservations = ctx.client("ec2").describe_instances(Filters=filters)["Reservations"]
+        instances = [i for r in reservations for i in r["Instances"]]
+        if not instances:
+            return failed("no instance" + (f" named {name_tag}" if name_tag else "") + " is running")
+        iam = ctx.client("iam")
+        names = []
+        for inst in instances:
+            arn = (inst.get("IamInstanceProfile") or {}).get("Arn")
+            if not arn:
+                continue
+            profile = arn.rsplit("/", 1)[-1]
+            try:
+                roles = [r["RoleName"] for r in iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"]]
+            except ClientError:
+                roles = []
+            names.append(profile)
+            if role in roles:
+                return passed(f"instance {inst['InstanceId']} runs with instance profile {profile} ({role})")
+        if names:
+            return failed(f"the instance's profile ({', '.join(names)}) does not contain {role}")
+        return failed(f"instance {instances[0]['InstanceId']} has no instance profile — associate one that "
+                      f"contains {role} (no access keys on instances!)")
+
+
+@register("iam.role_used")
+class RoleUsed(Check):
+    description = ("Temporary credentials of the role made at least one AWS request (IAM's RoleLastUsed is set "
+                   "when assumed-role credentials are used).")
+    params_schema = schema({"role": ROLE}, ["role"])
+
+    def run(self, ctx, *, role):
+        last = (require_role(ctx, role).get("RoleLastUsed") or {}).get("LastUsedDate")
+        if not last:
+            return failed(f"no request has been made with {role}'s temporary credentials yet — export the "
+                          "AccessKeyId, SecretAccessKey and SessionToken from assume-role and call AWS with them")
+        return passed(f"{role}'s temporary credentials were used (last at {last:%H:%M:%S} UTC)")

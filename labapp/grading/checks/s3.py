@@ -162,3 +162,578 @@ class DeleteMarkerRestored(Check):
             return failed(f"you removed delete marker {removed[:12]}…, but {key} does not read now — "
                           "is there another delete marker on top?")
         return passed(f"{key} was deleted, restored by removing delete marker {removed[:12]}…, and reads again")
+
+
+# --- bucket configuration (S3 and advanced S3 labs) -----------------------------------------------
+
+import json as _json  # noqa: E402
+
+
+def _get(ctx, method: str, bucket: str, missing: set[str], **kwargs):
+    """A bucket sub-resource, or None when it is not configured (the 404 codes in `missing`)."""
+    try:
+        return getattr(ctx.client("s3"), method)(Bucket=bucket, **kwargs)
+    except ClientError as err:
+        if _code(err) in missing:
+            return None
+        raise
+
+
+def _listify(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(document) -> list[dict]:
+    if isinstance(document, str):
+        try:
+            document = _json.loads(document)
+        except ValueError:
+            return []
+    return [s for s in _listify((document or {}).get("Statement")) if isinstance(s, dict)]
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def principal_values(principal) -> list[str]:
+    if principal == "*":
+        return ["*"]
+    if isinstance(principal, dict):
+        return [v for values in principal.values() for v in _listify(values)]
+    return _listify(principal)
+
+
+def _kms_key_info(ctx, key_id: str) -> dict | None:
+    try:
+        return ctx.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
+    except ClientError:
+        return None
+
+
+@register("s3.bucket_encryption")
+class BucketEncryption(Check):
+    description = ("The bucket's default encryption uses the given algorithm (AES256 or aws:kms); for aws:kms, "
+                   "optionally a customer managed key (by alias) and S3 Bucket Keys.")
+    params_schema = schema(
+        {"bucket": BUCKET, "algorithm": {"enum": ["AES256", "aws:kms"], "default": "aws:kms"},
+         "kms_alias": string("alias/... of the customer managed key the bucket must use"),
+         "bucket_key": {"type": "boolean", "description": "S3 Bucket Key must be enabled"}},
+        ["bucket"],
+    )
+
+    def run(self, ctx, *, bucket, algorithm="aws:kms", kms_alias=None, bucket_key=None):
+        found = _get(ctx, "get_bucket_encryption", bucket, {"ServerSideEncryptionConfigurationNotFoundError"})
+        rules = (found or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        if not rules:
+            return failed(f"{bucket} has no default encryption configuration")
+        rule = rules[0]
+        default = rule.get("ApplyServerSideEncryptionByDefault", {})
+        current = default.get("SSEAlgorithm")
+        if current != algorithm:
+            return failed(f"default encryption of {bucket} is {current}, not {algorithm}"
+                          + (" (SSE-S3 uses keys S3 manages; this lab needs SSE-KMS with your own key)"
+                             if current == "AES256" else ""))
+        if algorithm == "aws:kms" and kms_alias:
+            key_ref = default.get("KMSMasterKeyID")
+            if not key_ref:
+                return failed(f"{bucket} uses SSE-KMS with the AWS managed key aws/s3 — set your customer "
+                              f"managed key {kms_alias} as KMSMasterKeyID")
+            wanted = _kms_key_info(ctx, kms_alias)
+            if wanted is None:
+                return failed(f"there is no KMS key with alias {kms_alias} — create the key and the alias first")
+            actual = _kms_key_info(ctx, key_ref)
+            if actual is None or actual["KeyId"] != wanted["KeyId"]:
+                return failed(f"{bucket} encrypts with KMS key {key_ref}, not the key behind {kms_alias}")
+        if bucket_key and not rule.get("BucketKeyEnabled"):
+            return failed(f"{bucket} uses SSE-KMS but S3 Bucket Keys are off — enable BucketKeyEnabled to cut KMS calls")
+        return passed(f"{bucket} encrypts new objects with {algorithm}" + (f" using {kms_alias}" if kms_alias else ""))
+
+
+@register("s3.object_encryption")
+class ObjectEncryption(Check):
+    description = "The object is stored encrypted with the given algorithm (HEAD shows ServerSideEncryption)."
+    params_schema = schema({"bucket": BUCKET, "key": KEY, "algorithm": {"enum": ["AES256", "aws:kms"]}},
+                           ["bucket", "key", "algorithm"])
+
+    def run(self, ctx, *, bucket, key, algorithm):
+        try:
+            head = ctx.client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
+                return failed(f"{key} does not exist in {bucket} — upload it")
+            raise
+        current = head.get("ServerSideEncryption")
+        if current != algorithm:
+            return failed(f"{key} is stored with {current or 'no'} encryption, not {algorithm} — upload it again "
+                          "after setting default encryption")
+        return passed(f"{key} is encrypted with {algorithm}")
+
+
+@register("s3.bucket_policy_statement")
+class BucketPolicyStatement(Check):
+    description = ("The bucket policy has a statement with this effect covering the action (wildcards in the "
+                   "policy count), optionally for a principal, a resource suffix and a condition key/value.")
+    params_schema = schema(
+        {"bucket": BUCKET, "effect": {"enum": ["Allow", "Deny"]}, "action": string("e.g. s3:GetObject"),
+         "principal": string("required principal value, e.g. * or an ARN"),
+         "principal_role": string("a role of the sandbox account that must be the principal (by name)"),
+         "resource": string("a Resource the statement must list, e.g. arn:aws:s3:::b/*"),
+         "condition_key": string("e.g. aws:SecureTransport"),
+         "condition_value": string("e.g. false")},
+        ["bucket", "effect", "action"],
+    )
+
+    def run(self, ctx, *, bucket, effect, action, principal=None, principal_role=None, resource=None,
+            condition_key=None, condition_value=None):
+        if principal_role:
+            account = ctx.client("sts").get_caller_identity()["Account"]
+            principal = f"arn:aws:iam::{account}:role/{principal_role}"
+        found = _get(ctx, "get_bucket_policy", bucket, {"NoSuchBucketPolicy"})
+        if not found:
+            return failed(f"{bucket} has no bucket policy")
+        statements = policy_statements(found.get("Policy"))
+        same_action = [s for s in statements
+                       if any(action_matches(a, action) for a in _listify(s.get("Action")))]
+        if not same_action:
+            return failed(f"no statement of the policy on {bucket} covers {action}")
+        same_effect = [s for s in same_action if s.get("Effect") == effect]
+        if not same_effect:
+            return failed(f"the statement covering {action} on {bucket} is {same_action[0].get('Effect')}, "
+                          f"it must be {effect}")
+        problems = []
+        for s in same_effect:
+            if principal and principal not in principal_values(s.get("Principal")):
+                why = " (that makes it public)" if principal_values(s.get("Principal")) == ["*"] and effect == "Allow" else ""
+                problems.append(f"its Principal is {_json.dumps(s.get('Principal'))}{why}, not {principal}")
+                continue
+            if resource and resource not in _listify(s.get("Resource")):
+                problems.append(f"its Resource is {_json.dumps(s.get('Resource'))} — it must include {resource}")
+                continue
+            if condition_key:
+                values = [v for op in (s.get("Condition") or {}).values() if isinstance(op, dict)
+                          for k, vs in op.items() if k.lower() == condition_key.lower() for v in _listify(vs)]
+                if not values:
+                    problems.append(f"it has no condition on {condition_key}")
+                    continue
+                if condition_value is not None and str(condition_value).lower() not in [str(v).lower() for v in values]:
+                    problems.append(f"its {condition_key} condition is {values}, not {condition_value}")
+                    continue
+            return passed(f"the policy on {bucket} has a {effect} statement for {action}")
+        return failed(f"the {effect} statement for {action} on {bucket} is not right: {problems[0]}")
+
+
+@register("s3.public_access_block")
+class PublicAccessBlock(Check):
+    description = "The bucket's Block Public Access settings: `blocked` true (all four on) or false (policy allowed)."
+    params_schema = schema({"bucket": BUCKET, "blocked": {"type": "boolean"}}, ["bucket", "blocked"])
+
+    def run(self, ctx, *, bucket, blocked):
+        found = _get(ctx, "get_public_access_block", bucket, {"NoSuchPublicAccessBlockConfiguration"})
+        config = (found or {}).get("PublicAccessBlockConfiguration", {})
+        on = [k for k, v in config.items() if v]
+        if blocked:
+            if len(on) == 4:
+                return passed(f"all four Block Public Access settings are on for {bucket}")
+            return failed(f"Block Public Access on {bucket} is not fully on (on: {', '.join(on) or 'none'})")
+        stopping = [k for k in ("BlockPublicPolicy", "RestrictPublicBuckets") if config.get(k)]
+        if stopping:
+            return failed(f"{', '.join(stopping)} is still on for {bucket}, so a public bucket policy is "
+                          "refused or ignored — turn those off for this bucket")
+        return passed(f"{bucket} allows a public bucket policy")
+
+
+@register("s3.website")
+class Website(Check):
+    description = "Static website hosting is on with the given index (and optionally error) document."
+    params_schema = schema({"bucket": BUCKET, "index": string("index document suffix"),
+                            "error": string("error document key")}, ["bucket", "index"])
+
+    def run(self, ctx, *, bucket, index, error=None):
+        found = _get(ctx, "get_bucket_website", bucket, {"NoSuchWebsiteConfiguration"})
+        if not found:
+            return failed(f"static website hosting is not enabled on {bucket}")
+        if "RedirectAllRequestsTo" in found:
+            return failed(f"{bucket} redirects every request to another host instead of serving {index}")
+        current = found.get("IndexDocument", {}).get("Suffix")
+        if current != index:
+            return failed(f"the index document of {bucket} is {current}, not {index}")
+        if error and found.get("ErrorDocument", {}).get("Key") != error:
+            return failed(f"the error document of {bucket} is {found.get('ErrorDocument', {}).get('Key') or 'not set'}, "
+                          f"not {error}")
+        return passed(f"{bucket} serves a website with {index}" + (f" and {error}" if error else ""))
+
+
+@register("s3.cors_rule")
+class CorsRule(Check):
+    description = "A CORS rule allows the origin (exactly, not *) and every listed method."
+    params_schema = schema(
+        {"bucket": BUCKET, "origin": string("e.g. https://app.example.com"),
+         "methods": {"type": "array", "items": {"enum": ["GET", "PUT", "POST", "DELETE", "HEAD"]}, "minItems": 1},
+         "allow_wildcard": {"type": "boolean", "default": False}},
+        ["bucket", "origin", "methods"],
+    )
+
+    def run(self, ctx, *, bucket, origin, methods, allow_wildcard=False):
+        found = _get(ctx, "get_bucket_cors", bucket, {"NoSuchCORSConfiguration"})
+        rules = (found or {}).get("CORSRules", [])
+        if not rules:
+            return failed(f"{bucket} has no CORS configuration, so browsers on {origin} are refused")
+        wildcard = [r for r in rules if "*" in r.get("AllowedOrigins", [])]
+        if wildcard and not allow_wildcard:
+            return failed(f"a CORS rule on {bucket} allows every origin (*) — allow only {origin}")
+        for r in rules:
+            if origin in r.get("AllowedOrigins", []) or (allow_wildcard and "*" in r.get("AllowedOrigins", [])):
+                missing = [m for m in methods if m not in r.get("AllowedMethods", [])]
+                if missing:
+                    return failed(f"the CORS rule for {origin} does not allow {', '.join(missing)}")
+                return passed(f"{bucket} allows {', '.join(methods)} from {origin}")
+        origins = sorted({o for r in rules for o in r.get("AllowedOrigins", [])})
+        return failed(f"no CORS rule on {bucket} allows {origin} (allowed: {', '.join(origins)}) — origins must "
+                      "match exactly, scheme and port included")
+
+
+@register("s3.bucket_logging")
+class BucketLogging(Check):
+    description = "Server access logging is on, delivering to the target bucket (and optionally prefix)."
+    params_schema = schema({"bucket": BUCKET, "target_bucket": BUCKET, "prefix": string("target prefix")},
+                           ["bucket", "target_bucket"])
+
+    def run(self, ctx, *, bucket, target_bucket, prefix=None):
+        found = ctx.client("s3").get_bucket_logging(Bucket=bucket).get("LoggingEnabled")
+        if not found:
+            return failed(f"server access logging is off for {bucket}")
+        if found.get("TargetBucket") != target_bucket:
+            why = " — never log a bucket into itself: every log write would create another log record" \
+                if found.get("TargetBucket") == bucket else ""
+            return failed(f"{bucket} logs to {found.get('TargetBucket')}, not {target_bucket}{why}")
+        if prefix is not None and found.get("TargetPrefix", "") != prefix:
+            return failed(f"{bucket} logs under prefix {found.get('TargetPrefix') or '(none)'}, not {prefix}")
+        return passed(f"{bucket} delivers access logs to {target_bucket}/{found.get('TargetPrefix', '')}")
+
+
+@register("s3.log_delivery_allowed")
+class LogDeliveryAllowed(Check):
+    description = ("The target bucket lets the S3 logging service write: a bucket policy allowing "
+                   "logging.s3.amazonaws.com s3:PutObject (the current way), or the legacy log-delivery ACL.")
+    params_schema = schema({"bucket": BUCKET}, ["bucket"])
+
+    def run(self, ctx, *, bucket):
+        found = _get(ctx, "get_bucket_policy", bucket, {"NoSuchBucketPolicy"})
+        for s in policy_statements((found or {}).get("Policy")):
+            if (s.get("Effect") == "Allow" and "logging.s3.amazonaws.com" in principal_values(s.get("Principal"))
+                    and any(action_matches(a, "s3:PutObject") for a in _listify(s.get("Action")))):
+                return passed(f"{bucket} lets logging.s3.amazonaws.com write log objects")
+        grants = ctx.client("s3").get_bucket_acl(Bucket=bucket).get("Grants", [])
+        if any("LogDelivery" in (g.get("Grantee", {}).get("URI") or "") and g.get("Permission") in ("WRITE", "FULL_CONTROL")
+               for g in grants):
+            return passed(f"{bucket} grants the legacy Log Delivery group WRITE")
+        return failed(f"{bucket} does not let the logging service write: add a bucket policy allowing the "
+                      "service principal logging.s3.amazonaws.com to s3:PutObject")
+
+
+@register("s3.replication")
+class Replication(Check):
+    description = ("Replication is configured: versioning on source and destination, an IAM role that exists, "
+                   "and an enabled rule to the destination bucket (optionally a storage class).")
+    params_schema = schema({"bucket": BUCKET, "destination": BUCKET,
+                            "storage_class": string("required destination storage class")},
+                           ["bucket", "destination"])
+
+    def run(self, ctx, *, bucket, destination, storage_class=None):
+        s3 = ctx.client("s3")
+        for name in (bucket, destination):
+            if s3.get_bucket_versioning(Bucket=name).get("Status") != "Enabled":
+                return failed(f"versioning is not enabled on {name} — replication needs it on both buckets")
+        found = _get(ctx, "get_bucket_replication", bucket, {"ReplicationConfigurationNotFoundError"})
+        if not found:
+            return failed(f"{bucket} has no replication configuration")
+        config = found["ReplicationConfiguration"]
+        role = config.get("Role", "")
+        try:
+            ctx.client("iam").get_role(RoleName=role.rsplit("/", 1)[-1])
+        except ClientError:
+            return failed(f"the replication role {role or '(none)'} does not exist — create a role S3 can assume")
+        rules = [r for r in config.get("Rules", [])
+                 if r.get("Destination", {}).get("Bucket", "").rsplit(":", 1)[-1] == destination]
+        if not rules:
+            return failed(f"no replication rule on {bucket} sends objects to {destination}")
+        enabled = [r for r in rules if r.get("Status") == "Enabled"]
+        if not enabled:
+            return failed(f"the replication rule to {destination} is Disabled")
+        if storage_class and not any(r["Destination"].get("StorageClass") == storage_class for r in enabled):
+            return failed(f"the replication rule to {destination} stores replicas as "
+                          f"{enabled[0]['Destination'].get('StorageClass') or 'the source class'}, not {storage_class}")
+        return passed(f"{bucket} replicates to {destination} with role {role.rsplit('/', 1)[-1]}")
+
+
+@register("s3.lifecycle_rule")
+class LifecycleRule(Check):
+    description = ("An enabled lifecycle rule (optionally for a prefix) has the transitions and/or expirations "
+                   "asked for: current-version transition, noncurrent-version transition/expiration, "
+                   "incomplete multipart abort.")
+    params_schema = schema(
+        {"bucket": BUCKET, "prefix": {"type": "string"},
+         "transition_class": string("storage class current versions move to"),
+         "transition_days": {"type": "integer", "minimum": 0},
+         "noncurrent_transition_class": string("storage class noncurrent versions move to"),
+         "noncurrent_transition_days": {"type": "integer", "minimum": 1},
+         "noncurrent_expiration_days": {"type": "integer", "minimum": 1},
+         "abort_multipart_days": {"type": "integer", "minimum": 1}},
+        ["bucket"],
+    )
+
+    def run(self, ctx, *, bucket, prefix=None, transition_class=None, transition_days=None,
+            noncurrent_transition_class=None, noncurrent_transition_days=None,
+            noncurrent_expiration_days=None, abort_multipart_days=None):
+        found = _get(ctx, "get_bucket_lifecycle_configuration", bucket, {"NoSuchLifecycleConfiguration"})
+        rules = (found or {}).get("Rules", [])
+        if not rules:
+            return failed(f"{bucket} has no lifecycle rules")
+
+        def rule_prefix(r):
+            f = r.get("Filter") or {}
+            return f.get("Prefix", (f.get("And") or {}).get("Prefix", r.get("Prefix", "")))
+
+        candidates = [r for r in rules if prefix is None or rule_prefix(r) == prefix]
+        if not candidates:
+            return failed(f"no lifecycle rule on {bucket} applies to prefix {prefix!r} "
+                          f"(rules cover: {', '.join(repr(rule_prefix(r)) for r in rules)})")
+        enabled = [r for r in candidates if r.get("Status") == "Enabled"]
+        if not enabled:
+            return failed(f"the lifecycle rule for {prefix!r} on {bucket} is Disabled")
+        problem = ""
+        for r in enabled:
+            if transition_class:
+                ts = [t for t in r.get("Transitions", []) if t.get("StorageClass") == transition_class]
+                if not ts:
+                    problem = f"no transition of current versions to {transition_class}"
+                    continue
+                if transition_days is not None and ts[0].get("Days") != transition_days:
+                    problem = f"current versions move to {transition_class} after {ts[0].get('Days')} days, not {transition_days}"
+                    continue
+            if noncurrent_transition_class:
+                ts = [t for t in r.get("NoncurrentVersionTransitions", []) if t.get("StorageClass") == noncurrent_transition_class]
+                if not ts:
+                    problem = f"no transition of noncurrent versions to {noncurrent_transition_class}"
+                    continue
+                if noncurrent_transition_days is not None and ts[0].get("NoncurrentDays") != noncurrent_transition_days:
+                    problem = (f"noncurrent versions move to {noncurrent_transition_class} after "
+                               f"{ts[0].get('NoncurrentDays')} days, not {noncurrent_transition_days}")
+                    continue
+            if noncurrent_expiration_days is not None:
+                nce = r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+                if nce is None:
+                    exp = r.get("Expiration", {})
+                    problem = ("the rule expires current versions, not noncurrent ones — use "
+                               "NoncurrentVersionExpiration") if exp.get("Days") else "noncurrent versions never expire"
+                    continue
+                if nce != noncurrent_expiration_days:
+                    problem = f"noncurrent versions expire after {nce} days, not {noncurrent_expiration_days}"
+                    continue
+            if abort_multipart_days is not None:
+                amu = r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
+                if amu != abort_multipart_days:
+                    problem = (f"incomplete multipart uploads are aborted after {amu} days, not {abort_multipart_days}"
+                               if amu else "incomplete multipart uploads are never aborted")
+                    continue
+            return passed(f"a lifecycle rule on {bucket} ({r.get('ID') or 'unnamed'}) does what is asked")
+        return failed(f"the lifecycle rule on {bucket} is not right: {problem}")
+
+
+@register("s3.notification_queue")
+class NotificationQueue(Check):
+    description = "The bucket sends the event type to the SQS queue, optionally filtered by prefix/suffix."
+    params_schema = schema(
+        {"bucket": BUCKET, "queue": string("queue name"), "event": string("e.g. s3:ObjectCreated:*"),
+         "prefix": {"type": "string"}, "suffix": {"type": "string"}},
+        ["bucket", "queue", "event"],
+    )
+
+    def run(self, ctx, *, bucket, queue, event, prefix=None, suffix=None):
+        config = ctx.client("s3").get_bucket_notification_configuration(Bucket=bucket)
+        queues = config.get("QueueConfigurations", [])
+        mine = [q for q in queues if q.get("QueueArn", "").rsplit(":", 1)[-1] == queue]
+        if not mine:
+            other = config.get("TopicConfigurations") or config.get("LambdaFunctionConfigurations")
+            return failed(f"{bucket} sends no events to the SQS queue {queue}"
+                          + (" (it notifies another kind of destination)" if other else ""))
+
+        def covers(events):
+            return any(action_matches(e, event) or e == event for e in events)
+
+        for q in mine:
+            if not covers(q.get("Events", [])):
+                continue
+            rules = {r["Name"].lower(): r["Value"] for r in
+                     q.get("Filter", {}).get("Key", {}).get("FilterRules", [])}
+            if prefix is not None and rules.get("prefix", "") != prefix:
+                return failed(f"the notification to {queue} filters prefix {rules.get('prefix') or '(none)'}, not {prefix}")
+            if suffix is not None and rules.get("suffix", "") != suffix:
+                return failed(f"the notification to {queue} filters suffix {rules.get('suffix') or '(none)'}, not {suffix}")
+            return passed(f"{bucket} sends {event} events to {queue}")
+        return failed(f"{bucket} notifies {queue} of {', '.join(mine[0].get('Events', []))}, not {event}")
+
+
+def _learner_rows(ctx, action: str, bucket: str, key: str | None = None, ok_only: bool = False):
+    out = []
+    for row in ctx.journal:
+        p = row.get("params") or {}
+        if row.get("source") != "learner" or row.get("action") != action or p.get("Bucket") != bucket:
+            continue
+        if key is not None and p.get("Key") != key:
+            continue
+        if ok_only and not _ok(row):
+            continue
+        out.append(row)
+    return out
+
+
+@register("s3.multipart_completed")
+class MultipartCompleted(Check):
+    description = ("Journal: the learner created a multipart upload of the key, uploaded at least `min_parts` "
+                   "parts to it and completed it; the object exists now.")
+    params_schema = schema({"bucket": BUCKET, "key": KEY,
+                            "min_parts": {"type": "integer", "minimum": 1, "default": 2}}, ["bucket", "key"])
+
+    def run(self, ctx, *, bucket, key, min_parts=2):
+        created = _learner_rows(ctx, "CreateMultipartUpload", bucket, key, ok_only=True)
+        if not created:
+            puts = _learner_rows(ctx, "PutObject", bucket, key, ok_only=True)
+            raise CheckFailed(f"{key} was uploaded in a single PutObject, not as a multipart upload" if puts else
+                              f"no multipart upload of {key} was started (CreateMultipartUpload)")
+        parts = _learner_rows(ctx, "UploadPart", bucket, key, ok_only=True)
+        numbers = {str((r.get("params") or {}).get("PartNumber")) for r in parts}
+        if len(numbers) < min_parts:
+            raise CheckFailed(f"{len(numbers)} part(s) of {key} were uploaded, at least {min_parts} needed")
+        if not _learner_rows(ctx, "CompleteMultipartUpload", bucket, key, ok_only=True):
+            aborted = _learner_rows(ctx, "AbortMultipartUpload", bucket, key, ok_only=True)
+            raise CheckFailed(f"the multipart upload of {key} was " + ("aborted" if aborted else
+                              "never completed — until CompleteMultipartUpload the parts are invisible (and billed)"))
+        if not object_reads(ctx, bucket, key):
+            return failed(f"the multipart upload completed, but {key} does not read now")
+        return passed(f"{key} was uploaded in {len(numbers)} parts and completed")
+
+
+@register("s3.presigned_get")
+class PresignedGet(Check):
+    description = ("Journal + emulator: the learner fetched the object through a presigned URL (a signed query "
+                   "string, not an Authorization header) and the fetch succeeded.")
+    params_schema = schema({"bucket": BUCKET, "key": KEY,
+                            "require_private": {"type": "boolean", "default": False,
+                                                "description": "also require all four Block Public Access settings on"}},
+                           ["bucket", "key"])
+
+    def run(self, ctx, *, bucket, key, require_private=False):
+        if require_private:
+            config = (_get(ctx, "get_public_access_block", bucket, {"NoSuchPublicAccessBlockConfiguration"})
+                      or {}).get("PublicAccessBlockConfiguration", {})
+            if not all(config.get(k) for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                                "RestrictPublicBuckets")):
+                raise CheckFailed(f"{bucket} no longer blocks all public access — the point of a presigned URL "
+                                  "is that the bucket stays private; turn Block Public Access back on")
+        try:
+            head = ctx.client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
+                raise CheckFailed(f"{key} does not exist in {bucket}") from None
+            raise
+        count = int(head["ResponseMetadata"]["HTTPHeaders"].get("x-lab-presigned-gets", "0") or 0)
+        fetches = _learner_rows(ctx, "GetObject", bucket, key)
+        good = [r for r in fetches if _ok(r)]
+        if count and good:
+            return passed(f"{key} was fetched {count} time(s) with a presigned URL")
+        refused = [r for r in fetches if r.get("status") == 403]
+        if refused and not good:
+            return failed(f"your fetch of {key} was refused (403) — has the URL expired? Generate a new one")
+        if good:
+            return failed(f"{key} was read with your credentials (aws s3 cp / get-object), not through a "
+                          "presigned URL — generate one and fetch it with curl or a browser")
+        return failed(f"{key} has not been fetched yet — generate a presigned URL and GET it without credentials")
+
+
+@register("s3.retried_uploads")
+class RetriedUploads(Check):
+    description = ("Journal + state: at least `min` objects under the prefix exist, and the learner's client "
+                   "retried: for each, a PutObject answered 503 SlowDown was followed by one that succeeded.")
+    params_schema = schema({"bucket": BUCKET, "prefix": string("key prefix"),
+                            "min": {"type": "integer", "minimum": 1}}, ["bucket", "prefix", "min"])
+
+    def run(self, ctx, *, bucket, prefix, min):  # noqa: A002
+        listing = ctx.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+        keys = {o["Key"] for o in listing.get("Contents", [])}
+        rows = [r for r in ctx.journal if r.get("source") == "learner" and r.get("action") == "PutObject"
+                and (r.get("params") or {}).get("Bucket") == bucket
+                and str((r.get("params") or {}).get("Key", "")).startswith(prefix)]
+        retried = set()
+        slowed: dict[str, bool] = {}
+        for r in rows:
+            k = r["params"]["Key"]
+            if r.get("status") == 503:
+                slowed[k] = True
+            elif _ok(r) and slowed.get(k):
+                retried.add(k)
+        gave_up = sorted(k for k in slowed if k not in retried)
+        if len(keys) < min:
+            extra = (f"; {len(gave_up)} upload(s) got SlowDown and were never retried ({', '.join(gave_up[:3])}…) — "
+                     "turn retries on (standard or adaptive mode)") if gave_up else ""
+            return failed(f"{len(keys)} object(s) under {prefix} in {bucket}, {min} needed{extra}")
+        if len(retried & keys) < min:
+            return failed(f"the objects are there, but the journal shows no retry after SlowDown for "
+                          f"{min - len(retried & keys)} of them — upload them with a client whose retries handle "
+                          "the injected SlowDown (did you remove the bucket's lab:slowdown-prefix tag?)")
+        return passed(f"{len(retried & keys)} uploads under {prefix} were throttled with SlowDown and retried successfully")
+
+
+@register("s3.public_write_not_allowed")
+class PublicWriteNotAllowed(Check):
+    description = "No Allow statement of the bucket policy gives everyone (Principal *) a write or delete action."
+    params_schema = schema({"bucket": BUCKET}, ["bucket"])
+
+    def run(self, ctx, *, bucket):
+        found = _get(ctx, "get_bucket_policy", bucket, {"NoSuchBucketPolicy"})
+        if not found:
+            return failed(f"{bucket} has no bucket policy yet")
+        for s in policy_statements((found or {}).get("Policy")):
+            if s.get("Effect") != "Allow" or "*" not in principal_values(s.get("Principal")):
+                continue
+            risky = [a for a in _listify(s.get("Action")) for w in ("s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy")
+                     if action_matches(a, w)]
+            if risky:
+                return failed(f"the policy of {bucket} lets anyone {sorted(set(risky))[0]} — a public policy must "
+                              "grant s3:GetObject only, or anyone can overwrite or delete your site")
+        return passed(f"nobody outside your account may write to {bucket}")
+
+
+@register("s3.object_count")
+class ObjectCount(Check):
+    description = "At least `min` objects exist under the prefix."
+    params_schema = schema({"bucket": BUCKET, "prefix": {"type": "string"},
+                            "min": {"type": "integer", "minimum": 1}}, ["bucket", "prefix", "min"])
+
+    def run(self, ctx, *, bucket, prefix, min):  # noqa: A002
+        listing = ctx.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+        count = listing.get("KeyCount", 0)
+        if count >= min:
+            return passed(f"{count} objects under {prefix or '/'} in {bucket}")
+        return failed(f"{count} object(s) under {prefix or '/'} in {bucket}, at least {min} needed")
+
+
+@register("s3.multipart_started")
+class MultipartStarted(Check):
+    description = "Journal: the learner created a multipart upload of the key and uploaded at least one part to it."
+    params_schema = schema({"bucket": BUCKET, "key": KEY}, ["bucket", "key"])
+
+    def run(self, ctx, *, bucket, key):
+        if not _learner_rows(ctx, "CreateMultipartUpload", bucket, key, ok_only=True):
+            if _learner_rows(ctx, "PutObject", bucket, key, ok_only=True):
+                return failed(f"{key} was uploaded in a single PutObject — start a multipart upload instead")
+            return failed(f"no multipart upload of {key} was started (CreateMultipartUpload)")
+        parts = _learner_rows(ctx, "UploadPart", bucket, key, ok_only=True)
+        if not parts:
+            return failed(f"the multipart upload of {key} exists, but no part has been uploaded")
+        return passed(f"a multipart upload of {key} was started and {len(parts)} part upload(s) succeeded")

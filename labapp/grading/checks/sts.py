@@ -1,0 +1,46 @@
+"""STS check kinds (journal based): roles assumed by the learner."""
+
+from __future__ import annotations
+
+from . import Check, failed, passed, register, schema, string
+
+
+@register("sts.role_assumed")
+class RoleAssumed(Check):
+    description = "Journal: the learner called AssumeRole for the role successfully (optionally with a session name)."
+    params_schema = schema({"role_arn": string("ARN of the role"),
+                            "role": string("role name in the sandbox account (instead of role_arn)"),
+                            "session_name": string("required RoleSessionName")}, [])
+
+    def run(self, ctx, *, role_arn=None, role=None, session_name=None):
+        if role_arn is None:
+            account = ctx.client("sts").get_caller_identity()["Account"]
+            role_arn = f"arn:aws:iam::{account}:role/{role}"
+        rows = [r for r in ctx.journal if r.get("source") == "learner" and r.get("action") == "AssumeRole"]
+        mine = [r for r in rows if (r.get("params") or {}).get("RoleArn") == role_arn]
+        ok = [r for r in mine if 200 <= int(r.get("status") or 0) < 300]
+        if not ok:
+            if mine:
+                return failed(f"AssumeRole on {role_arn} was refused ({mine[-1].get('error_code') or mine[-1].get('status')})")
+            if rows:
+                return failed(f"you assumed {(rows[-1].get('params') or {}).get('RoleArn')}, not {role_arn}")
+            return failed(f"{role_arn} has not been assumed yet — call sts assume-role")
+        if session_name and not any((r.get("params") or {}).get("RoleSessionName") == session_name for r in ok):
+            names = sorted({(r.get("params") or {}).get("RoleSessionName") or "?" for r in ok})
+            return failed(f"you assumed the role with session name {', '.join(names)}, not {session_name}")
+        return passed(f"you assumed {role_arn.rsplit('/', 1)[-1]}")
+
+
+@register("sts.authorization_message_decoded")
+class AuthorizationMessageDecoded(Check):
+    description = "Journal: the learner decoded an encoded authorization message (DecodeAuthorizationMessage succeeded)."
+    params_schema = schema({}, [])
+
+    def run(self, ctx):
+        rows = [r for r in ctx.journal if r.get("source") == "learner" and r.get("action") == "DecodeAuthorizationMessage"]
+        if any(200 <= int(r.get("status") or 0) < 300 for r in rows):
+            return passed("you decoded an authorization failure message")
+        if rows:
+            return failed("DecodeAuthorizationMessage failed — pass the whole encoded message, exactly as the "
+                          "error printed it")
+        return failed("no authorization message has been decoded yet (aws sts decode-authorization-message)")

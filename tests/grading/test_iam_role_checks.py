@@ -1,0 +1,104 @@
+"""IAM role, instance profile and STS check kinds."""
+
+import json
+
+from labapp.grading.grader import run_check
+
+
+def check(sb, kind, journal=None, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx(journal=journal))
+
+
+def trust(principal):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+
+
+def test_role_trusts(sandbox):
+    iam = sandbox.client("iam")
+    assert "does not exist" in check(sandbox, "iam.role_trusts", role="r", service="ec2.amazonaws.com").feedback
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"}))
+    out = check(sandbox, "iam.role_trusts", role="r", service="ec2.amazonaws.com")
+    assert not out.passed and "Service lambda.amazonaws.com" in out.feedback
+    iam.update_assume_role_policy(RoleName="r", PolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    assert check(sandbox, "iam.role_trusts", role="r", service="ec2.amazonaws.com").passed
+    assert not check(sandbox, "iam.role_trusts", role="r", same_account=True).passed
+    iam.update_assume_role_policy(RoleName="r", PolicyDocument=trust({"AWS": f"arn:aws:iam::{sandbox.account_id}:root"}))
+    assert check(sandbox, "iam.role_trusts", role="r", same_account=True).passed
+
+
+def test_role_allows(sandbox):
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    assert "no permission policies" in check(sandbox, "iam.role_allows", role="r", action="s3:GetObject").feedback
+    iam.put_role_policy(RoleName="r", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    assert check(sandbox, "iam.role_allows", role="r", action="s3:GetObject").passed
+    out = check(sandbox, "iam.role_allows", role="r", action="s3:GetObject", no_wildcard=True)
+    assert not out.passed and "least privilege" in out.feedback
+    iam.delete_role_policy(RoleName="r", PolicyName="all")
+    arn = iam.create_policy(PolicyName="read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}]}))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="r", PolicyArn=arn)
+    assert check(sandbox, "iam.role_allows", role="r", action="s3:GetObject", resource="arn:aws:s3:::b/x", no_wildcard=True).passed
+    out = check(sandbox, "iam.role_allows", role="r", action="s3:GetObject", resource="arn:aws:s3:::other/x")
+    assert not out.passed and "on arn:aws:s3:::other/x" in out.feedback
+
+
+def test_instance_profile_and_instance(sandbox):
+    iam, ec2 = sandbox.client("iam"), sandbox.client("ec2")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    assert "does not exist" in check(sandbox, "iam.instance_profile", profile="p", role="r").feedback
+    iam.create_instance_profile(InstanceProfileName="p")
+    out = check(sandbox, "iam.instance_profile", profile="p", role="r")
+    assert not out.passed and "no role" in out.feedback
+    iam.add_role_to_instance_profile(InstanceProfileName="p", RoleName="r")
+    assert check(sandbox, "iam.instance_profile", profile="p", role="r").passed
+
+    assert "no instance named app" in check(sandbox, "iam.instance_uses_role", role="r", name_tag="app").feedback
+    image = ec2.describe_images()["Images"]
+    ami = image[0]["ImageId"] if image else "ami-12c6146b"
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app"}]}]
+    ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, TagSpecifications=tags)
+    out = check(sandbox, "iam.instance_uses_role", role="r", name_tag="app")
+    assert not out.passed and "has no instance profile" in out.feedback
+    ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, TagSpecifications=tags, IamInstanceProfile={"Name": "p"})
+    assert check(sandbox, "iam.instance_uses_role", role="r", name_tag="app").passed
+
+
+def test_role_assumed_and_used(sandbox):
+    iam, sts = sandbox.client("iam"), sandbox.client("sts")
+    arn = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust({"AWS": sandbox.account_id}))["Role"]["Arn"]
+    assert "has not been assumed" in check(sandbox, "sts.role_assumed", journal=[], role="deployer").feedback
+    rows = [{"action": "AssumeRole", "service": "sts", "source": "learner", "status": 200,
+             "params": {"RoleArn": arn, "RoleSessionName": "s1"}}]
+    assert check(sandbox, "sts.role_assumed", journal=rows, role="deployer").passed
+    assert check(sandbox, "sts.role_assumed", journal=rows, role_arn=arn, session_name="s1").passed
+    out = check(sandbox, "sts.role_assumed", journal=rows, role="deployer", session_name="s2")
+    assert not out.passed and "session name s1, not s2" in out.feedback
+    out = check(sandbox, "sts.role_assumed", journal=[dict(rows[0], status=403, error_code="AccessDenied")], role="deployer")
+    assert not out.passed and "refused" in out.feedback
+
+    out = check(sandbox, "iam.role_used", role="deployer")
+    assert not out.passed and "no request has been made" in out.feedback
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="s1")["Credentials"]
+    import boto3
+    from botocore.config import Config
+    temp = boto3.client("sts", region_name="us-east-1", endpoint_url=sandbox.endpoint,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"], config=Config(retries={"max_attempts": 1}))
+    account = sandbox.account_id
+    temp.meta.events.register("before-send", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account))
+    assert "assumed-role/deployer/s1" in temp.get_caller_identity()["Arn"]
+    assert check(sandbox, "iam.role_used", role="deployer").passed
+
+
+def test_decode_check():
+    from labapp.grading.checks import CheckContext
+
+    kind = "sts.authorization_message_decoded"
+    assert not run_check({"kind": kind}, {}, CheckContext(journal=[])).passed
+    bad = [{"action": "DecodeAuthorizationMessage", "source": "learner", "status": 400}]
+    assert "pass the whole encoded message" in run_check({"kind": kind}, {}, CheckContext(journal=bad)).feedback
+    good = [dict(bad[0], status=200)]
+    assert run_check({"kind": kind}, {}, CheckContext(journal=good)).passed

@@ -1,0 +1,258 @@
+"""S3 bucket-configuration check kinds (S3 and advanced S3 labs): pass and near misses, against moto."""
+
+import json
+
+import pytest
+
+from labapp.grading.grader import run_check
+
+
+def check(sb, kind, journal=None, **args):
+    return run_check({"kind": kind, **args}, {}, sb.ctx(journal=journal))
+
+
+@pytest.fixture
+def b(sandbox):
+    s3 = sandbox.client("s3")
+    name = f"cfg-{sandbox.account_id}"
+    s3.create_bucket(Bucket=name)
+    sandbox.bucket = name
+    return sandbox
+
+
+def test_bucket_encryption(b):
+    s3, kms, n = b.client("s3"), b.client("kms"), b.bucket
+    out = check(b, "s3.bucket_encryption", bucket=n, kms_alias="alias/payroll")
+    assert not out.passed
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/payroll", TargetKeyId=key)
+    s3.put_bucket_encryption(Bucket=n, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    out = check(b, "s3.bucket_encryption", bucket=n, kms_alias="alias/payroll")
+    assert not out.passed and "AES256, not aws:kms" in out.feedback
+    s3.put_bucket_encryption(Bucket=n, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    out = check(b, "s3.bucket_encryption", bucket=n, kms_alias="alias/payroll")
+    assert not out.passed and "AWS managed key aws/s3" in out.feedback
+    s3.put_bucket_encryption(Bucket=n, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/payroll"}}]})
+    out = check(b, "s3.bucket_encryption", bucket=n, kms_alias="alias/payroll", bucket_key=True)
+    assert not out.passed and "Bucket Keys are off" in out.feedback
+    s3.put_bucket_encryption(Bucket=n, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+         "BucketKeyEnabled": True}]})
+    assert check(b, "s3.bucket_encryption", bucket=n, kms_alias="alias/payroll", bucket_key=True).passed
+    s3.put_object(Bucket=n, Key="a.csv", Body=b"x")
+    assert check(b, "s3.object_encryption", bucket=n, key="a.csv", algorithm="aws:kms").passed
+    out = check(b, "s3.object_encryption", bucket=n, key="a.csv", algorithm="AES256")
+    assert not out.passed and "not AES256" in out.feedback
+    assert check(b, "kms.customer_key", alias="alias/payroll").passed
+    out = check(b, "kms.customer_key", alias="alias/nope")
+    assert not out.passed and "no key with alias" in out.feedback
+
+
+def _policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_bucket_policy_statement_and_public_write(b):
+    s3, n = b.client("s3"), b.bucket
+    assert "no bucket policy" in check(b, "s3.bucket_policy_statement", bucket=n, effect="Deny", action="s3:GetObject").feedback
+    assert not check(b, "s3.public_write_not_allowed", bucket=n).passed
+    s3.put_bucket_policy(Bucket=n, Policy=_policy(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{n}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{n}/reports/*"},
+    ))
+    assert check(b, "s3.bucket_policy_statement", bucket=n, effect="Deny", action="s3:GetObject",
+                 condition_key="aws:SecureTransport", condition_value="false").passed
+    out = check(b, "s3.bucket_policy_statement", bucket=n, effect="Allow", action="s3:GetObject",
+                principal_role="report-reader")
+    assert not out.passed and "makes it public" in out.feedback
+    out = check(b, "s3.bucket_policy_statement", bucket=n, effect="Allow", action="s3:DeleteObject")
+    assert not out.passed and "is Deny, it must be Allow" in out.feedback
+    assert check(b, "s3.public_write_not_allowed", bucket=n).passed
+    # The emulator (with the S3 extension) does not enforce a conditional Deny: objects still read.
+    s3.put_bucket_policy(Bucket=n, Policy=_policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{b.account_id}:role/report-reader"},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{n}/reports/*"},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{n}/*"}))
+    assert check(b, "s3.bucket_policy_statement", bucket=n, effect="Allow", action="s3:GetObject",
+                 principal_role="report-reader", resource=f"arn:aws:s3:::{n}/reports/*").passed
+    out = check(b, "s3.public_write_not_allowed", bucket=n)
+    assert not out.passed and "lets anyone" in out.feedback
+
+
+def test_public_access_block_and_website(b):
+    s3, n = b.client("s3"), b.bucket
+    s3.put_public_access_block(Bucket=n, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    assert check(b, "s3.public_access_block", bucket=n, blocked=True).passed
+    out = check(b, "s3.public_access_block", bucket=n, blocked=False)
+    assert not out.passed and "BlockPublicPolicy" in out.feedback
+    s3.delete_public_access_block(Bucket=n)
+    assert check(b, "s3.public_access_block", bucket=n, blocked=False).passed
+    out = check(b, "s3.website", bucket=n, index="index.html")
+    assert not out.passed and "not enabled" in out.feedback
+    s3.put_bucket_website(Bucket=n, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    out = check(b, "s3.website", bucket=n, index="index.html", error="error.html")
+    assert not out.passed and "error document" in out.feedback
+    assert check(b, "s3.website", bucket=n, index="index.html").passed
+
+
+def test_cors_rule(b):
+    s3, n = b.client("s3"), b.bucket
+    assert not check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET"]).passed
+    s3.put_bucket_cors(Bucket=n, CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]})
+    out = check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET"])
+    assert not out.passed and "every origin" in out.feedback
+    assert check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET"], allow_wildcard=True).passed
+    s3.put_bucket_cors(Bucket=n, CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET", "HEAD"]}]})
+    out = check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET", "PUT"])
+    assert not out.passed and "does not allow PUT" in out.feedback
+    out = check(b, "s3.cors_rule", bucket=n, origin="http://app.example.com", methods=["GET"])
+    assert not out.passed and "match exactly" in out.feedback
+    assert check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET", "HEAD"]).passed
+
+
+def test_logging(b):
+    s3, n = b.client("s3"), b.bucket
+    logs = f"logs-{b.account_id}"
+    s3.create_bucket(Bucket=logs)
+    assert "is off" in check(b, "s3.bucket_logging", bucket=n, target_bucket=logs).feedback
+    assert not check(b, "s3.log_delivery_allowed", bucket=logs).passed
+    s3.put_bucket_policy(Bucket=logs, Policy=_policy(
+        {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{logs}/*"}))
+    assert check(b, "s3.log_delivery_allowed", bucket=logs).passed
+    s3.put_bucket_logging(Bucket=n, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "s3/"}})
+    assert check(b, "s3.bucket_logging", bucket=n, target_bucket=logs, prefix="s3/").passed
+    out = check(b, "s3.bucket_logging", bucket=n, target_bucket=logs, prefix="other/")
+    assert not out.passed and "prefix s3/" in out.feedback
+
+
+def test_replication(b):
+    s3, iam, n = b.client("s3"), b.client("iam"), b.bucket
+    dst = f"dst-{b.account_id}"
+    s3.create_bucket(Bucket=dst)
+    s3.put_bucket_versioning(Bucket=n, VersioningConfiguration={"Status": "Enabled"})
+    out = check(b, "s3.replication", bucket=n, destination=dst)
+    assert not out.passed and f"versioning is not enabled on {dst}" in out.feedback
+    s3.put_bucket_versioning(Bucket=dst, VersioningConfiguration={"Status": "Enabled"})
+    assert "no replication configuration" in check(b, "s3.replication", bucket=n, destination=dst).feedback
+    arn = iam.create_role(RoleName="repl", AssumeRolePolicyDocument=_policy(
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    s3.put_bucket_replication(Bucket=n, ReplicationConfiguration={"Role": arn, "Rules": [
+        {"ID": "r", "Status": "Enabled", "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {"Status": "Disabled"},
+         "Destination": {"Bucket": f"arn:aws:s3:::{dst}"}}]})
+    out = check(b, "s3.replication", bucket=n, destination=dst, storage_class="STANDARD_IA")
+    assert not out.passed and "not STANDARD_IA" in out.feedback
+    assert check(b, "s3.replication", bucket=n, destination=dst).passed
+
+
+def test_lifecycle(b):
+    s3, n = b.client("s3"), b.bucket
+    assert "no lifecycle rules" in check(b, "s3.lifecycle_rule", bucket=n).feedback
+    rule = {"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+            "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}], "Expiration": {"Days": 365}}
+    s3.put_bucket_lifecycle_configuration(Bucket=n, LifecycleConfiguration={"Rules": [rule]})
+    assert check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", transition_class="STANDARD_IA", transition_days=30).passed
+    out = check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", transition_class="STANDARD_IA", transition_days=60)
+    assert not out.passed and "after 30 days, not 60" in out.feedback
+    out = check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", noncurrent_expiration_days=30)
+    assert not out.passed and "NoncurrentVersionExpiration" in out.feedback
+    out = check(b, "s3.lifecycle_rule", bucket=n, prefix="tmp/", transition_class="STANDARD_IA")
+    assert not out.passed and "prefix 'tmp/'" in out.feedback
+    rule.update(NoncurrentVersionExpiration={"NoncurrentDays": 30},
+                AbortIncompleteMultipartUpload={"DaysAfterInitiation": 7}, Status="Disabled")
+    s3.put_bucket_lifecycle_configuration(Bucket=n, LifecycleConfiguration={"Rules": [rule]})
+    assert "Disabled" in check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", noncurrent_expiration_days=30).feedback
+    rule["Status"] = "Enabled"
+    s3.put_bucket_lifecycle_configuration(Bucket=n, LifecycleConfiguration={"Rules": [rule]})
+    assert check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", noncurrent_expiration_days=30, abort_multipart_days=7).passed
+
+
+def test_notifications_and_queue_policy(b):
+    s3, sqs, n = b.client("s3"), b.client("sqs"), b.bucket
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert "no access policy" in check(b, "sqs.queue_policy_allows", queue="jobs", service="s3.amazonaws.com").feedback
+    open_policy = {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(open_policy)})
+    assert check(b, "sqs.queue_policy_allows", queue="jobs", service="s3.amazonaws.com").passed
+    out = check(b, "sqs.queue_policy_allows", queue="jobs", service="s3.amazonaws.com", source_arn=f"arn:aws:s3:::{n}")
+    assert not out.passed and "any bucket in any account" in out.feedback
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(
+        {**open_policy, "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{n}"}}})})
+    assert check(b, "sqs.queue_policy_allows", queue="jobs", service="s3.amazonaws.com", source_arn=f"arn:aws:s3:::{n}").passed
+    assert "does not exist" in check(b, "sqs.message_received", queue="nope").feedback
+
+    out = check(b, "s3.notification_queue", bucket=n, queue="jobs", event="s3:ObjectCreated:Put")
+    assert not out.passed and "sends no events" in out.feedback
+    s3.put_bucket_notification_configuration(Bucket=n, NotificationConfiguration={"QueueConfigurations": [
+        {"QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "images/"}]}}}]})
+    out = check(b, "s3.notification_queue", bucket=n, queue="jobs", event="s3:ObjectCreated:Put", prefix="images/", suffix=".jpg")
+    assert not out.passed and "suffix" in out.feedback
+    out = check(b, "s3.notification_queue", bucket=n, queue="jobs", event="s3:ObjectRemoved:Delete")
+    assert not out.passed and "not s3:ObjectRemoved:Delete" in out.feedback
+    assert check(b, "s3.notification_queue", bucket=n, queue="jobs", event="s3:ObjectCreated:Put", prefix="images/").passed
+    out = check(b, "sqs.message_received", queue="jobs", contains="ObjectCreated")
+    assert not out.passed
+    s3.put_object(Bucket=n, Key="images/cat.jpg", Body=b"x")
+    assert check(b, "sqs.message_received", queue="jobs", contains="ObjectCreated").passed
+    assert check(b, "sqs.message_received", queue="jobs", contains="ObjectCreated").passed  # not consumed
+
+
+def row(action, bucket, key, status=200, source="learner", **params):
+    return {"action": action, "service": "s3", "source": source, "status": status, "at": "2026-11-27T00:00:00Z",
+            "error_code": "", "params": {"Bucket": bucket, "Key": key, **params}}
+
+
+def test_multipart(b):
+    s3, n, k = b.client("s3"), b.bucket, "v.mp4"
+    assert "was started" in check(b, "s3.multipart_started", journal=[], bucket=n, key=k).feedback
+    journal = [row("PutObject", n, k)]
+    assert "single PutObject" in check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k).feedback
+    journal = [row("CreateMultipartUpload", n, k), row("UploadPart", n, k, PartNumber="1")]
+    assert check(b, "s3.multipart_started", journal=journal, bucket=n, key=k).passed
+    out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k, min_parts=1)
+    assert not out.passed and "never completed" in out.feedback
+    out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k, min_parts=2)
+    assert not out.passed and "1 part(s)" in out.feedback
+    journal += [row("UploadPart", n, k, PartNumber="2"), row("CompleteMultipartUpload", n, k)]
+    out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k)
+    assert not out.passed and "does not read now" in out.feedback
+    s3.put_object(Bucket=n, Key=k, Body=b"x")
+    assert check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k).passed
+
+
+def test_retried_uploads_and_count(b):
+    s3, n = b.client("s3"), b.bucket
+    assert not check(b, "s3.object_count", bucket=n, prefix="in/", min=2).passed
+    for i in (1, 2):
+        s3.put_object(Bucket=n, Key=f"in/{i}", Body=b"x")
+    assert check(b, "s3.object_count", bucket=n, prefix="in/", min=2).passed
+    plain = [row("PutObject", n, "in/1"), row("PutObject", n, "in/2")]
+    out = check(b, "s3.retried_uploads", journal=plain, bucket=n, prefix="in/", min=2)
+    assert not out.passed and "no retry after SlowDown" in out.feedback
+    retried = [row("PutObject", n, "in/1", status=503), row("PutObject", n, "in/1"),
+               row("PutObject", n, "in/2", status=503), row("PutObject", n, "in/2")]
+    assert check(b, "s3.retried_uploads", journal=retried, bucket=n, prefix="in/", min=2).passed
+    gave_up = retried + [row("PutObject", n, "in/3", status=503)]
+    out = check(b, "s3.retried_uploads", journal=gave_up, bucket=n, prefix="in/", min=3)
+    assert not out.passed and "never retried (in/3" in out.feedback
+
+
+def test_presigned_get_near_misses(b):
+    s3, n = b.client("s3"), b.bucket
+    s3.put_object(Bucket=n, Key="r.txt", Body=b"x")
+    assert "not been fetched" in check(b, "s3.presigned_get", journal=[], bucket=n, key="r.txt").feedback
+    out = check(b, "s3.presigned_get", journal=[row("GetObject", n, "r.txt")], bucket=n, key="r.txt")
+    assert not out.passed and "not through a presigned URL" in out.feedback
+    out = check(b, "s3.presigned_get", journal=[row("GetObject", n, "r.txt", status=403)], bucket=n, key="r.txt")
+    assert not out.passed and "expired" in out.feedback
+    out = check(b, "s3.presigned_get", journal=[], bucket=n, key="r.txt", require_private=True)
+    assert not out.passed and "Block Public Access" in out.feedback
+    # The passing case needs the emulator's presigned counter: tests/sandbox/extensions/test_s3.py.

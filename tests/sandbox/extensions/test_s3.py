@@ -1,0 +1,63 @@
+"""S3 extension (labapp/sandbox/extensions/s3.py): presigned-read counter, injected SlowDown, bucket
+policies the emulator can and cannot evaluate — through the real gateway and emulator."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.sandbox.helpers import make_sandbox
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _presigned_count(s3, bucket, key) -> int:
+    headers = s3.head_object(Bucket=bucket, Key=key)["ResponseMetadata"]["HTTPHeaders"]
+    return int(headers.get("x-lab-presigned-gets", "0"))
+
+
+def test_presigned_reads_are_counted(sandbox_stack):
+    sb = make_sandbox(sandbox_stack.url)
+    s3 = sb.client("s3")
+    bucket = f"pre-{sb.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="r.txt", Body=b"report")
+    s3.get_object(Bucket=bucket, Key="r.txt")["Body"].read()  # header-signed: not counted
+    assert _presigned_count(s3, bucket, "r.txt") == 0
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "r.txt"}, ExpiresIn=300)
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.read() == b"report"
+    assert _presigned_count(s3, bucket, "r.txt") == 1
+
+
+def test_slowdown_is_injected_and_retries_get_through(sandbox_stack):
+    sb = make_sandbox(sandbox_stack.url)
+    s3 = sb.client("s3")
+    bucket = f"slow-{sb.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "lab:slowdown-prefix", "Value": "in/"}]})
+    s3.put_object(Bucket=bucket, Key="other/a", Body=b"x")  # outside the prefix: no fault
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="in/a", Body=b"x")
+    assert caught.value.response["Error"]["Code"] == "SlowDown"
+    retrying = sb.client("s3", retries={"mode": "standard", "max_attempts": 5})
+    retrying.put_object(Bucket=bucket, Key="in/b", Body=b"x")  # fails twice, then lands
+    assert retrying.head_object(Bucket=bucket, Key="in/b")["ContentLength"] == 1
+
+
+def test_conditional_and_principal_specific_statements_are_not_enforced(sandbox_stack):
+    sb = make_sandbox(sandbox_stack.url)
+    s3 = sb.client("s3")
+    bucket = f"pol-{sb.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a", Body=b"x")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{sb.account_id}:role/x"}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"x"
+    s3.delete_object(Bucket=bucket, Key="a")
