@@ -261,7 +261,7 @@ class NaclAssociated(Check):
                 {"Name": "vpc-id", "Values": [v["VpcId"]]}, {"Name": "availability-zone", "Values": [az]}])["Subnets"]
             if not subnets:
                 raise CheckFailed(f"{v['VpcId']} has no subnet in {az}")
-            sn = subnets[0]
+            sn = sorted(subnets, key=lambda s: not s.get("DefaultForAz"))[0]  # the default subnet first
         if any(a.get("SubnetId") == sn["SubnetId"] for a in acl.get("Associations", [])):
             return passed(f"network ACL {nacl} ({acl['NetworkAclId']}) is associated with {label(sn, 'SubnetId')}")
         return failed(f"network ACL {nacl} is not associated with subnet {label(sn, 'SubnetId')} — replace the "
