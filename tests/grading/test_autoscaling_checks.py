@@ -68,3 +68,21 @@ def test_target_tracking(sandbox):
                                "PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 40.0})
     out = check(sandbox, "autoscaling.target_tracking", **args)
     assert out.passed and out.feedback == "cpu70 keeps ASGAverageCPUUtilization of web-asg at 40"
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    asg = sandbox.client("autoscaling")
+    _, a, b = subnets(sandbox)
+    sandbox.client("ec2").create_launch_template(
+        LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"})
+    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", MinSize=2, MaxSize=6, DesiredCapacity=2,
+                                  VPCZoneIdentifier=f"{a},{b}", LaunchTemplate={"LaunchTemplateName": "web-lt"})
+    asg.put_scaling_policy(AutoScalingGroupName="web-asg", PolicyName="cpu40", PolicyType="TargetTrackingScaling",
+                           TargetTrackingConfiguration={"PredefinedMetricSpecification": {
+                               "PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": 40.0})
+    groups, policies = list_resources(["autoscaling.groups", "autoscaling.policies"], sandbox.client)
+    assert groups["error"] is None and policies["error"] is None
+    assert groups["rows"][0][0] == "web-asg" and groups["rows"][0][2] == "2 / 2 / 6" and groups["rows"][0][4] == "2"
+    assert policies["rows"][0][1:] == ["cpu40", "TargetTrackingScaling", "ASGAverageCPUUtilization = 40.0"]

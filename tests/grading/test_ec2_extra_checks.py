@@ -146,3 +146,27 @@ def test_sg_port_only_from_group(sandbox):
     out = check(sandbox, "ec2.sg_port_only_from_group", **args)
     assert not out.passed
     assert "is also open to 0.0.0.0/0 (through the rule tcp 0-1000)" in out.feedback
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    ec2 = sandbox.client("ec2")
+    inst = launch(sandbox, "web")
+    alloc = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(InstanceId=inst["InstanceId"], AllocationId=alloc["AllocationId"])
+    ec2.create_network_interface(SubnetId=inst["SubnetId"])
+    ec2.create_image(InstanceId=inst["InstanceId"], Name="golden")
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)["VolumeId"]
+    ec2.create_snapshot(VolumeId=vol)
+    ec2.create_launch_template(LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": AMI})
+    kinds = ["ec2.addresses", "ec2.network_interfaces", "ec2.images", "ec2.volumes", "ec2.snapshots",
+             "ec2.launch_templates"]
+    tables = list_resources(kinds, sandbox.client)
+    for table in tables:
+        assert table["error"] is None, table
+        assert table["rows"], table["kind"]
+    addresses = tables[0]["rows"]
+    assert addresses[0][3] == inst["InstanceId"]
+    assert tables[2]["rows"][0][1] == "golden"
+    assert tables[5]["rows"][0][:2] == ["web-lt", "1"]

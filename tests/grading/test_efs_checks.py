@@ -56,3 +56,17 @@ def test_mount_targets_and_lifecycle(sandbox):
     assert not out.passed and out.feedback == "media moves files to Infrequent Access AFTER_7_DAYS, not AFTER_30_DAYS"
     efs.put_lifecycle_configuration(FileSystemId=fs, LifecyclePolicies=[{"TransitionToIA": "AFTER_30_DAYS"}])
     assert check(sandbox, "efs.lifecycle", **lc).passed
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    efs, ec2 = sandbox.client("efs"), sandbox.client("ec2")
+    a, _ = subnets(sandbox)
+    sg = ec2.create_security_group(GroupName="efs-sg", Description="x")["GroupId"]
+    fs = efs.create_file_system(CreationToken="t", Encrypted=True, Tags=[{"Key": "Name", "Value": "media"}])
+    efs.create_mount_target(FileSystemId=fs["FileSystemId"], SubnetId=a, SecurityGroups=[sg])
+    systems, targets = list_resources(["efs.file_systems", "efs.mount_targets"], sandbox.client)
+    assert systems["error"] is None and targets["error"] is None
+    assert systems["rows"][0][1:3] == ["media", "yes"]
+    assert targets["rows"][0][0] == "media" and targets["rows"][0][4] == sg

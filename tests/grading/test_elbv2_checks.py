@@ -107,3 +107,23 @@ def test_stickiness_and_attributes(sandbox):
     elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
         {"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
     assert check(sandbox, "elbv2.load_balancer_attribute", **lba).passed
+
+
+def test_listers(sandbox):
+    from labapp.grading.resources import list_resources
+
+    elb = sandbox.client("elbv2")
+    vpc, a, b = subnets(sandbox)
+    lb = elb.create_load_balancer(Name="shop-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": instance(sandbox, "web-1")}])
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Listeners"][0]["ListenerArn"]
+    elb.create_rule(ListenerArn=lis, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    tables = list_resources(["elbv2.load_balancers", "elbv2.target_groups", "elbv2.listeners"], sandbox.client)
+    assert all(t["error"] is None for t in tables), tables
+    assert tables[0]["rows"][0][:2] == ["shop-alb", "application"]
+    assert tables[1]["rows"][0][0] == "web-tg" and "healthy" in tables[1]["rows"][0][2]
+    rules = {tuple(r[2:]) for r in tables[2]["rows"]}
+    assert ("default", "forward to web-tg") in rules and ("10: path /api/*", "forward to web-tg") in rules
