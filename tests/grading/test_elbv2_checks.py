@@ -127,3 +127,24 @@ def test_listers(sandbox):
     assert tables[1]["rows"][0][0] == "web-tg" and "healthy" in tables[1]["rows"][0][2]
     rules = {tuple(r[2:]) for r in tables[2]["rows"]}
     assert ("default", "forward to web-tg") in rules and ("10: path /api/*", "forward to web-tg") in rules
+
+
+def test_elastic_ips(sandbox):
+    from labapp.sandbox.extensions import elbv2 as extension
+
+    extension.apply()  # the emulator applies it at start; this test server is plain moto
+    ec2, elb = sandbox.client("ec2"), sandbox.client("elbv2")
+    _, a, b = subnets(sandbox)
+    elb.create_load_balancer(Name="plain-nlb", Type="network", Subnets=[a, b])
+    out = check(sandbox, "elbv2.elastic_ips", load_balancer="plain-nlb", min_azs=2)
+    assert not out.passed and out.feedback.startswith("plain-nlb has no Elastic IP in us-east-1a, us-east-1b")
+    e1, e2 = ec2.allocate_address(Domain="vpc"), ec2.allocate_address(Domain="vpc")
+    elb.create_load_balancer(Name="half-nlb", Type="network", SubnetMappings=[
+        {"SubnetId": a, "AllocationId": e1["AllocationId"]}, {"SubnetId": b}])
+    out = check(sandbox, "elbv2.elastic_ips", load_balancer="half-nlb", min_azs=2)
+    assert not out.passed and "has no Elastic IP in us-east-1b" in out.feedback
+    elb.create_load_balancer(Name="game-nlb", Type="network", SubnetMappings=[
+        {"SubnetId": a, "AllocationId": e2["AllocationId"]}])
+    out = check(sandbox, "elbv2.elastic_ips", load_balancer="game-nlb", min_azs=2)
+    assert not out.passed and out.feedback == "game-nlb is in only 1 zone(s), not at least 2"
+    assert check(sandbox, "elbv2.elastic_ips", load_balancer="game-nlb").passed

@@ -300,3 +300,26 @@ class LoadBalancerAttribute(Check):
         if str(have).lower() != str(value).lower():
             return failed(f"{key} of {load_balancer} is {have if have is not None else 'not set'}, not {value}")
         return passed(f"{key} of {load_balancer} is {value}")
+
+
+@register("elbv2.elastic_ips")
+class ElasticIps(Check):
+    description = ("Every Availability Zone of the (network) load balancer has one of your Elastic IPs "
+                   "(subnet mappings with an AllocationId), and it spans at least `min_azs` zones.")
+    params_schema = schema(
+        {"load_balancer": LB, "min_azs": {"type": "integer", "minimum": 1, "maximum": 6}},
+        ["load_balancer"],
+    )
+
+    def run(self, ctx, *, load_balancer, min_azs=1):
+        lb = find_lb(ctx, load_balancer)
+        zones = lb.get("AvailabilityZones", [])
+        if len(zones) < min_azs:
+            return failed(f"{load_balancer} is in only {len(zones)} zone(s), not at least {min_azs}")
+        missing = [z.get("ZoneName") for z in zones
+                   if not any(a.get("AllocationId") for a in z.get("LoadBalancerAddresses") or [])]
+        if missing:
+            return failed(f"{load_balancer} has no Elastic IP in {', '.join(missing)} — create it with "
+                          "--subnet-mappings SubnetId=...,AllocationId=eipalloc-... for each zone")
+        ips = [a.get("IpAddress") for z in zones for a in z.get("LoadBalancerAddresses") or []]
+        return passed(f"{load_balancer} answers on the Elastic IPs {', '.join(ips)}")
