@@ -7,6 +7,8 @@ import gzip
 import ipaddress
 import re
 
+from botocore.exceptions import ClientError
+
 from . import Check, CheckFailed, failed, passed, register, schema, string
 
 GROUP = string("security group name")
@@ -533,7 +535,7 @@ class LaunchTemplate(Check):
         try:
             versions = ec2.describe_launch_template_versions(LaunchTemplateName=name,
                                                              Versions=["$Default"])["LaunchTemplateVersions"]
-        except Exception as err:  # moto raises a ClientError whose code varies by version
+        except ClientError as err:  # the error code differs between AWS (NotFound) and older emulators
             if "NotFound" in str(err) or "does not exist" in str(err):
                 raise CheckFailed(f"launch template {name} does not exist") from err
             raise
