@@ -3,10 +3,10 @@
 The same pre-signed request bytes go to the gateway (TCP, keep-alive) and straight to the emulator's
 Unix socket (keep-alive, with the `x-moto-account-id` header the gateway would add). Direct and gateway
 calls are interleaved (ABBA order) so load from other processes on the machine lands on both sides
-alike; each side gets a warm-up first. Per call it prints p50 and p95 of each side, their difference, and the CPU time the gateway process
-(all its threads, journal writes included) spent per call, which is far less noisy on a shared machine.
-With --runs R > 1 the whole measurement is repeated on the same stack and the per-run figures plus
-their medians are printed. Target: overhead under 2 ms at p50 and p95.
+alike; each side gets a warm-up first. Per call it prints p50 and p95 of each side, their difference,
+and the CPU time the gateway process (all its threads, journal writes included) spent per call, which
+is far less noisy on a shared machine. The whole measurement is repeated --runs times on the same stack
+and the medians of the runs are printed last. Target: overhead under 2 ms at p50 and p95.
 
     .venv/bin/python bench/gateway_overhead.py [--n 600] [--warmup 100] [--runs 3] [--profile FILE]
 
@@ -82,7 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=600, help="measured calls per side and API call (default 600)")
     parser.add_argument("--warmup", type=int, default=100, help="unmeasured calls per side first (default 100)")
-    parser.add_argument("--runs", type=int, default=1, help="repeat the whole measurement (default 1)")
+    parser.add_argument("--runs", type=int, default=3, help="repeat the whole measurement, report medians (default 3)")
     parser.add_argument("--profile", default="", help="have the gateway write profile statistics to this file")
     args = parser.parse_args()
 
