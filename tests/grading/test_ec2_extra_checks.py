@@ -170,3 +170,29 @@ def test_listers(sandbox):
     assert addresses[0][3] == inst["InstanceId"]
     assert tables[2]["rows"][0][1] == "golden"
     assert tables[5]["rows"][0][:2] == ["web-lt", "1"]
+
+
+def test_volume_config_and_default_encryption(sandbox):
+    ec2 = sandbox.client("ec2")
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=100, VolumeType="gp2", TagSpecifications=[
+        {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "db-data"}]}])["VolumeId"]
+    args = {"volume": "db-data", "volume_type": "gp3", "min_iops": 6000, "min_throughput": 250, "max_size": 100,
+            "modified_in_place": True}
+    out = check(sandbox, "ec2.volume_config", **args)
+    assert not out.passed and out.feedback == f"db-data ({vol}) is gp2, not gp3"
+    ec2.modify_volume(VolumeId=vol, VolumeType="gp3")
+    out = check(sandbox, "ec2.volume_config", **args)
+    assert not out.passed and "IOPS, not at least 6000" in out.feedback
+    ec2.modify_volume(VolumeId=vol, Iops=6000, Throughput=250)
+    assert check(sandbox, "ec2.volume_config", **args).passed
+    ec2.create_volume(AvailabilityZone="us-east-1a", Size=100, VolumeType="gp3", Iops=6000, Throughput=250,
+                      TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "fresh"}]}])
+    out = check(sandbox, "ec2.volume_config", **{**args, "volume": "fresh"})
+    assert not out.passed and "was never modified in place" in out.feedback
+    ec2.modify_volume(VolumeId=vol, Size=2000)
+    out = check(sandbox, "ec2.volume_config", **args)
+    assert not out.passed and "is 2000 GiB — bigger than the 100 GiB needed" in out.feedback
+    out = check(sandbox, "ec2.ebs_encryption_by_default")
+    assert not out.passed and out.feedback.startswith("EBS encryption by default is off")
+    ec2.enable_ebs_encryption_by_default()
+    assert check(sandbox, "ec2.ebs_encryption_by_default").passed

@@ -651,3 +651,53 @@ class VolumeAttached(Check):
         extra = (f" — and it is in {vol.get('AvailabilityZone')} while {instance} is in {zone}; a volume attaches "
                  "only within its own zone") if zone and zone != vol.get("AvailabilityZone") else ""
         return failed(f"{volume} is not attached to any instance{extra}")
+
+
+@register("ec2.volume_config")
+class VolumeConfig(Check):
+    description = ("The volume tagged Name=`volume` has the type given, at least `min_iops` IOPS and `min_throughput` "
+                   "MiB/s, at most `max_size` GiB, and (optionally) was changed in place with ModifyVolume.")
+    params_schema = schema(
+        {"volume": string("Name tag of the volume"),
+         "volume_type": {"enum": ["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]},
+         "min_iops": {"type": "integer", "minimum": 1},
+         "min_throughput": {"type": "integer", "minimum": 1},
+         "max_size": {"type": "integer", "minimum": 1},
+         "modified_in_place": {"type": "boolean"}},
+        ["volume"],
+    )
+
+    def run(self, ctx, *, volume, volume_type=None, min_iops=None, min_throughput=None, max_size=None,
+            modified_in_place=False):
+        vol = volume_named(ctx, volume)
+        label = f"{volume} ({vol['VolumeId']})"
+        if volume_type and vol.get("VolumeType") != volume_type:
+            return failed(f"{label} is {vol.get('VolumeType')}, not {volume_type}")
+        if min_iops and int(vol.get("Iops") or 0) < min_iops:
+            return failed(f"{label} has {vol.get('Iops') or 'no provisioned'} IOPS, not at least {min_iops}")
+        if min_throughput and int(vol.get("Throughput") or 0) < min_throughput:
+            return failed(f"{label} has {vol.get('Throughput') or 'no provisioned'} MiB/s of throughput, "
+                          f"not at least {min_throughput}")
+        if max_size and int(vol.get("Size") or 0) > max_size:
+            return failed(f"{label} is {vol.get('Size')} GiB — bigger than the {max_size} GiB needed; with gp3 "
+                          "you buy IOPS and throughput without growing the volume")
+        if modified_in_place:
+            mods = ctx.client("ec2").describe_volumes_modifications(VolumeIds=[vol["VolumeId"]]).get(
+                "VolumesModifications", [])
+            if not mods:
+                return failed(f"{label} was never modified in place — change the existing volume with "
+                              "aws ec2 modify-volume instead of creating a new one")
+        return passed(f"{label} is {vol.get('VolumeType')}, {vol.get('Size')} GiB, {vol.get('Iops')} IOPS, "
+                      f"{vol.get('Throughput') or '—'} MiB/s")
+
+
+@register("ec2.ebs_encryption_by_default")
+class EbsEncryptionByDefault(Check):
+    description = "EBS encryption by default is enabled for the Region."
+    params_schema = schema({}, [])
+
+    def run(self, ctx):
+        enabled = ctx.client("ec2").get_ebs_encryption_by_default().get("EbsEncryptionByDefault")
+        if not enabled:
+            return failed("EBS encryption by default is off in this Region — aws ec2 enable-ebs-encryption-by-default")
+        return passed("new EBS volumes in this Region are encrypted by default")
