@@ -148,3 +148,33 @@ def test_elastic_ips(sandbox):
     out = check(sandbox, "elbv2.elastic_ips", load_balancer="game-nlb", min_azs=2)
     assert not out.passed and out.feedback == "game-nlb is in only 1 zone(s), not at least 2"
     assert check(sandbox, "elbv2.elastic_ips", load_balancer="game-nlb").passed
+
+
+def test_https_listener_and_redirect(sandbox):
+    elb, acm = sandbox.client("elbv2"), sandbox.client("acm")
+    vpc, a, b = subnets(sandbox)
+    lb = elb.create_load_balancer(Name="secure-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    fwd = [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+    args = {"load_balancer": "secure-alb", "domain": "shop.example.com", "forward_to": "web-tg"}
+    plain = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=fwd)["Listeners"][0]
+    out = check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80)
+    assert not out.passed and out.feedback == "the listener on port 80 does forward to web-tg — it should redirect to HTTPS"
+    elb.modify_listener(ListenerArn=plain["ListenerArn"], DefaultActions=[{"Type": "redirect", "RedirectConfig": {
+        "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_302"}}])
+    out = check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80)
+    assert not out.passed and out.feedback == "the redirect uses HTTP_302, not HTTP_301 (a permanent redirect)"
+    elb.modify_listener(ListenerArn=plain["ListenerArn"], DefaultActions=[{"Type": "redirect", "RedirectConfig": {
+        "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+    assert check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80).passed
+    out = check(sandbox, "elbv2.https_listener", **args)
+    assert not out.passed and "has no listener on port 443" in out.feedback
+    other = acm.request_certificate(DomainName="blog.example.org")["CertificateArn"]
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, DefaultActions=fwd,
+                                   Certificates=[{"CertificateArn": other}])["Listeners"][0]
+    out = check(sandbox, "elbv2.https_listener", **args)
+    assert not out.passed and out.feedback == ("the HTTPS listener of secure-alb has no certificate for "
+                                               "shop.example.com (blog.example.org)")
+    cert = acm.request_certificate(DomainName="shop.example.com")["CertificateArn"]
+    elb.modify_listener(ListenerArn=listener["ListenerArn"], Certificates=[{"CertificateArn": cert}])
+    assert check(sandbox, "elbv2.https_listener", **args).passed

@@ -323,3 +323,69 @@ class ElasticIps(Check):
                           "--subnet-mappings SubnetId=...,AllocationId=eipalloc-... for each zone")
         ips = [a.get("IpAddress") for z in zones for a in z.get("LoadBalancerAddresses") or []]
         return passed(f"{load_balancer} answers on the Elastic IPs {', '.join(ips)}")
+
+
+@register("elbv2.https_listener")
+class HttpsListener(Check):
+    description = ("The load balancer has an HTTPS listener on `port` with an ACM certificate for `domain` "
+                   "(optionally: forwarding to `forward_to` by default).")
+    params_schema = schema(
+        {"load_balancer": LB, "port": PORT, "domain": string("domain name the certificate must cover"),
+         "forward_to": TG},
+        ["load_balancer", "domain"],
+    )
+
+    def run(self, ctx, *, load_balancer, domain, port=443, forward_to=None):
+        lb = find_lb(ctx, load_balancer)
+        lis = find_listener(ctx, lb, port)
+        if lis.get("Protocol") != "HTTPS":
+            return failed(f"the listener on port {port} of {load_balancer} speaks {lis.get('Protocol')}, not HTTPS")
+        acm = ctx.client("acm")
+        domains = []
+        for cert in lis.get("Certificates") or []:
+            arn = cert.get("CertificateArn", "")
+            if ":acm:" not in arn:
+                continue
+            info = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            names = {info.get("DomainName"), *(info.get("SubjectAlternativeNames") or [])}
+            domains += sorted(n for n in names if n)
+            if domain in names or any(n.startswith("*.") and domain.endswith(n[1:]) for n in names if n):
+                break
+        else:
+            have = ", ".join(domains) or "no ACM certificate"
+            return failed(f"the HTTPS listener of {load_balancer} has no certificate for {domain} ({have})")
+        if forward_to:
+            names = tg_names(ctx)
+            sent = {names.get(arn) for a in lis.get("DefaultActions", []) for arn in forward_targets(a)}
+            if forward_to not in sent:
+                return failed(f"the HTTPS listener's default action is "
+                              f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward to {forward_to}")
+        return passed(f"{load_balancer} serves HTTPS on {port} with a certificate for {domain}")
+
+
+@register("elbv2.listener_redirect")
+class ListenerRedirect(Check):
+    description = "The listener on `port` redirects every request (its default action) to HTTPS on `to_port` with `status_code`."
+    params_schema = schema(
+        {"load_balancer": LB, "port": PORT, "to_port": PORT,
+         "status_code": {"enum": ["HTTP_301", "HTTP_302"]}},
+        ["load_balancer", "port"],
+    )
+
+    def run(self, ctx, *, load_balancer, port, to_port=443, status_code="HTTP_301"):
+        lb = find_lb(ctx, load_balancer)
+        lis = find_listener(ctx, lb, port)
+        redirects = [a for a in lis.get("DefaultActions", []) if a.get("Type") == "redirect"]
+        if not redirects:
+            got = describe_actions(lis.get("DefaultActions", []), tg_names(ctx))
+            return failed(f"the listener on port {port} does {got} — it should redirect to HTTPS")
+        conf = redirects[0].get("RedirectConfig") or {}
+        if (conf.get("Protocol") or "#{protocol}") != "HTTPS":
+            return failed(f"the redirect on port {port} keeps protocol {conf.get('Protocol') or '#{protocol}'}, "
+                          "it must go to HTTPS")
+        if str(conf.get("Port") or "#{port}") != str(to_port):
+            return failed(f"the redirect on port {port} goes to port {conf.get('Port') or '#{port}'}, not {to_port}")
+        if conf.get("StatusCode") != status_code:
+            return failed(f"the redirect uses {conf.get('StatusCode')}, not {status_code}"
+                          + (" (a permanent redirect)" if status_code == "HTTP_301" else ""))
+        return passed(f"port {port} of {load_balancer} redirects to HTTPS:{to_port} with {status_code}")
