@@ -82,6 +82,9 @@ def test_end_retires_the_sandbox_and_its_keys_stop_working(lab_stack, alice):
     started = lab("start", "iam-users-groups", "--user", "alice")
     iam = sandbox_client(started, "iam")
     assert [u["UserName"] for u in iam.list_users()["Users"]] == ["alice"]
+    from labapp.sandbox.client import emulator_stats
+
+    assert started["account_id"] in emulator_stats()["accounts"]
     ended = lab("end", "iam-users-groups", "--user", "alice")
     assert ended["status"] == "ended"
 
@@ -97,6 +100,12 @@ def test_end_retires_the_sandbox_and_its_keys_stop_working(lab_stack, alice):
     deadline = time.monotonic() + 5
     while not refused():
         assert time.monotonic() < deadline, "the ended session's keys still work"
+        time.sleep(0.2)
+
+    # The worker retired the sandbox: the emulator holds no state for that account any more.
+    deadline = time.monotonic() + 5
+    while started["account_id"] in emulator_stats()["accounts"]:
+        assert time.monotonic() < deadline, "the ended session's account is still in the emulator"
         time.sleep(0.2)
 
 
