@@ -24,6 +24,8 @@ run: $(STAMP)
 
 # Chromium for the browser tests comes from Debian; say what is missing when it cannot be installed.
 browser:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq bubblewrap >/dev/null 2>&1; } \
+	  || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || echo "WARNING: bubblewrap missing; the runner's tests will fail"
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium for the browser tests"; \

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "labapp.labs",
     "labapp.grading",
     "labapp.sandbox",
+    "labapp.runner",
     "labapp.quizzes",
     "labapp.web",
 ]
@@ -244,6 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     # Re-runs jobs whose worker died (lease expired) and re-enqueues jobs whose message was lost.
     "reap-stale-jobs": {"task": "labapp.labs.tasks.reap_stale_jobs", "schedule": 5.0},
     "expire-sessions": {"task": "labapp.labs.tasks.expire_sessions", "schedule": 30.0},
+    "reap-stale-runs": {"task": "labapp.runner.tasks.reap_stale_runs", "schedule": 10.0},
 }
 
 # --- Sandboxes ------------------------------------------------------------------------------

@@ -47,8 +47,10 @@ def run_cli(session: LabSession, command: str, timeout: float = 60) -> CommandRe
     if not argv or argv[0] != "aws":
         return CommandResult(command, 2, "", "only `aws` commands can be run")
     try:
+        # --endpoint-url explicitly: AWS CLI v1 ignores AWS_ENDPOINT_URL for a few services in us-east-1
+        # (rds, sqs, docdb, neptune: awscli/customizations/overridesslcommonname.py).
         done = subprocess.run(
-            [AWS_CLI, *argv[1:]],
+            [AWS_CLI, "--endpoint-url", session.credentials()["endpoint_url"], *argv[1:]],
             env=sandbox_environment(session),
             capture_output=True,
             text=True,

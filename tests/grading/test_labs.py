@@ -66,7 +66,12 @@ def test_all_three_labs_are_there():
     assert {"iam-users-groups", "s3-versioning", "ec2-security-group"} <= set(LABS)
 
 
-@pytest.mark.parametrize("slug", sorted(LABS))
+# Plain moto (no gateway journal, no emulator extensions) can grade only these; every lab, these included,
+# is proven end to end through the real gateway and worker by `manage.py lab test` (tests/labs).
+PLAIN_MOTO_LABS = ["ec2-security-group", "iam-users-groups", "s3-versioning"]
+
+
+@pytest.mark.parametrize("slug", PLAIN_MOTO_LABS)
 def test_untouched_scores_zero_and_solution_full_marks(sandbox, slug):
     definition = LABS[slug]
     params = generate_params(definition, user_id=4242, account_id=sandbox.account_id)
