@@ -42,6 +42,20 @@ def capture(saves: dict, stdout: str, values: dict) -> None:
         values[name] = found if isinstance(found, str) else json.dumps(found)
 
 
+def step_env(step) -> dict:
+    return {} if isinstance(step, str) else dict(step.get("env") or {})
+
+
+def iter_steps(solution: list, params: dict) -> Iterator[tuple[str, dict, Callable[[str], None]]]:
+    """Like `iter_commands`, with each step's extra environment (templated), e.g. temporary credentials
+    saved from an earlier `sts assume-role` step."""
+    values = dict(params)
+    for step in solution or []:
+        saves = step_saves(step)
+        env = {name: render(value, values) for name, value in step_env(step).items()}
+        yield render(step_command(step), values), env, (lambda out, saves=saves: capture(saves, out, values))
+
+
 def iter_commands(solution: list, params: dict) -> Iterator[tuple[str, Callable[[str], None]]]:
     """Yield (command line, record) per step; call record(stdout) after running it so later steps can use
     saved values. Templating happens lazily, after earlier steps' outputs are recorded."""

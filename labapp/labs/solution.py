@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from labapp.grading.solution import iter_commands
+from labapp.grading.solution import iter_steps
 
 from .models import LabSession
 
@@ -42,7 +42,7 @@ def sandbox_environment(session: LabSession) -> dict[str, str]:
     }
 
 
-def run_cli(session: LabSession, command: str, timeout: float = 60) -> CommandResult:
+def run_cli(session: LabSession, command: str, timeout: float = 60, env: dict | None = None) -> CommandResult:
     argv = shlex.split(command)
     if not argv or argv[0] != "aws":
         return CommandResult(command, 2, "", "only `aws` commands can be run")
@@ -51,7 +51,7 @@ def run_cli(session: LabSession, command: str, timeout: float = 60) -> CommandRe
         # (rds, sqs, docdb, neptune: awscli/customizations/overridesslcommonname.py).
         done = subprocess.run(
             [AWS_CLI, "--endpoint-url", session.credentials()["endpoint_url"], *argv[1:]],
-            env=sandbox_environment(session),
+            env={**sandbox_environment(session), **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -68,8 +68,8 @@ def run_solution(session: LabSession, steps: list | None = None) -> list[Command
     if steps is None:
         steps = session.lab.definition.get("solution", [])
     results = []
-    for command, record_output in iter_commands(steps, session.params):
-        result = run_cli(session, command)
+    for command, env, record_output in iter_steps(steps, session.params):
+        result = run_cli(session, command, env=env)
         results.append(result)
         if result.exit_code != 0:
             break
