@@ -47,7 +47,10 @@ def _patch_managed_policies():
 def moto_endpoint():
     from moto.server import ThreadedMotoServer
 
+    from labapp.sandbox.extensions import apply_all
+
     _patch_managed_policies()
+    apply_all()  # the emulator's extensions (Elastic Beanstalk, CloudFront OAC, ...), as in production
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
