@@ -124,7 +124,15 @@ def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=No
         argv = split_command(command_line)
     except CommandRefused as refusal:
         return RunResult("", str(refusal), 2, 0.0, message=str(refusal), refused=True)
-    return run_job({"mode": "cli", "argv": argv, "env": session_env(session)}, limits, pool)[0]
+    env = session_env(session)
+    if len(argv) > 1 and argv[1] in CLI_IGNORES_ENDPOINT_ENV and "--endpoint-url" not in argv:
+        argv = [argv[0], "--endpoint-url", env["AWS_ENDPOINT_URL"], *argv[1:]]
+    return run_job({"mode": "cli", "argv": argv, "env": env}, limits, pool)[0]
+
+
+# AWS CLI v1 ignores AWS_ENDPOINT_URL for these in us-east-1 (awscli/customizations/overridesslcommonname.py)
+# and would call real AWS, which the sandbox cannot reach: pass the endpoint explicitly.
+CLI_IGNORES_ENDPOINT_ENV = {"rds", "sqs", "docdb", "neptune"}
 
 
 def run_script(session, source: str, *, limits: Limits | None = None, pool=None) -> RunResult:
