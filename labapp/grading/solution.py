@@ -59,7 +59,5 @@ def iter_steps(solution: list, params: dict) -> Iterator[tuple[str, dict, Callab
 def iter_commands(solution: list, params: dict) -> Iterator[tuple[str, Callable[[str], None]]]:
     """Yield (command line, record) per step; call record(stdout) after running it so later steps can use
     saved values. Templating happens lazily, after earlier steps' outputs are recorded."""
-    values = dict(params)
-    for step in solution or []:
-        saves = step_saves(step)
-        yield render(step_command(step), values), (lambda out, saves=saves: capture(saves, out, values))
+    for command, _env, record in iter_steps(solution, params):
+        yield command, record

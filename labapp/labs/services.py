@@ -211,7 +211,7 @@ def grade(attempt: Attempt, owner: str) -> bool:
 
     session = attempt.session
     if attempt.tries > MAX_TRIES:
-        return _fail_attempt(attempt, owner, "Grading failed repeatedly; please try again.")
+        return fail_attempt(attempt, owner, "Grading failed repeatedly; please try again.")
     sandbox.flush_journal()  # the gateway writes the journal in batches; graders need all of it
     journal = list(
         session.api_calls.filter(source="learner")
@@ -253,7 +253,7 @@ def grade(attempt: Attempt, owner: str) -> bool:
     return True
 
 
-def _fail_attempt(attempt: Attempt, owner: str, error: str) -> bool:
+def fail_attempt(attempt: Attempt, owner: str, error: str) -> bool:
     return bool(
         Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.RUNNING, lease_owner=owner).update(
             status=Attempt.Status.FAILED, error=error, graded_at=timezone.now(), lease_owner="", lease_until=None

@@ -56,7 +56,7 @@ def grade_attempt(self, attempt_id: int) -> None:
             services.release_attempt(attempt, owner)
             raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 10)) from exc
         log.exception("grading attempt %s failed", attempt_id)
-        services._fail_attempt(attempt, owner, f"Grading failed: {exc}")
+        services.fail_attempt(attempt, owner, f"Grading failed: {exc}")
 
 
 @shared_task
