@@ -91,10 +91,11 @@ def test_answers_are_saved_without_feedback_and_can_change(practice, alice_clien
 def test_an_answer_after_the_deadline_is_refused_and_the_exam_finishes(practice, alice_client):
     attempt = start(alice_client)
     first, second = (Question.objects.get(pk=pk) for pk in attempt.question_ids[:2])
-    answer(alice_client, attempt, first, [str(first.correct_indexes[0])], **HTMX)
+    # The whole right answer: a drawn question may be multi-select.
+    answer(alice_client, attempt, first, [str(i) for i in first.correct_indexes], **HTMX)
     # The clock runs out (the stored deadline is what counts, not the page's timer).
     ExamAttempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
-    response = answer(alice_client, attempt, second, [str(second.correct_indexes[0])], **HTMX)
+    response = answer(alice_client, attempt, second, [str(i) for i in second.correct_indexes], **HTMX)
     assert response["HX-Redirect"] == f"/exams/{attempt.pk}/results/"
     attempt.refresh_from_db()
     assert attempt.is_finished and attempt.timed_out
