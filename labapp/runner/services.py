@@ -19,7 +19,15 @@ from django.utils import timezone
 
 from labapp.labs.models import LabSession
 
-from .api import DEFAULT_LIMITS, RunResult, run_cli, run_script
+from .api import (
+    DEFAULT_LIMITS,
+    MAX_SCRIPT_CHARS,
+    CommandRefused,
+    RunResult,
+    run_cli,
+    run_script,
+    split_command,
+)
 from .models import Run, ScriptDraft
 
 log = logging.getLogger(__name__)
@@ -38,14 +46,43 @@ class RunnerError(Exception):
     """A request the learner should see as-is (session not ready...)."""
 
 
+# A learner waits for their output; more than this many unfinished runs per session is a runaway loop
+# or a stuck worker, and queueing more would only slow every other learner's runs.
+MAX_UNFINISHED_RUNS = 3
+
+
 def submit(session: LabSession, kind: str, source: str) -> Run:
-    """Record a run and hand it to a worker (after commit). Returns the queued row."""
+    """Record a run and hand it to a worker (after commit). Returns the queued row.
+
+    A console line that is not an `aws` command is refused here, at once, and stored as a finished
+    run (so it shows in the console's history with its one-line refusal): no worker is bothered."""
     if session.status != LabSession.Status.READY:
         raise RunnerError("The lab is not ready yet." if session.is_live else "This lab session has ended.")
+    refusal = _refusal(kind, source)
+    if refusal:
+        now = timezone.now()
+        return Run.objects.create(
+            session=session, kind=kind, source=source, status=Run.Status.DONE, refused=True, exit_code=2,
+            stderr=refusal, message=refusal, duration_ms=0.0, started_at=now, finished_at=now,
+        )
+    unfinished = Run.objects.filter(session=session, status__in=[Run.Status.QUEUED, Run.Status.RUNNING])
+    if unfinished.count() >= MAX_UNFINISHED_RUNS:
+        raise RunnerError("Your earlier commands are still running; wait for one to finish.")
     with transaction.atomic():
         run = Run.objects.create(session=session, kind=kind, source=source)
         _enqueue(run)
     return run
+
+
+def _refusal(kind: str, source: str) -> str:
+    if kind == Run.Kind.CLI:
+        try:
+            split_command(source)
+        except CommandRefused as refusal:
+            return str(refusal)
+    elif len(source) > MAX_SCRIPT_CHARS:
+        return f"That script is too long (limit {MAX_SCRIPT_CHARS // 1024} KiB)."
+    return ""
 
 
 def _enqueue(run: Run) -> None:

@@ -23,6 +23,7 @@ from labapp.labs.services import LabError
 
 from . import selectors
 from .access import get_attempt_for_user, get_lab, get_session_for_user, learner_required
+from .workbench_views import workbench_context
 
 NO_CHANGE = 204
 
@@ -121,6 +122,7 @@ def lab_context(request, lab, session: LabSession | None) -> dict:
     }
     ctx.update(session_context(session))
     ctx.update(tasks_context(lab, session))
+    ctx.update(workbench_context(session))
     if session is not None:
         ctx.update(resources_context(session) if session.is_live else {"resources_cursor": ""})
         ctx.update(journal_context(session))

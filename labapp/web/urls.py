@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import asset_views, lab_views, quiz_views, views
+from . import asset_views, lab_views, quiz_views, views, workbench_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -50,4 +50,10 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/panels/resources/", lab_views.resources_panel, name="panel-resources"),
     path("sessions/<uuid:session_id>/panels/journal/", lab_views.journal_panel, name="panel-journal"),
     path("attempts/<int:attempt_id>/", lab_views.attempt_page, name="attempt"),
+    # The workbench: AWS CLI console and boto3 script runner
+    path("sessions/<uuid:session_id>/panels/workbench/", workbench_views.workbench_panel, name="panel-workbench"),
+    path("sessions/<uuid:session_id>/console/", workbench_views.console_run, name="console-run"),
+    path("sessions/<uuid:session_id>/script/", workbench_views.script_run, name="script-run"),
+    path("sessions/<uuid:session_id>/script/save/", workbench_views.script_save, name="script-save"),
+    path("runs/<uuid:run_id>/", workbench_views.run_entry, name="run-entry"),
 ]
