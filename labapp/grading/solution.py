@@ -3,12 +3,16 @@
 A step is either a command string (an AWS CLI v1 command line, templated with the parameters), or a
 mapping {run: <command>, save: {<name>: <JMESPath>}} whose JSON output is searched and the results saved
 as new template values for later steps (e.g. the version id of a delete marker the command created).
+A mapping may also give `env` (extra AWS_* variables) and `files` (files the command reads, made in its
+working directory first: name -> text, or name -> a size in bytes), since the runner's sandbox starts
+empty for each command.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import jmespath
 
@@ -46,18 +50,36 @@ def step_env(step) -> dict:
     return {} if isinstance(step, str) else dict(step.get("env") or {})
 
 
-def iter_steps(solution: list, params: dict) -> Iterator[tuple[str, dict, Callable[[str], None]]]:
-    """Like `iter_commands`, with each step's extra environment (templated), e.g. temporary credentials
-    saved from an earlier `sts assume-role` step."""
+def step_files(step) -> dict:
+    return {} if isinstance(step, str) else dict(step.get("files") or {})
+
+
+@dataclass
+class Step:
+    """One solution step, templated with the parameters and the values saved by earlier steps."""
+
+    command: str
+    env: dict  # extra environment variables, e.g. temporary credentials from `sts assume-role`
+    files: dict  # name -> text, or name -> size in bytes: made in the working directory first
+    record: Callable[[str], None]  # call with the command's stdout, so later steps can use saved values
+
+
+def iter_steps(solution: list, params: dict) -> Iterator[Step]:
+    """Like `iter_commands`, with each step's extra environment and files."""
     values = dict(params)
     for step in solution or []:
         saves = step_saves(step)
-        env = {name: render(value, values) for name, value in step_env(step).items()}
-        yield render(step_command(step), values), env, (lambda out, saves=saves: capture(saves, out, values))
+        yield Step(
+            command=render(step_command(step), values),
+            env={name: render(value, values) for name, value in step_env(step).items()},
+            files={name: render(body, values) if isinstance(body, str) else body
+                   for name, body in step_files(step).items()},
+            record=lambda out, saves=saves: capture(saves, out, values),
+        )
 
 
 def iter_commands(solution: list, params: dict) -> Iterator[tuple[str, Callable[[str], None]]]:
     """Yield (command line, record) per step; call record(stdout) after running it so later steps can use
     saved values. Templating happens lazily, after earlier steps' outputs are recorded."""
-    for command, _env, record in iter_steps(solution, params):
-        yield command, record
+    for step in iter_steps(solution, params):
+        yield step.command, step.record

@@ -1,20 +1,19 @@
-"""Runs a lab's reference solution: real AWS CLI commands against the session's sandbox.
+"""Runs a lab's reference solution (or a near miss) through the learners' console runner.
 
-Each command is split like a shell would (shlex), never given to a shell, and run by the AWS CLI
-installed beside this Python, with only the session's credentials and the gateway in its environment.
+Each step goes through `labapp.runner.api.run_cli`, exactly as a line typed into the browser console:
+split like a shell would (never given to one), `aws` only, run by the AWS CLI inside a bubblewrap sandbox
+whose only way out is the gateway, with the session's credentials. So `lab test` proves, lab by lab, that
+the console can do every lab. A step's `env` (extra AWS_* variables) and `files` (files it reads, made in
+its working directory first) go with it.
 """
 
-import shlex
-import subprocess
-import sys
+from __future__ import annotations
+
 from dataclasses import dataclass
-from pathlib import Path
 
 from labapp.grading.solution import iter_steps
 
 from .models import LabSession
-
-AWS_CLI = str(Path(sys.executable).with_name("aws"))
 
 
 @dataclass
@@ -23,55 +22,33 @@ class CommandResult:
     exit_code: int
     stdout: str
     stderr: str
+    message: str = ""  # the runner's note: a limit hit, a refusal, an infrastructure failure
 
 
-def sandbox_environment(session: LabSession) -> dict[str, str]:
-    """The environment a learner's terminal would have after `aws configure`: nothing else."""
-    creds = session.credentials()
-    return {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": "/nonexistent",
-        "AWS_ACCESS_KEY_ID": creds["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
-        "AWS_DEFAULT_REGION": creds["region"],
-        "AWS_ENDPOINT_URL": creds["endpoint_url"],
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_PAGER": "",
-    }
-
-
-def run_cli(session: LabSession, command: str, timeout: float = 60, env: dict | None = None) -> CommandResult:
-    argv = shlex.split(command)
-    if not argv or argv[0] != "aws":
-        return CommandResult(command, 2, "", "only `aws` commands can be run")
-    try:
-        # --endpoint-url explicitly: AWS CLI v1 ignores AWS_ENDPOINT_URL for a few services in us-east-1
-        # (rds, sqs, docdb, neptune: awscli/customizations/overridesslcommonname.py).
-        done = subprocess.run(
-            [AWS_CLI, "--endpoint-url", session.credentials()["endpoint_url"], *argv[1:]],
-            env={**sandbox_environment(session), **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        return CommandResult(command, 124, "", f"timed out after {timeout:.0f} s")
-    return CommandResult(command, done.returncode, done.stdout, done.stderr)
-
-
-def run_solution(session: LabSession, steps: list | None = None) -> list[CommandResult]:
+def run_solution(session: LabSession, steps: list | None = None, *, runner=None) -> list[CommandResult]:
     """Run the lab's reference solution (or the given steps, e.g. a near miss) in order; stop at the
-    first failure, since later commands depend on earlier ones."""
+    first failure, since later commands depend on earlier ones.
+
+    `runner` is what runs each job: a `labapp.runner.pool.ServingSandbox` (what `lab test` uses: one warm
+    sandbox, a fresh process per step) or a `Pool` (a fresh sandbox per step, like the console); by
+    default this process's pool."""
+    from labapp.runner.api import run_cli
+
     if steps is None:
         steps = session.lab.definition.get("solution", [])
     results = []
-    for command, env, record_output in iter_steps(steps, session.params):
-        result = run_cli(session, command, env=env)
+    for step in iter_steps(steps, session.params):
+        run = run_cli(session, step.command, pool=runner, env=step.env, files=step.files)
+        stderr = run.stderr
+        if run.message and run.message not in stderr:
+            stderr = f"{stderr}\n{run.message}".strip()
+        result = CommandResult(step.command, run.exit_code, run.stdout, stderr, run.message)
         results.append(result)
         if result.exit_code != 0:
             break
-        record_output(result.stdout)  # a step may save values from its output for later steps
+        try:
+            step.record(result.stdout)  # a step may save values from its output for later steps
+        except ValueError as error:  # the output lacks a value the lab file says to save
+            result.exit_code, result.stderr = 1, f"{result.stderr}\n{error}".strip()
+            break
     return results

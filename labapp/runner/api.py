@@ -119,15 +119,61 @@ def run_job(job: dict, limits: Limits | None = None, pool=None) -> tuple[RunResu
     return _result(outcome), outcome
 
 
-def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=None) -> RunResult:
+def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=None,
+            env: dict | None = None, files: dict | None = None) -> RunResult:
+    """`env`: extra AWS_* variables for this command (e.g. temporary credentials a reference solution
+    saved from `sts assume-role`); `files`: files to create in the command's working directory first
+    (see `job_files`). Both come from lab authors, not from the console."""
     try:
         argv = split_command(command_line)
+        extra = job_env(env)
+        made = job_files(files)
     except CommandRefused as refusal:
         return RunResult("", str(refusal), 2, 0.0, message=str(refusal), refused=True)
-    env = session_env(session)
+    job_environment = {**session_env(session), **extra}
     if len(argv) > 1 and argv[1] in CLI_IGNORES_ENDPOINT_ENV and "--endpoint-url" not in argv:
-        argv = [argv[0], "--endpoint-url", env["AWS_ENDPOINT_URL"], *argv[1:]]
-    return run_job({"mode": "cli", "argv": argv, "env": env}, limits, pool)[0]
+        argv = [argv[0], "--endpoint-url", job_environment["AWS_ENDPOINT_URL"], *argv[1:]]
+    job = {"mode": "cli", "argv": argv, "env": job_environment}
+    if made:
+        job["files"] = made
+    return run_job(job, limits, pool)[0]
+
+
+# Extra variables may only be the AWS SDK's own settings: nothing that changes how Python or the loader
+# behave (PYTHONPATH, LD_PRELOAD...), and never the sandbox's HOME or PATH.
+_EXTRA_ENV_NAME = re.compile(r"AWS_[A-Z0-9_]{1,60}")
+MAX_EXTRA_ENV_CHARS = 16 * 1024
+# A file name in the working directory: no directories, no dot files (so no `.aws/` overrides).
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")
+MAX_FILES = 8
+
+
+def job_env(env: dict | None) -> dict[str, str]:
+    """Check extra environment variables for a job: AWS_* names with string values only."""
+    env = dict(env or {})
+    for name, value in env.items():
+        if not isinstance(name, str) or not _EXTRA_ENV_NAME.fullmatch(name):
+            raise CommandRefused(f"Only AWS_* variables can be set for a command, not {name!r}.")
+        if not isinstance(value, str) or "\x00" in value:
+            raise CommandRefused(f"The value of {name} must be text.")
+    if sum(len(k) + len(v) for k, v in env.items()) > MAX_EXTRA_ENV_CHARS:
+        raise CommandRefused("Those environment variables are too long.")
+    return env
+
+
+def job_files(files: dict | None) -> dict[str, str | int]:
+    """Check files to create in the job's working directory before it runs: name -> text (written as
+    UTF-8), or name -> a size in bytes (filler bytes, like `head -c N /dev/urandom > name` would give a
+    learner). They live in the sandbox's small tmpfs, so the tmpfs limit bounds them."""
+    files = dict(files or {})
+    if len(files) > MAX_FILES:
+        raise CommandRefused(f"At most {MAX_FILES} files can be made for a command.")
+    for name, content in files.items():
+        if not isinstance(name, str) or not _FILE_NAME.fullmatch(name):
+            raise CommandRefused(f"{name!r} is not a plain file name.")
+        if isinstance(content, bool) or not isinstance(content, (str, int)) or (isinstance(content, int) and content < 0):
+            raise CommandRefused(f"The file {name} needs text or a size in bytes.")
+    return files
 
 
 # AWS CLI v1 ignores AWS_ENDPOINT_URL for these in us-east-1 (awscli/customizations/overridesslcommonname.py)

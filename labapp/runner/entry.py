@@ -213,38 +213,175 @@ def run_script(source: str) -> int:
     return 0
 
 
+def write_files(files: dict) -> None:
+    """Files the job asked for, in the working directory: text, or a size in bytes of filler. The host
+    checked the names (plain names, no directories); RLIMIT_FSIZE and the tmpfs bound the sizes."""
+    for name, content in files.items():
+        if "/" in name or name.startswith("."):
+            continue
+        with open(name, "wb") as out:
+            if isinstance(content, str):
+                out.write(content.encode())
+            else:
+                block = (b"aws-developer-lab " * 4096)[:65536]
+                left = int(content)
+                while left > 0:
+                    left -= out.write(block[: min(left, len(block))])
+
+
+def execute(job: dict) -> int:
+    """Run one job in this process: limits, the session's environment, its files, then the CLI or script."""
+    apply_limits(job["limits"])
+    os.environ.clear()
+    os.environ.update(job["env"])
+    try:
+        write_files(job.get("files") or {})
+    except OSError as error:
+        if error.errno in (27, 28):  # EFBIG (RLIMIT_FSIZE), ENOSPC
+            status(limit="disk")
+        sys.stderr.write(f"could not create the job's files: {error.strerror}\n")
+        return 1
+    gc.disable() if job.get("mode") == "cli" else None
+    try:
+        if job["mode"] == "cli":
+            code = run_cli(job["argv"][1:])
+            return 0 if code is None else code  # help commands return None
+        return run_script(job["source"])
+    except MemoryError:
+        status(limit="memory")
+        return 1
+
+
+def _exit_code(code) -> int:
+    return code if isinstance(code, int) and 0 <= code < 256 else 1
+
+
+# --- serve mode: many jobs of one trusted caller, each in a fresh forked process ----------
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def serve_one(job: dict) -> dict:
+    """Fork a child from this warm interpreter for one job, in a fresh working directory, and collect its
+    output under the job's wall-clock and output limits. The child gets the same `execute` as a one-job
+    sandbox; the parent (never the learner's code) reports what happened."""
+    import base64
+    import selectors
+    import shutil
+    import signal
+    import tempfile
+    import time
+
+    global STATUS_FD
+    limits = job["limits"]
+    wall = float(limits.get("wall_seconds", 20))
+    cap = int(limits.get("output_bytes", 256 * 1024))
+    workdir = tempfile.mkdtemp(prefix="job-", dir=os.environ.get("HOME", "/tmp"))
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    hint_r, hint_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own process group, output and hint pipes, working directory
+        code = 1
+        try:
+            os.setpgid(0, 0)
+            for fd in (out_r, err_r, hint_r):
+                os.close(fd)
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            STATUS_FD = hint_w
+            os.chdir(workdir)
+            code = execute(job)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001 - the parent reports the exit status
+            pass
+        status(exit=_exit_code(code))
+        os._exit(_exit_code(code))
+    for fd in (out_w, err_w, hint_w):
+        os.close(fd)
+    buffers = {out_r: bytearray(), err_r: bytearray(), hint_r: bytearray()}
+    sel = selectors.DefaultSelector()
+    for fd in buffers:
+        sel.register(fd, selectors.EVENT_READ)
+    deadline = time.monotonic() + wall
+    limit = None
+    while sel.get_map() and limit is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            limit = "time"
+            break
+        for key, _ in sel.select(min(remaining, 0.5)):
+            data = os.read(key.fd, 65536)
+            if not data:
+                sel.unregister(key.fd)
+                continue
+            room = (4096 if key.fd == hint_r else cap) - len(buffers[key.fd])
+            buffers[key.fd] += data[: max(room, 0)]
+            if len(data) > room and key.fd != hint_r:
+                limit = "output"
+    if limit:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _, wait_status = os.waitpid(pid, 0)
+    sel.close()
+    for fd in buffers:
+        os.close(fd)
+    shutil.rmtree(workdir, ignore_errors=True)
+    code = os.waitstatus_to_exitcode(wait_status)
+    return {
+        "exit": code if code >= 0 else 128 - code,  # killed by signal N -> 128 + N, as a shell reports it
+        "stdout": base64.b64encode(bytes(buffers[out_r])).decode(),
+        "stderr": base64.b64encode(bytes(buffers[err_r])).decode(),
+        "limit": limit,
+        "hints": bytes(buffers[hint_r]).decode(errors="replace"),
+    }
+
+
+def serve() -> None:
+    """Read one job per line until stdin closes; answer each with one JSON line on stdout."""
+    import warnings
+
+    # fork() with the forwarder's threads running: the child only runs `execute`, which takes none of
+    # their locks; Python's warning about it would fill stderr, which nobody reads.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    stdin = sys.stdin.buffer
+    while line := stdin.readline():
+        result = serve_one(json.loads(line))
+        _write_all(1, (json.dumps(result) + "\n").encode())
+    os._exit(0)
+
+
 def main() -> None:
     sys.path.extend(sys.argv[1:])  # the read-only site-packages (awscli, boto3, botocore)
     start_forwarder()
     warm_up()
     status(ready=True, pid=os.getpid())
-    raw = sys.stdin.buffer.read()
+    raw = sys.stdin.buffer.readline()  # one JSON document (json.dumps never writes a newline inside one)
     if not raw:
         os._exit(0)  # the pool discarded this sandbox without a job
     job = json.loads(raw)
+    if job.get("mode") == "serve":
+        serve()
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    apply_limits(job["limits"])
-    os.environ.clear()
-    os.environ.update(job["env"])
-    gc.disable() if job.get("mode") == "cli" else None
-    try:
-        if job["mode"] == "cli":
-            code = run_cli(job["argv"][1:])
-            code = 0 if code is None else code  # help commands return None
-        else:
-            code = run_script(job["source"])
-    except MemoryError:
-        status(limit="memory")
-        code = 1
+    code = execute(job)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except Exception:
         pass
-    status(exit=code if isinstance(code, int) else 1)
-    os._exit(code if isinstance(code, int) and 0 <= code < 256 else 1)
+    status(exit=_exit_code(code))
+    os._exit(_exit_code(code))
 
 
 if __name__ == "__main__":

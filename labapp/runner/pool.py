@@ -122,6 +122,55 @@ class Pool:
         self.thread.join(timeout=35)
 
 
+class ServingSandbox:
+    """Runs a series of jobs of one trusted caller in one sandbox taken from `pool`, each in a fresh process
+    forked from the sandbox's warm interpreter (see Sandbox.serve): `lab test` runs every lab's reference
+    solution through it. Has the pool's `run(job, limits)`, so `api.run_cli(..., pool=serving)` works.
+    Learners' commands never use it: each of theirs gets a sandbox of its own. Not thread-safe: one per
+    thread."""
+
+    def __init__(self, pool: Pool):
+        self.pool = pool
+        self.sandbox: Sandbox | None = None
+        self.jobs = 0
+
+    def run(self, job: dict, limits: Limits) -> Outcome:
+        if self.sandbox is None or self.sandbox.closed:
+            self.sandbox = self.pool.acquire()
+        self.jobs += 1
+        return self.sandbox.serve(job, limits)  # a dead sandbox is replaced on the next job
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.destroy()
+            self.sandbox = None
+
+    def __enter__(self) -> "ServingSandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def runtime_dir_from_settings() -> Path:
+    from django.conf import settings
+
+    return Path(getattr(settings, "LAB_RUNNER_DIR", None) or Path(settings.VAR_DIR) / "runner")
+
+
+def pool_from_settings(size: int | None = None) -> Pool:
+    """A pool configured like the worker's (gateway, runtime dir, sandbox uid); `size` overrides
+    LAB_RUNNER_POOL_SIZE (0: build each sandbox on demand)."""
+    from django.conf import settings
+
+    return Pool(
+        size=getattr(settings, "LAB_RUNNER_POOL_SIZE", 2) if size is None else size,
+        gateway=settings_gateway,
+        runtime_dir=runtime_dir_from_settings(),
+        host_uid=getattr(settings, "LAB_RUNNER_UID", 65534),
+    )
+
+
 def settings_gateway() -> tuple[str, int]:
     """Where relays connect: LAB_RUNNER_GATEWAY_HOST/PORT, else the gateway's LAB_GATEWAY_HOST/PORT."""
     from django.conf import settings
@@ -141,15 +190,7 @@ def default_pool() -> Pool:
     global _default
     with _default_lock:
         if _default is None or _default.pid != os.getpid():
-            from django.conf import settings
-
-            runtime_dir = getattr(settings, "LAB_RUNNER_DIR", None) or Path(settings.VAR_DIR) / "runner"
-            _default = Pool(
-                size=getattr(settings, "LAB_RUNNER_POOL_SIZE", 2),
-                gateway=settings_gateway,
-                runtime_dir=Path(runtime_dir),
-                host_uid=getattr(settings, "LAB_RUNNER_UID", 65534),
-            )
+            _default = pool_from_settings()
         return _default
 
 

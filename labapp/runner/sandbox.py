@@ -22,10 +22,12 @@ How a sandbox is built (see README.md for the why):
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import logging
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -588,14 +590,7 @@ class Sandbox:
             self.cgroup.set_limits(limits)
             self.cgroup.write("cpu", "cpu.shares", 1024)
         job = dict(job)
-        job["limits"] = {
-            "cpu_seconds": limits.cpu_seconds,
-            "address_space_bytes": (limits.memory_mb + 1024) * 1024 * 1024,
-            "file_size_bytes": limits.tmpfs_mb * 1024 * 1024,
-            "open_files": limits.open_files,
-            # Counted per host uid across all sandboxes: only a backstop when the pids cgroup exists.
-            "nproc": 4096 if self.cgroup else max(limits.processes * 4, 256),
-        }
+        job["limits"] = self._job_limits(limits)
         start = time.monotonic()
         deadline = start + limits.wall_seconds
         out = {"stdout": bytearray(), "stderr": bytearray()}
@@ -682,6 +677,105 @@ class Sandbox:
             pidns=getattr(self, "pidns", ""),
             cgroup_dirs=[str(d) for d in self.cgroup.dirs.values()] if self.cgroup else [],
         )
+
+    def _job_limits(self, limits: Limits) -> dict:
+        return {
+            "cpu_seconds": limits.cpu_seconds,
+            "address_space_bytes": (limits.memory_mb + 1024) * 1024 * 1024,
+            "file_size_bytes": limits.tmpfs_mb * 1024 * 1024,
+            "open_files": limits.open_files,
+            # Counted per host uid across all sandboxes: only a backstop when the pids cgroup exists.
+            "nproc": 4096 if self.cgroup else max(limits.processes * 4, 256),
+            # Enforced inside only in serve mode (by the parent of each job); always on the host too.
+            "wall_seconds": limits.wall_seconds,
+            "output_bytes": limits.output_bytes,
+        }
+
+    # --- serve mode: one sandbox, many jobs of one trusted caller -----------------------------
+    #
+    # `lab test` runs some 650 reference-solution commands. A fresh sandbox costs ~1 s of CPU to warm up
+    # (imports, CLI driver, service models), more than the command itself, so in serve mode the warm
+    # interpreter forks a fresh process per job instead (a few ms), in a fresh working directory, with the
+    # job's own environment and rlimits, and the same `execute` as a one-job sandbox. The namespaces,
+    # seccomp filter, cgroup and tmpfs are shared by the jobs of one caller: right for trusted callers
+    # (reference solutions), never used for learners' commands, which each get a sandbox of their own.
+
+    serving = False
+
+    def serve(self, job: dict, limits: Limits) -> Outcome:
+        """Run one job in this sandbox, which stays up for the next one. Raises RunnerUnavailable if the
+        sandbox died; on a host-side timeout the sandbox is destroyed and the outcome says so."""
+        if not self.serving:
+            assert not self.used, "a sandbox that ran a job cannot serve"
+            self.used = self.serving = True
+            if self.cgroup:
+                self.cgroup.set_limits(limits)
+                self.cgroup.write("cpu", "cpu.shares", 1024)
+            self._answers = bytearray()
+            self._write_line({"mode": "serve"})
+        job = dict(job, limits=self._job_limits(limits))
+        oom_before = self.cgroup.oom_kills() if self.cgroup else 0
+        start = time.monotonic()
+        self._write_line(job)
+        # The parent inside kills a job at wall_seconds; the host gives it a few more to report.
+        deadline = start + limits.wall_seconds + 5
+        out_fd, err_fd = self.proc.stdout.fileno(), self.proc.stderr.fileno()
+        while b"\n" not in self._answers:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.destroy()
+                return Outcome(b"", b"", 137, (time.monotonic() - start) * 1000, limit="time",
+                               message=limits.messages()["time"], sandbox_id=self.id)
+            ready, _, _ = select.select([out_fd, err_fd], [], [], remaining)
+            if err_fd in ready:
+                os.read(err_fd, 65536)  # the serving parent's own stderr: drained, never shown
+            if out_fd in ready:
+                data = os.read(out_fd, 1 << 20)
+                if not data:
+                    oom = self.cgroup and self.cgroup.oom_kills() > oom_before
+                    self.destroy()
+                    if oom:
+                        return Outcome(b"", b"", 137, (time.monotonic() - start) * 1000, limit="memory",
+                                       message=limits.messages()["memory"], sandbox_id=self.id)
+                    raise RunnerUnavailable("the sandbox stopped while serving a job")
+                self._answers += data
+                if len(self._answers) > 4 * limits.output_bytes + 65536:
+                    self.destroy()
+                    raise RunnerUnavailable("the sandbox answered more than a job's output")
+        line, _, rest = bytes(self._answers).partition(b"\n")
+        self._answers = bytearray(rest)
+        answer = json.loads(line)
+        hints = []
+        for text in answer.get("hints", "").splitlines():
+            try:
+                hints.append(json.loads(text))
+            except ValueError:
+                pass
+        exit_code = int(answer["exit"])
+        limit = answer.get("limit")
+        if limit is None and self.cgroup and self.cgroup.oom_kills() > oom_before:
+            limit = "memory"
+        if limit is None and any(isinstance(h, dict) and h.get("limit") in ("memory", "disk") for h in hints):
+            limit = next(h["limit"] for h in hints if isinstance(h, dict) and h.get("limit") in ("memory", "disk"))
+        if limit is None and exit_code == 128 + signal.SIGXCPU:
+            limit = "cpu"
+        return Outcome(
+            stdout=base64.b64decode(answer["stdout"]),
+            stderr=base64.b64decode(answer["stderr"]),
+            exit_code=exit_code if limit is None or exit_code > 0 else 137,
+            duration_ms=(time.monotonic() - start) * 1000,
+            limit="time" if limit == "cpu" else limit,
+            message=limits.messages()[limit] if limit else "",
+            sandbox_id=self.id,
+        )
+
+    def _write_line(self, document: dict) -> None:
+        try:
+            self.proc.stdin.write(json.dumps(document).encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            self.destroy()
+            raise RunnerUnavailable("the sandbox stopped before it took the job") from None
 
     def _sandbox_pids(self) -> list[int]:
         pids = {self.proc.pid}

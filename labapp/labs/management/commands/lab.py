@@ -1,15 +1,22 @@
-"""`manage.py lab list|start|check|end|reset|test`: labs from the command line, for authors, instructors and CI.
+"""`manage.py lab list|start|check|end|reset|run|test`: labs from the command line, for authors, instructors and CI.
 
 With --json every subcommand prints exactly one JSON object on stdout. `start` and `check` go through
-the worker like the web does, and wait for it.
+the worker like the web does, and wait for it. `run` runs one console command or script in the learner's
+live session through the sandboxed runner, in this process, and exits with its exit status.
 """
 
 import json
+import os
+import queue
+import shlex
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from labapp.courses.models import Lab
 from labapp.labs import services
@@ -36,13 +43,30 @@ class Command(BaseCommand):
             p.add_argument("--user", required=True, help="username of the learner")
             p.add_argument("--json", action="store_true")
             p.add_argument("--timeout", type=float, default=60, help="seconds to wait for the worker")
+        p = sub.add_parser(
+            "run",
+            help="run one aws command (after --) or a boto3 script in the learner's live session, in the sandboxed "
+                 "runner; exits with its exit status",
+        )
+        p.add_argument("slug")
+        p.add_argument("--user", required=True, help="username of the learner")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--script", metavar="FILE", help="a Python (boto3) script to run instead of a command ('-': stdin)")
+        p.add_argument("command", nargs="*", help="after --: the aws command line, e.g. -- aws s3 ls")
         p = sub.add_parser("test", help="for each lab: an untouched sandbox scores 0, the reference solution full marks")
         p.add_argument("slugs", nargs="*")
         p.add_argument("--json", action="store_true")
         p.add_argument("--timeout", type=float, default=60)
+        p.add_argument("--jobs", type=int, default=default_jobs(),
+                       help="labs tested at once, each in sessions of its own (default: %(default)s)")
 
     def handle(self, *args, action, **options):
         result = getattr(self, f"do_{action}")(**options)
+        if action == "run":
+            code = self.print_run(result, options["json"])
+            if code:
+                sys.exit(code)  # the command's own exit status, as a shell would report it
+            return
         if options["json"]:
             self.stdout.write(json.dumps(result, default=str))
         else:
@@ -75,20 +99,108 @@ class Command(BaseCommand):
         session = services.reset_session(self.get_live_session(slug, user))
         return session_json(wait_until_provisioned(session, timeout))
 
-    def do_test(self, slugs, timeout, **_):
-        labs = Lab.objects.order_by("slug")
+    def do_run(self, slug, user, script, command, **_):
+        """{run_id, exit_code, stdout, stderr, duration_ms, limit, message, refused, infra_error}"""
+        from labapp.runner import services as runner
+        from labapp.runner.pool import pool_from_settings
+        from labapp.runner.sandbox import RunnerUnavailable
+
+        if bool(command) == bool(script):
+            raise CommandError("give either an aws command after -- (e.g. -- aws s3 ls) or --script FILE")
+        session = self.get_live_session(slug, user)
+        if session.status != LabSession.Status.READY:
+            raise CommandError(f"{user}'s session of {slug} is {session.status}, not ready yet; try again in a moment")
+        if script:
+            try:
+                kind, text = "script", sys.stdin.read() if script == "-" else open(script, encoding="utf-8").read()
+            except (OSError, UnicodeDecodeError) as error:
+                raise CommandError(f"cannot read the script {script}: {error}") from None
+        else:
+            # One argument is a whole console line (`-- "aws s3 ls"`); several are joined back into one,
+            # quoted, so the runner splits them into exactly these arguments again.
+            kind, text = "cli", command[0] if len(command) == 1 else shlex.join(command)
+        try:
+            # A one-shot process gains nothing from a warm pool: one sandbox, built on demand.
+            pool = pool_from_settings(size=0)
+        except RunnerUnavailable as error:
+            raise CommandError(f"the runner is unavailable here: {error}") from None
+        try:
+            run = runner.run_now(session, kind, text, pool=pool)
+        finally:
+            pool.close()
+        return {
+            "run_id": str(run.pk),
+            "exit_code": run.exit_code if run.exit_code is not None else -1,
+            "stdout": run.stdout,
+            "stderr": run.stderr,
+            "duration_ms": run.duration_ms,
+            "limit": run.limit or None,
+            "message": run.message,
+            "refused": run.refused,
+            "infra_error": run.status == "failed_infra",
+        }
+
+    def print_run(self, result: dict, as_json: bool) -> int:
+        """Print a run like a terminal would (or as JSON); return the process exit status."""
+        if as_json:
+            self.stdout.write(json.dumps(result))
+        else:
+            if result["stdout"]:
+                self.stdout.write(result["stdout"], ending="")
+            if result["stderr"]:
+                self.stderr.write(result["stderr"], ending="" if result["stderr"].endswith("\n") else "\n")
+            if result["message"] and result["message"] not in result["stderr"]:
+                self.stderr.write(result["message"])
+        code = result["exit_code"]
+        return code if 0 <= code < 256 else 1
+
+    def do_test(self, slugs, timeout, jobs=1, **_):
+        from labapp.runner.pool import ServingSandbox, pool_from_settings
+        from labapp.runner.sandbox import RunnerUnavailable
+
+        labs = list(Lab.objects.order_by("slug"))
         if slugs:
-            labs = labs.filter(slug__in=slugs)
+            labs = [lab for lab in labs if lab.slug in slugs]
             missing = set(slugs) - {lab.slug for lab in labs}
             if missing:
                 raise CommandError(f"no such lab: {', '.join(sorted(missing))}")
+        if jobs < 1:
+            raise CommandError("--jobs must be 1 or more")
         tester, _ = get_user_model().objects.get_or_create(username=TEST_USER, defaults={"is_active": False})
-        reports = [self.test_lab(lab, tester, timeout) for lab in labs]
+        try:
+            pool = pool_from_settings(size=0)  # the serving sandboxes below are all it needs
+        except RunnerUnavailable as error:
+            raise CommandError(f"the runner is unavailable here: {error}") from None
+        # One serving sandbox per concurrent lab; each solution step runs in a fresh process of it.
+        runners: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(min(jobs, len(labs)) or 1):
+            runners.put(ServingSandbox(pool))
+
+        def test_one(lab):
+            runner = runners.get()
+            try:
+                return self.test_lab(lab, tester, timeout, runner)
+            finally:
+                runners.put(runner)
+                if jobs > 1:
+                    connections.close_all()  # this thread's own database connection
+
+        try:
+            if jobs == 1:
+                reports = [test_one(lab) for lab in labs]
+            else:
+                with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lab-test") as executor:
+                    reports = list(executor.map(test_one, labs))
+        finally:
+            while not runners.empty():
+                runners.get().close()
+            pool.close()
         return {"passed": all(r["passed"] for r in reports), "labs": reports}
 
-    def test_lab(self, lab: Lab, tester, timeout: float) -> dict:
+    def test_lab(self, lab: Lab, tester, timeout: float, runner=None) -> dict:
         """Untouched sandbox: 0 points and no task passed. Reference solution: full marks. Each near
         miss, in a sandbox of its own: less than full marks."""
+        started = time.monotonic()
         report = {"slug": lab.slug, "max_score": lab.max_score, "problems": [], "near_misses": []}
         problems = report["problems"]
         with self.fresh_session(lab, tester, timeout, problems) as session:
@@ -101,7 +213,7 @@ class Command(BaseCommand):
                         f"untouched sandbox scored {untouched.score} (tasks passed: {passed_untouched or 'none'}) "
                         f"{untouched.error}".strip()
                     )
-                solved = self.run_and_grade(session, None, timeout, problems)
+                solved = self.run_and_grade(session, None, timeout, problems, runner)
                 report["solution_score"] = solved.score
                 if solved.status != Attempt.Status.GRADED or solved.score != lab.max_score:
                     failing = [f"{t['id']}: {t['feedback']}" for t in solved.results or [] if not t["passed"]]
@@ -109,11 +221,12 @@ class Command(BaseCommand):
         for miss in lab.definition.get("near_misses", []):
             with self.fresh_session(lab, tester, timeout, problems) as session:
                 if session:
-                    graded = self.run_and_grade(session, miss["solution"], timeout, problems=None)
+                    graded = self.run_and_grade(session, miss["solution"], timeout, None, runner)
                     report["near_misses"].append({"title": miss["title"], "score": graded.score})
                     if graded.status != Attempt.Status.GRADED or graded.score >= lab.max_score:
                         problems.append(f"near miss {miss['title']!r} scored {graded.score}/{lab.max_score}: it must not get full marks")
         report["passed"] = not problems
+        report["seconds"] = round(time.monotonic() - started, 1)
         return report
 
     @contextmanager
@@ -131,10 +244,10 @@ class Command(BaseCommand):
         finally:
             services.end_session(session)
 
-    def run_and_grade(self, session, steps, timeout: float, problems: list | None) -> Attempt:
-        """Run solution steps and grade. A failing command is a problem for the reference solution; a
-        near miss may legitimately stop at an error, and is judged by its score alone."""
-        for step in run_solution(session, steps):
+    def run_and_grade(self, session, steps, timeout: float, problems: list | None, runner=None) -> Attempt:
+        """Run solution steps through the console runner and grade. A failing command is a problem for the
+        reference solution; a near miss may legitimately stop at an error, and is judged by its score alone."""
+        for step in run_solution(session, steps, runner=runner):
             if step.exit_code != 0 and problems is not None:
                 problems.append(f"solution command failed ({step.exit_code}): {step.command}\n{step.stderr}")
         return wait_until_graded(services.request_check(session), timeout)
@@ -154,7 +267,8 @@ class Command(BaseCommand):
             raise CommandError(f"no lab {slug!r}; `manage.py lab list` shows them") from None
 
     def get_live_session(self, slug, username):
-        session = services.live_session(self.get_user(username), self.get_lab(slug))
+        lab = self.get_lab(slug)
+        session = services.live_session(self.get_user(username), lab)
         if session is None:
             raise CommandError(f"{username} has no live session of {slug}; start one with `lab start`")
         return session
@@ -174,6 +288,12 @@ class Command(BaseCommand):
                 lines += [f"     {problem}" for problem in r["problems"]]
             return "\n".join(lines)
         return json.dumps(result, indent=2, default=str)
+
+
+def default_jobs() -> int:
+    """Labs at once in `lab test`: most of a lab's time is waiting (for the worker to provision and grade,
+    for the gateway), so a few more than the cores."""
+    return min(4, (os.cpu_count() or 1) + 1)
 
 
 def wait_until_provisioned(session: LabSession, timeout: float) -> LabSession:
