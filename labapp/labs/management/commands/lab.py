@@ -52,13 +52,33 @@ class Command(BaseCommand):
         p.add_argument("--user", required=True, help="username of the learner")
         p.add_argument("--json", action="store_true")
         p.add_argument("--script", metavar="FILE", help="a Python (boto3) script to run instead of a command ('-': stdin)")
-        p.add_argument("command", nargs="*", help="after --: the aws command line, e.g. -- aws s3 ls")
+        p.epilog = "The command comes last, after --: lab run s3-versioning --user learner -- aws s3 ls"
         p = sub.add_parser("test", help="for each lab: an untouched sandbox scores 0, the reference solution full marks")
         p.add_argument("slugs", nargs="*")
         p.add_argument("--json", action="store_true")
         p.add_argument("--timeout", type=float, default=60)
         p.add_argument("--jobs", type=int, default=default_jobs(),
                        help="labs tested at once, each in sessions of its own (default: %(default)s)")
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        """`lab run ... -- aws s3 ls --output json`: everything after `--` is the command, taken off before
+        argparse sees it (argparse's subparsers would read the command's own options as ours)."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parse_args = parser.parse_args
+
+        def parse_with_command(args=None, namespace=None):
+            args = list(sys.argv[2:] if args is None else args)
+            command = []
+            if "--" in args and "run" in args[: args.index("--")]:
+                cut = args.index("--")
+                args, command = args[:cut], args[cut + 1:]
+            parsed = parse_args(args, namespace)
+            if getattr(parsed, "action", None) == "run":
+                parsed.command = command
+            return parsed
+
+        parser.parse_args = parse_with_command
+        return parser
 
     def handle(self, *args, action, **options):
         result = getattr(self, f"do_{action}")(**options)
