@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "labapp.sandbox",
     "labapp.runner",
     "labapp.quizzes",
+    "labapp.classroom",
     "labapp.web",
 ]
 

@@ -1,0 +1,396 @@
+"""Reads for the instructor workspace and the learner's assignment list.
+
+The gradebook is computed with a fixed number of queries whatever the class size (about seven: the
+assignments, the learners, extensions, submissions, lab sessions grouped per learner and lab, quiz
+attempts, quiz sizes) and assembled in Python; no query runs per learner or per cell. The
+test in tests/classroom/test_gradebook.py holds it to that.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from labapp.labs.models import ApiCall, Attempt, LabSession, TaskResult
+from labapp.quizzes.models import Question, QuizAttempt
+
+from .models import Assignment, Classroom, Extension, Membership, Submission
+from .services import lateness
+
+NOT_STARTED, IN_PROGRESS, SUBMITTED, LATE, GRADING = "not_started", "in_progress", "submitted", "late", "grading"
+STATUS_LABELS = {
+    NOT_STARTED: "Not started",
+    IN_PROGRESS: "In progress",
+    GRADING: "Being graded",
+    SUBMITTED: "Submitted",
+    LATE: "Late",
+}
+# A learner with a live session and no activity for this long is flagged as idle ("stuck?").
+IDLE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(slots=True)
+class Cell:
+    status: str = NOT_STARTED
+    score: int | None = None
+    max_score: int | None = None
+    late_reason: str = ""
+    regraded: bool = False
+    due_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    progress_score: int | None = None  # best "check my progress" score while in progress
+
+    @property
+    def percent(self) -> float | None:
+        if self.score is None or not self.max_score:
+            return None
+        return 100.0 * self.score / self.max_score
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def label(self) -> str:
+        if self.score is not None and self.status in (SUBMITTED, LATE):
+            return f"{self.score}/{self.max_score}"
+        return STATUS_LABELS[self.status]
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (SUBMITTED, LATE)
+
+
+def compute_cells(assignments: list[Assignment], learner_ids) -> dict[tuple[int, int], Cell]:
+    """{(assignment id, learner id): Cell} for every pair. `learner_ids` is a list or a values() queryset
+    (used as a subquery, so the learners are not loaded twice)."""
+    cells: dict[tuple[int, int], Cell] = {}
+    if not assignments:
+        return cells
+    by_id = {a.pk: a for a in assignments}
+    extensions = {
+        (e["assignment_id"], e["learner_id"]): e["due_at"]
+        for e in Extension.objects.filter(assignment_id__in=by_id, learner_id__in=learner_ids)
+        .values("assignment_id", "learner_id", "due_at")
+    }
+
+    def cell(assignment, learner_id) -> Cell:
+        key = (assignment.pk, learner_id)
+        found = cells.get(key)
+        if found is None:
+            found = cells[key] = Cell(due_at=extensions.get(key, assignment.due_at))
+        return found
+
+    labs = [a for a in assignments if a.kind == Assignment.Kind.LAB]
+    quizzes = [a for a in assignments if a.kind == Assignment.Kind.QUIZ]
+    if labs:
+        lab_assignment = {a.lab_id: a for a in labs}
+        window = Q()
+        for a in labs:
+            window |= Q(lab_id=a.lab_id, created_at__gte=a.opens_at)
+        started = (
+            LabSession.objects.filter(window, user_id__in=learner_ids)
+            .values("user_id", "lab_id")
+            .annotate(first=Min("created_at"), best=Max("attempts__score", filter=Q(attempts__status="graded")))
+        )
+        for row in started:
+            c = cell(lab_assignment[row["lab_id"]], row["user_id"])
+            c.status, c.started_at, c.progress_score = IN_PROGRESS, row["first"], row["best"]
+        submissions = Submission.objects.filter(assignment_id__in=[a.pk for a in labs], learner_id__in=learner_ids).values(
+            "assignment_id", "learner_id", "late", "late_reason", "submitted_at", "started_at", "regraded_at",
+            "regraded_score", "regraded_max_score", "attempt__status", "attempt__score", "attempt__max_score",
+        )
+        for s in submissions:
+            c = cell(by_id[s["assignment_id"]], s["learner_id"])
+            c.started_at, c.finished_at, c.late_reason = s["started_at"], s["submitted_at"], s["late_reason"]
+            if s["regraded_at"] is not None:
+                c.score, c.max_score, c.regraded = s["regraded_score"], s["regraded_max_score"], True
+            elif s["attempt__status"] == Attempt.Status.GRADED:
+                c.score, c.max_score = s["attempt__score"], s["attempt__max_score"]
+            if s["attempt__status"] in (Attempt.Status.QUEUED, Attempt.Status.RUNNING):
+                c.status = GRADING
+            else:
+                c.status = LATE if s["late"] else SUBMITTED
+                if s["attempt__status"] == Attempt.Status.FAILED:
+                    # The worker could not grade it (told to the learner on the lab page); it counts as 0
+                    # of the lab's points rather than vanishing from the gradebook.
+                    c.score, c.max_score = 0, by_id[s["assignment_id"]].lab.max_score
+    if quizzes:
+        quiz_assignment = {a.module_id: a for a in quizzes}
+        window = Q()
+        for a in quizzes:
+            window |= Q(module_id=a.module_id, started_at__gte=a.opens_at)
+        sizes = dict(
+            Question.objects.filter(module_id__in=quiz_assignment).values("module_id")
+            .annotate(n=Count("id")).values_list("module_id", "n")
+        )
+        rows = QuizAttempt.objects.filter(window, user_id__in=learner_ids).values(
+            "user_id", "module_id", "correct", "total", "started_at", "finished_at"
+        ).order_by("started_at")
+        for row in rows:
+            assignment = quiz_assignment[row["module_id"]]
+            c = cell(assignment, row["user_id"])
+            if c.started_at is None:
+                c.started_at = row["started_at"]
+            if row["finished_at"] is None:
+                if not c.is_done:
+                    c.status = IN_PROGRESS
+                continue
+            reason = lateness(assignment, c.due_at, row["started_at"], row["finished_at"])
+            # The best on-time attempt counts; a late one counts only while there is no on-time one.
+            candidate = (not reason, row["correct"] / row["total"] if row["total"] else 0)
+            current = (c.status == SUBMITTED, c.percent / 100 if c.percent is not None else -1) if c.is_done else None
+            if current is None or candidate > current:
+                c.status = LATE if reason else SUBMITTED
+                c.score, c.max_score, c.late_reason = row["correct"], row["total"], reason
+                c.finished_at = row["finished_at"]
+        for a in quizzes:
+            a.quiz_size = sizes.get(a.module_id, 0)
+    return cells
+
+
+def max_points(assignment: Assignment) -> int:
+    if assignment.kind == Assignment.Kind.LAB:
+        return assignment.lab.max_score
+    return getattr(assignment, "quiz_size", 0)
+
+
+@dataclass
+class Row:
+    learner: object
+    cells: list
+    average: float | None = None
+    statuses: set = field(default_factory=set)
+
+
+@dataclass
+class Gradebook:
+    classroom: Classroom
+    assignments: list[Assignment]
+    rows: list[Row]
+    total_learners: int
+
+
+def gradebook(classroom: Classroom, *, sort: str = "name", descending: bool = False, query: str = "",
+              status: str = "", assignment_filter: int | None = None, now: datetime | None = None) -> Gradebook:
+    """The matrix. The average counts an assignment once it is done or its due date (with the learner's
+    extension) has passed: a missing past-due piece of work counts as zero, a future one not at all."""
+    now = now or timezone.now()
+    assignments = list(classroom.assignments.select_related("lab", "module").order_by("due_at", "id"))
+    learner_ids = Membership.objects.filter(classroom=classroom, role=Membership.Role.LEARNER).values("user_id")
+    learners = list(
+        Membership.objects.filter(classroom=classroom, role=Membership.Role.LEARNER)
+        .select_related("user").order_by("user__username")
+    )
+    cells = compute_cells(assignments, learner_ids)
+    rows = []
+    for membership in learners:
+        user = membership.user
+        row_cells, percents, statuses = [], [], set()
+        for a in assignments:
+            c = cells.get((a.pk, user.pk)) or Cell(due_at=a.due_at)
+            row_cells.append(c)
+            statuses.add((a.pk, c.status))
+            if c.is_done:
+                percents.append(c.percent or 0.0)
+            elif (c.due_at or a.due_at) < now:
+                percents.append(0.0)
+        average = sum(percents) / len(percents) if percents else None
+        rows.append(Row(learner=user, cells=row_cells, average=average, statuses=statuses))
+    total = len(rows)
+    if query:
+        q = query.lower()
+        rows = [r for r in rows if q in r.learner.username.lower() or q in r.learner.get_full_name().lower()
+                or q in (r.learner.email or "").lower()]
+    if status:
+        if assignment_filter:
+            rows = [r for r in rows if (assignment_filter, status) in r.statuses]
+        else:
+            rows = [r for r in rows if any(s == status for _, s in r.statuses)]
+    rows = sort_rows(rows, assignments, sort, descending)
+    return Gradebook(classroom=classroom, assignments=assignments, rows=rows, total_learners=total)
+
+
+def sort_rows(rows: list[Row], assignments: list[Assignment], sort: str, descending: bool) -> list[Row]:
+    if sort == "average":
+        # Rows without an average go last whichever the direction.
+        present = sorted((r for r in rows if r.average is not None), key=lambda r: r.average, reverse=descending)
+        return present + [r for r in rows if r.average is None]
+    if sort.startswith("a") and sort[1:].isdigit():
+        position = next((i for i, a in enumerate(assignments) if a.pk == int(sort[1:])), None)
+        if position is not None:
+            order = list(STATUS_LABELS)
+
+            def key(r):
+                c = r.cells[position]
+                return (c.percent if c.percent is not None else -1.0, order.index(c.status))
+
+            return sorted(rows, key=key, reverse=descending)
+    return sorted(rows, key=lambda r: r.learner.username.lower(), reverse=descending)
+
+
+# --- The learner's side -----------------------------------------------------------------------------
+
+
+def learner_assignments(user) -> list[dict]:
+    """Every assignment of the learner's classes with their own deadline and status, soonest due first."""
+    if not user.is_authenticated:
+        return []
+    assignments = list(
+        Assignment.objects.filter(
+            classroom__memberships__user=user, classroom__memberships__role=Membership.Role.LEARNER
+        ).select_related("classroom", "lab", "module__course")
+    )
+    cells = compute_cells(assignments, [user.pk])
+    now = timezone.now()
+    items = []
+    for a in assignments:
+        c = cells.get((a.pk, user.pk)) or Cell(due_at=a.due_at)
+        items.append({
+            "assignment": a, "cell": c, "due_at": c.due_at, "extended": c.due_at != a.due_at,
+            "open": a.opens_at <= now, "overdue": not c.is_done and c.due_at < now,
+        })
+    items.sort(key=lambda item: (item["cell"].is_done, item["due_at"]))
+    return items
+
+
+# --- A gradebook cell: what the learner did ---------------------------------------------------------
+
+
+def cell_detail(assignment: Assignment, learner) -> dict:
+    cell = compute_cells([assignment], [learner.pk]).get((assignment.pk, learner.pk)) or Cell(due_at=assignment.due_at)
+    if assignment.kind == Assignment.Kind.QUIZ:
+        attempts = QuizAttempt.objects.filter(
+            user=learner, module_id=assignment.module_id, started_at__gte=assignment.opens_at
+        ).order_by("started_at")
+        return {"cell": cell, "quiz_attempts": [
+            {"attempt": a, "late_reason": lateness(assignment, cell.due_at, a.started_at, a.finished_at)
+             if a.finished_at else ""} for a in attempts]}
+    submission = Submission.objects.filter(assignment=assignment, learner=learner).select_related("attempt").first()
+    sessions = list(
+        LabSession.objects.filter(user=learner, lab_id=assignment.lab_id, created_at__gte=assignment.opens_at)
+        .order_by("created_at")
+    )
+    attempts = list(Attempt.objects.filter(session__in=sessions).order_by("created_at"))
+    calls = ApiCall.objects.filter(session__in=sessions, source__in=[ApiCall.Source.LEARNER, ApiCall.Source.SETUP])
+    if submission is not None:
+        calls = calls.filter(at__lte=submission.submitted_at)
+    calls = list(calls.order_by("at", "id")[:2000])
+    # One timeline: sessions starting, API calls, checks and the submission, in time order.
+    events = []
+    for s in sessions:
+        events.append({"at": s.created_at, "kind": "session", "session": s})
+    for call in calls:
+        events.append({"at": call.at, "kind": "call", "call": call})
+    for attempt in attempts:
+        events.append({"at": attempt.created_at, "kind": "submit" if attempt.kind == "submit" else "check",
+                       "attempt": attempt})
+    events.sort(key=lambda e: (e["at"], {"session": 0, "call": 1, "check": 2, "submit": 2}[e["kind"]]))
+    start = sessions[0].created_at if sessions else None
+    for e in events:
+        e["offset"] = _offset(e["at"] - start) if start else ""
+    return {"cell": cell, "submission": submission, "sessions": sessions, "attempts": attempts,
+            "events": events, "calls_shown": len(calls)}
+
+
+def _offset(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"+{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"+{rest // 60}:{rest % 60:02d}"
+
+
+# --- Who is stuck where -------------------------------------------------------------------------------
+
+
+def lab_insight(assignment: Assignment, now: datetime | None = None) -> dict:
+    """Per lab assignment: how many started and submitted, how many passed each task, the tasks failed
+    most often and their most common feedback, and learners idle on a task."""
+    now = now or timezone.now()
+    lab = assignment.lab
+    learner_ids = Membership.objects.filter(
+        classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER
+    ).values("user_id")
+    learners = Membership.objects.filter(classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER).count()
+    sessions = LabSession.objects.filter(lab=lab, user_id__in=learner_ids, created_at__gte=assignment.opens_at)
+    started = sessions.values("user_id").distinct().count()
+    results = TaskResult.objects.filter(attempt__session__in=sessions, attempt__status=Attempt.Status.GRADED)
+    per_task = {
+        row["task_id"]: row
+        for row in results.values("task_id").annotate(
+            passed=Count("attempt__session__user", filter=Q(passed=True), distinct=True),
+            failed_learners=Count("attempt__session__user", filter=Q(passed=False), distinct=True),
+            failures=Count("id", filter=Q(passed=False)),
+        )
+    }
+    feedback = defaultdict(list)
+    for row in (results.filter(passed=False).exclude(feedback="").values("task_id", "feedback")
+                .annotate(n=Count("id"), learners=Count("attempt__session__user", distinct=True)).order_by("-n")):
+        if len(feedback[row["task_id"]]) < 3:
+            feedback[row["task_id"]].append(row)
+    tasks = []
+    for task in lab.tasks:
+        row = per_task.get(task["id"], {})
+        tasks.append({
+            "id": task["id"], "title": task["title"], "passed": row.get("passed", 0),
+            "failed_learners": row.get("failed_learners", 0), "failures": row.get("failures", 0),
+            "feedback": feedback.get(task["id"], []),
+            "pass_rate": 100.0 * row.get("passed", 0) / started if started else 0.0,
+        })
+    most_failed = sorted((t for t in tasks if t["failures"]), key=lambda t: -t["failures"])[:3]
+    submitted = Submission.objects.filter(assignment=assignment).count()
+    return {"learners": learners, "started": started, "submitted": submitted, "tasks": tasks,
+            "most_failed": most_failed, "idle": idle_learners(assignment, sessions, now)}
+
+
+def idle_learners(assignment: Assignment, sessions, now: datetime) -> list[dict]:
+    """Learners with a live session, no submission and nothing done for IDLE_AFTER: each with the first
+    task their latest check did not pass (the task they are probably stuck on)."""
+    submitted = Submission.objects.filter(assignment=assignment).values("learner_id")
+    live = list(
+        sessions.filter(status=LabSession.Status.READY).exclude(user_id__in=submitted).select_related("user")
+        .annotate(last_call=Max("api_calls__at", filter=Q(api_calls__source=ApiCall.Source.LEARNER)),
+                  last_check=Max("attempts__created_at"))
+    )
+    if not live:
+        return []
+    latest = {}
+    for attempt in (Attempt.objects.filter(session__in=live, status=Attempt.Status.GRADED)
+                    .order_by("session_id", "-created_at").values("session_id", "results")):
+        latest.setdefault(attempt["session_id"], attempt["results"])
+    titles = {t["id"]: t["title"] for t in assignment.lab.tasks}
+    flagged = []
+    for s in live:
+        last = max(t for t in (s.last_call, s.last_check, s.ready_at, s.created_at) if t is not None)
+        if now - last < IDLE_AFTER:
+            continue
+        results = latest.get(s.pk)
+        # Before any check the learner is on the first task; after one, on the first task not passed.
+        if results is None:
+            stuck_on = titles.get(assignment.lab.tasks[0]["id"]) if assignment.lab.tasks else None
+        else:
+            stuck_on = next((r["title"] for r in results if not r["passed"]), None)
+        flagged.append({"learner": s.user, "idle_minutes": int((now - last).total_seconds() // 60),
+                        "stuck_on": stuck_on, "checked": results is not None, "session": s})
+    return sorted(flagged, key=lambda f: -f["idle_minutes"])
+
+
+def assignment_cells(assignment: Assignment) -> dict:
+    return compute_cells([assignment], Membership.objects.filter(
+        classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER).values("user_id"))
+
+
+def completion_minutes(cells: dict) -> list[float]:
+    """Minutes from first start to submission (labs) or to finishing (quizzes), for the chart."""
+    return [
+        (c.finished_at - c.started_at).total_seconds() / 60
+        for c in cells.values() if c.is_done and c.started_at and c.finished_at
+    ]
+
+
+def score_percents(cells: dict) -> list[float]:
+    return [c.percent for c in cells.values() if c.is_done and c.percent is not None]

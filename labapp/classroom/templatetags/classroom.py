@@ -1,0 +1,42 @@
+"""Template tags that put the classroom into pages owned by other apps (the lab page, the home page)
+without those apps' views knowing about classes: each tag queries what it shows."""
+
+from django import template
+
+from labapp.classroom import selectors, services
+from labapp.classroom.models import Submission
+
+register = template.Library()
+
+
+@register.inclusion_tag("classroom/_submit_control.html", takes_context=True)
+def submit_control(context):
+    """The "Submit for grading" control of a lab session, one per class that assigned this lab."""
+    request = context.get("request")
+    session = context.get("session")
+    if request is None or session is None or not request.user.is_authenticated or session.user_id != request.user.pk:
+        return {"items": []}
+    assignments = services.open_lab_assignments(request.user, session.lab)
+    if not assignments:
+        return {"items": []}
+    submitted = {
+        s.assignment_id: s
+        for s in Submission.objects.filter(learner=request.user, assignment__in=assignments).select_related("attempt")
+    }
+    from django.utils import timezone
+
+    now = timezone.now()
+    items = [{"assignment": a, "submission": submitted.get(a.pk), "open": a.opens_at <= now,
+              "due_at": services.due_for(a, request.user)} for a in assignments]
+    return {"items": items, "session": session, "csrf_token": context.get("csrf_token"), "now": now}
+
+
+@register.inclusion_tag("classroom/_my_assignments.html", takes_context=True)
+def my_assignments(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"items": [], "show": False}
+    from labapp.classroom.access import is_teaching
+
+    return {"items": selectors.learner_assignments(user), "show": True, "teaching": is_teaching(user)}
