@@ -8,7 +8,7 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 
 
 class ClassroomForm(forms.Form):
-    name = forms.CharField(max_length=120, help_text="For example “DVA-C02 cohort, spring”.")
+    name = forms.CharField(max_length=120, help_text="For example “Developer Associate, spring cohort”.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

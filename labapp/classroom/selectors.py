@@ -322,7 +322,7 @@ def lab_insight(assignment: Assignment, now: datetime | None = None) -> dict:
     per_task = {
         row["task_id"]: row
         for row in results.values("task_id").annotate(
-            passed=Count("attempt__session__user", filter=Q(passed=True), distinct=True),
+            passed_learners=Count("attempt__session__user", filter=Q(passed=True), distinct=True),
             failed_learners=Count("attempt__session__user", filter=Q(passed=False), distinct=True),
             failures=Count("id", filter=Q(passed=False)),
         )
@@ -336,10 +336,10 @@ def lab_insight(assignment: Assignment, now: datetime | None = None) -> dict:
     for task in lab.tasks:
         row = per_task.get(task["id"], {})
         tasks.append({
-            "id": task["id"], "title": task["title"], "passed": row.get("passed", 0),
+            "id": task["id"], "title": task["title"], "passed": row.get("passed_learners", 0),
             "failed_learners": row.get("failed_learners", 0), "failures": row.get("failures", 0),
             "feedback": feedback.get(task["id"], []),
-            "pass_rate": 100.0 * row.get("passed", 0) / started if started else 0.0,
+            "pass_rate": 100.0 * row.get("passed_learners", 0) / started if started else 0.0,
         })
     most_failed = sorted((t for t in tasks if t["failures"]), key=lambda t: -t["failures"])[:3]
     submitted = Submission.objects.filter(assignment=assignment).count()
