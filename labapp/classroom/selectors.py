@@ -86,6 +86,9 @@ def compute_cells(assignments: list[Assignment], learner_ids) -> dict[tuple[int,
             found = cells[key] = Cell(due_at=extensions.get(key, assignment.due_at))
         return found
 
+    for assignment_id, learner_id in extensions:
+        cell(by_id[assignment_id], learner_id)  # an extended learner's due date shows before they start
+
     labs = [a for a in assignments if a.kind == Assignment.Kind.LAB]
     quizzes = [a for a in assignments if a.kind == Assignment.Kind.QUIZ]
     if labs:
