@@ -11,6 +11,10 @@ Life of one sandbox process:
    the job's argv, or exec() the learner's script as `__main__`, flush, and exit. The host discards the
    whole sandbox afterwards; nothing survives into another job.
 
+Serve mode (first line `{"mode": "serve"}`, only for trusted callers: `lab test`'s reference solutions):
+instead of one job, read one job per line and run each in a fresh process forked from this warm one, in a
+fresh working directory; answer each with one JSON line on stdout. See README.md, "serving sandboxes".
+
 Nothing here is trusted by the host: the status pipe only carries hints (e.g. "a MemoryError ended
 the run"), and the host enforces every limit itself.
 """
