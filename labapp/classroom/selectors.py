@@ -9,7 +9,7 @@ test in tests/classroom/test_gradebook.py holds it to that.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Min, Q
@@ -43,7 +43,6 @@ class Cell:
     due_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    progress_score: int | None = None  # best "check my progress" score while in progress
 
     @property
     def percent(self) -> float | None:
@@ -66,63 +65,84 @@ class Cell:
         return self.status in (SUBMITTED, LATE)
 
 
-def compute_cells(assignments: list[Assignment], learner_ids) -> dict[tuple[int, int], Cell]:
-    """{(assignment id, learner id): Cell} for every pair. `learner_ids` is a list or a values() queryset
-    (used as a subquery, so the learners are not loaded twice)."""
+# Shared by every "not started" cell of the matrix that has no extension (read-only there).
+NOT_STARTED_CELL = Cell()
+
+
+def compute_cells(assignments: list[Assignment], learner_ids, *, timing: bool = False) -> dict[tuple[int, int], Cell]:
+    """{(assignment id, learner id): Cell} for every pair with something to show (work, an extension);
+    a missing pair is "not started". `learner_ids` is a list or a values() queryset (used as a subquery,
+    so the learners are not loaded twice). With `timing`, cells also get when the work started and
+    finished (for the time-to-complete chart); the matrix does without, since converting thousands of
+    datetimes is a good part of its time budget."""
     cells: dict[tuple[int, int], Cell] = {}
     if not assignments:
         return cells
-    by_id = {a.pk: a for a in assignments}
+    by_id = {a.id: a for a in assignments}
+    due = {a.id: a.due_at for a in assignments}
     extensions = {
-        (e["assignment_id"], e["learner_id"]): e["due_at"]
+        (e[0], e[1]): e[2]
         for e in Extension.objects.filter(assignment_id__in=by_id, learner_id__in=learner_ids)
-        .values("assignment_id", "learner_id", "due_at")
+        .values_list("assignment_id", "learner_id", "due_at")
     }
 
-    def cell(assignment, learner_id) -> Cell:
-        key = (assignment.pk, learner_id)
+    def cell(assignment_id, learner_id) -> Cell:
+        key = (assignment_id, learner_id)
         found = cells.get(key)
         if found is None:
-            found = cells[key] = Cell(due_at=extensions.get(key, assignment.due_at))
+            found = cells[key] = Cell(due_at=extensions.get(key) or due[assignment_id])
         return found
 
     for assignment_id, learner_id in extensions:
-        cell(by_id[assignment_id], learner_id)  # an extended learner's due date shows before they start
+        cell(assignment_id, learner_id)  # an extended learner's due date shows before they start
 
     labs = [a for a in assignments if a.kind == Assignment.Kind.LAB]
     quizzes = [a for a in assignments if a.kind == Assignment.Kind.QUIZ]
     if labs:
-        lab_assignment = {a.lab_id: a for a in labs}
+        lab_assignment = {a.lab_id: a.id for a in labs}
         window = Q()
         for a in labs:
             window |= Q(lab_id=a.lab_id, created_at__gte=a.opens_at)
-        started = (
-            LabSession.objects.filter(window, user_id__in=learner_ids)
-            .values("user_id", "lab_id")
-            .annotate(first=Min("created_at"), best=Max("attempts__score", filter=Q(attempts__status="graded")))
-        )
-        for row in started:
-            c = cell(lab_assignment[row["lab_id"]], row["user_id"])
-            c.status, c.started_at, c.progress_score = IN_PROGRESS, row["first"], row["best"]
-        submissions = Submission.objects.filter(assignment_id__in=[a.pk for a in labs], learner_id__in=learner_ids).values(
-            "assignment_id", "learner_id", "late", "late_reason", "submitted_at", "started_at", "regraded_at",
-            "regraded_score", "regraded_max_score", "attempt__status", "attempt__score", "attempt__max_score",
-        )
-        for s in submissions:
-            c = cell(by_id[s["assignment_id"]], s["learner_id"])
-            c.started_at, c.finished_at, c.late_reason = s["started_at"], s["submitted_at"], s["late_reason"]
-            if s["regraded_at"] is not None:
-                c.score, c.max_score, c.regraded = s["regraded_score"], s["regraded_max_score"], True
-            elif s["attempt__status"] == Attempt.Status.GRADED:
-                c.score, c.max_score = s["attempt__score"], s["attempt__max_score"]
-            if s["attempt__status"] in (Attempt.Status.QUEUED, Attempt.Status.RUNNING):
+        # order_by(): the model's default ordering would add created_at to the DISTINCT and the GROUP BY.
+        started = LabSession.objects.filter(window, user_id__in=learner_ids).order_by().values("user_id", "lab_id")
+        if timing:
+            for row in started.annotate(first=Min("created_at")):
+                c = cell(lab_assignment[row["lab_id"]], row["user_id"])
+                c.status, c.started_at = IN_PROGRESS, row["first"]
+        else:
+            # The hot loop of a big class (one row per learner and lab): inlined `cell`.
+            for user_id, lab_id in started.distinct().values_list("user_id", "lab_id"):
+                key = (lab_assignment[lab_id], user_id)
+                found = cells.get(key)
+                if found is None:
+                    cells[key] = Cell(status=IN_PROGRESS, due_at=due[key[0]])
+                else:
+                    found.status = IN_PROGRESS
+        fields = ["assignment_id", "learner_id", "late", "late_reason", "regraded_max_score", "regraded_score",
+                  "attempt__status", "attempt__score", "attempt__max_score"]
+        if timing:
+            fields += ["started_at", "submitted_at"]
+        graded, failed, pending = Attempt.Status.GRADED, Attempt.Status.FAILED, (Attempt.Status.QUEUED,
+                                                                                Attempt.Status.RUNNING)
+        for s in Submission.objects.filter(assignment_id__in=[a.id for a in labs], learner_id__in=learner_ids) \
+                .order_by().values_list(*fields):
+            c = cell(s[0], s[1])
+            c.late_reason = s[3]
+            if timing:
+                c.started_at, c.finished_at = s[9], s[10]
+            status = s[6]
+            if s[4] is not None:  # regraded: set together with regraded_at
+                c.score, c.max_score, c.regraded = s[5], s[4], True
+            elif status == graded:
+                c.score, c.max_score = s[7], s[8]
+            if status in pending:
                 c.status = GRADING
             else:
-                c.status = LATE if s["late"] else SUBMITTED
-                if s["attempt__status"] == Attempt.Status.FAILED:
+                c.status = LATE if s[2] else SUBMITTED
+                if status == failed and s[4] is None:
                     # The worker could not grade it (told to the learner on the lab page); it counts as 0
                     # of the lab's points rather than vanishing from the gradebook.
-                    c.score, c.max_score = 0, by_id[s["assignment_id"]].lab.max_score
+                    c.score, c.max_score = 0, by_id[s[0]].lab.max_score
     if quizzes:
         quiz_assignment = {a.module_id: a for a in quizzes}
         window = Q()
@@ -132,26 +152,26 @@ def compute_cells(assignments: list[Assignment], learner_ids) -> dict[tuple[int,
             Question.objects.filter(module_id__in=quiz_assignment).values("module_id")
             .annotate(n=Count("id")).values_list("module_id", "n")
         )
-        rows = QuizAttempt.objects.filter(window, user_id__in=learner_ids).values(
+        rows = QuizAttempt.objects.filter(window, user_id__in=learner_ids).values_list(
             "user_id", "module_id", "correct", "total", "started_at", "finished_at"
         ).order_by("started_at")
-        for row in rows:
-            assignment = quiz_assignment[row["module_id"]]
-            c = cell(assignment, row["user_id"])
+        for user_id, module_id, correct, total, started_at, finished_at in rows:
+            assignment = quiz_assignment[module_id]
+            c = cell(assignment.id, user_id)
             if c.started_at is None:
-                c.started_at = row["started_at"]
-            if row["finished_at"] is None:
+                c.started_at = started_at
+            if finished_at is None:
                 if not c.is_done:
                     c.status = IN_PROGRESS
                 continue
-            reason = lateness(assignment, c.due_at, row["started_at"], row["finished_at"])
+            reason = lateness(assignment, c.due_at, started_at, finished_at)
             # The best on-time attempt counts; a late one counts only while there is no on-time one.
-            candidate = (not reason, row["correct"] / row["total"] if row["total"] else 0)
+            candidate = (not reason, correct / total if total else 0)
             current = (c.status == SUBMITTED, c.percent / 100 if c.percent is not None else -1) if c.is_done else None
             if current is None or candidate > current:
                 c.status = LATE if reason else SUBMITTED
-                c.score, c.max_score, c.late_reason = row["correct"], row["total"], reason
-                c.finished_at = row["finished_at"]
+                c.score, c.max_score, c.late_reason = correct, total, reason
+                c.finished_at = finished_at
         for a in quizzes:
             a.quiz_size = sizes.get(a.module_id, 0)
     return cells
@@ -168,7 +188,6 @@ class Row:
     learner: object
     cells: list
     average: float | None = None
-    statuses: set = field(default_factory=set)
 
 
 @dataclass
@@ -191,30 +210,35 @@ def gradebook(classroom: Classroom, *, sort: str = "name", descending: bool = Fa
         .select_related("user").order_by("user__username")
     )
     cells = compute_cells(assignments, learner_ids)
+    columns = [(a.id, a.due_at < now) for a in assignments]
     rows = []
     for membership in learners:
         user = membership.user
-        row_cells, percents, statuses = [], [], set()
-        for a in assignments:
-            c = cells.get((a.pk, user.pk)) or Cell(due_at=a.due_at)
-            row_cells.append(c)
-            statuses.add((a.pk, c.status))
-            if c.is_done:
+        row_cells, percents = [], []
+        for assignment_id, past_due in columns:
+            c = cells.get((assignment_id, user.id))
+            if c is None:
+                c = NOT_STARTED_CELL
+                if past_due:
+                    percents.append(0.0)
+            elif c.is_done:
                 percents.append(c.percent or 0.0)
-            elif (c.due_at or a.due_at) < now:
+            elif c.due_at < now:
                 percents.append(0.0)
+            row_cells.append(c)
         average = sum(percents) / len(percents) if percents else None
-        rows.append(Row(learner=user, cells=row_cells, average=average, statuses=statuses))
+        rows.append(Row(learner=user, cells=row_cells, average=average))
     total = len(rows)
     if query:
         q = query.lower()
         rows = [r for r in rows if q in r.learner.username.lower() or q in r.learner.get_full_name().lower()
                 or q in (r.learner.email or "").lower()]
     if status:
-        if assignment_filter:
-            rows = [r for r in rows if (assignment_filter, status) in r.statuses]
+        position = next((i for i, a in enumerate(assignments) if a.id == assignment_filter), None)
+        if position is not None:
+            rows = [r for r in rows if r.cells[position].status == status]
         else:
-            rows = [r for r in rows if any(s == status for _, s in r.statuses)]
+            rows = [r for r in rows if any(c.status == status for c in r.cells)]
     rows = sort_rows(rows, assignments, sort, descending)
     return Gradebook(classroom=classroom, assignments=assignments, rows=rows, total_learners=total)
 
@@ -266,7 +290,7 @@ def learner_assignments(user) -> list[dict]:
 
 
 def cell_detail(assignment: Assignment, learner) -> dict:
-    cell = compute_cells([assignment], [learner.pk]).get((assignment.pk, learner.pk)) or Cell(due_at=assignment.due_at)
+    cell = compute_cells([assignment], [learner.pk], timing=True).get((assignment.pk, learner.pk)) or Cell(due_at=assignment.due_at)
     if assignment.kind == Assignment.Kind.QUIZ:
         attempts = QuizAttempt.objects.filter(
             user=learner, module_id=assignment.module_id, started_at__gte=assignment.opens_at
@@ -384,7 +408,7 @@ def idle_learners(assignment: Assignment, sessions, now: datetime) -> list[dict]
 
 def assignment_cells(assignment: Assignment) -> dict:
     return compute_cells([assignment], Membership.objects.filter(
-        classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER).values("user_id"))
+        classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER).values("user_id"), timing=True)
 
 
 def completion_minutes(cells: dict) -> list[float]:

@@ -24,6 +24,7 @@ from labapp.web.access import get_session_for_user, learner_required
 from . import charts, selectors, services
 from .access import get_assignment, get_class_for_staff, get_learner, require_teaching, staff_memberships
 from .export import gradebook_csv
+from .render import gradebook_rows
 from .forms import (
     AddMemberForm,
     AssignmentDatesForm,
@@ -338,7 +339,7 @@ def gradebook_page(request, class_id):
         "average_sort": {"url": sort_link("average"), "aria": aria_sort("average")},
         "statuses": list(selectors.STATUS_LABELS.items()), "status": status, "column": column,
         "q": request.GET.get("q", ""),
-        "rows": [{"row": r, "cells": list(zip(columns, r.cells, strict=True))} for r in book.rows],
+        "rows_html": gradebook_rows(book.rows, [col["cell_base"] for col in columns]),
     })
     return render(request, "classroom/gradebook.html", ctx)
 
