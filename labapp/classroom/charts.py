@@ -18,6 +18,7 @@ class Bar:
     label: str
     value: float
     text: str  # the value as shown (the count, or "80%")
+    short: str = ""  # the label under the bar when the full one does not fit (the table has the full one)
     x: float = 0
     y: float = 0
     w: float = 0
@@ -58,6 +59,7 @@ def _layout(chart: Chart, top_value: float) -> Chart:
         bar.h = round(plot_h * bar.value / top_value, 1)
         bar.y = round(TOP + plot_h - bar.h, 1)
         bar.label_x = round(bar.x + bar.w / 2, 1)
+        bar.short = bar.short or bar.label
     steps = 4
     chart.ticks = [
         {"y": round(TOP + plot_h - plot_h * k / steps, 1), "text": _number(top_value * k / steps)}
@@ -76,7 +78,7 @@ def score_distribution(chart_id: str, title: str, percents: list[float]) -> Char
     for p in percents:
         bands[10 if p >= 100 else max(0, int(p // 10))] += 1
     labels = [f"{10 * i}–{10 * i + 9}%" for i in range(10)] + ["100%"]
-    bars = [Bar(label=labels[i], value=count, text=str(count)) for i, count in enumerate(bands)]
+    bars = [Bar(label=labels[i], value=count, text=str(count), short=str(10 * i)) for i, count in enumerate(bands)]
     if percents:
         median = sorted(percents)[len(percents) // 2]
         full = bands[10]
@@ -85,8 +87,8 @@ def score_distribution(chart_id: str, title: str, percents: list[float]) -> Char
     else:
         summary = "No scores yet."
         bars = []
-    chart = Chart(chart_id, title, summary, "Score", "Learners", bars, ("Score band", "Learners"))
-    return _layout(chart, max(bands) if percents else 0)
+    chart = Chart(chart_id, title, summary, "Score (%, bands of 10)", "Learners", bars, ("Score band", "Learners"))
+    return _layout(chart, _count_top(max(bands)) if percents else 0)
 
 
 def time_to_complete(chart_id: str, title: str, minutes: list[float]) -> Chart:
@@ -106,7 +108,12 @@ def time_to_complete(chart_id: str, title: str, minutes: list[float]) -> Chart:
                f"fastest {ordered[0]:.0f}, slowest {ordered[-1]:.0f}.")
     chart = Chart(chart_id, title, summary, "Minutes from start to submission", "Learners", bars,
                   ("Minutes", "Learners"))
-    return _layout(chart, max(bands))
+    return _layout(chart, _count_top(max(bands)))
+
+
+def _count_top(largest: int) -> int:
+    """The top of a count axis: a multiple of the 4 grid steps, so every grid line is a whole number."""
+    return max(4, -(-largest // 4) * 4)
 
 
 def pass_rate(chart_id: str, title: str, tasks: list[dict], started: int) -> Chart:

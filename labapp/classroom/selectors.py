@@ -18,6 +18,8 @@ from django.utils import timezone
 from labapp.labs.models import ApiCall, Attempt, LabSession, TaskResult
 from labapp.quizzes.models import Question, QuizAttempt
 
+from labapp.web.selectors import journal_row
+
 from .models import Assignment, Classroom, Extension, Membership, Submission
 from .services import lateness
 
@@ -313,7 +315,8 @@ def cell_detail(assignment: Assignment, learner) -> dict:
     for s in sessions:
         events.append({"at": s.created_at, "kind": "session", "session": s})
     for call in calls:
-        events.append({"at": call.at, "kind": "call", "call": call})
+        # The same row as the learner's own journal panel shows (parameters formatted alike).
+        events.append({"at": call.at, "kind": "call", "call": journal_row(call)})
     for attempt in attempts:
         events.append({"at": attempt.created_at, "kind": "submit" if attempt.kind == "submit" else "check",
                        "attempt": attempt})

@@ -11,6 +11,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,6 @@ from labapp.web.access import get_session_for_user, learner_required
 from . import charts, selectors, services
 from .access import get_assignment, get_class_for_staff, get_learner, require_teaching, staff_memberships
 from .export import gradebook_csv
-from .render import gradebook_rows
 from .forms import (
     AddMemberForm,
     AssignmentDatesForm,
@@ -36,6 +36,7 @@ from .forms import (
     RosterForm,
 )
 from .models import Assignment, Classroom, Extension, Membership, RegradeItem, RegradeRun
+from .render import gradebook_rows
 from .services import ClassroomError
 
 
@@ -82,8 +83,6 @@ def class_page(request, class_id):
 
 
 def _role_counts(classroom):
-    from django.db.models import Count
-
     return classroom.memberships.values("role").annotate(n=Count("id"))
 
 

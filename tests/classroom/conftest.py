@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from labapp.classroom import services
-from labapp.classroom.models import Assignment, Membership
+from labapp.classroom.models import Membership
 from labapp.courses.models import Course, Lab, Module
 from labapp.labs.models import ApiCall, Attempt, LabSession, TaskResult
 from labapp.quizzes.models import Question, QuizAttempt
@@ -216,5 +216,3 @@ def no_broker(monkeypatch):
     monkeypatch.setattr(lab_services, "_send_on_commit", lambda task, *args: sent.append((task.name, args)))
     return sent
 
-
-__all__ = ["Assignment"]
