@@ -32,4 +32,5 @@ urlpatterns = [
     path("join/", views.join, name="join"),
     path("join/<str:code>/", views.join_link, name="join-link"),
     path("assignments/<int:assignment_id>/submit/", views.submit_lab, name="submit"),
+    path("assignments/<int:assignment_id>/submission/", views.submission_status, name="submission-status"),
 ]

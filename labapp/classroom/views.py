@@ -35,7 +35,7 @@ from .forms import (
     RoleForm,
     RosterForm,
 )
-from .models import Assignment, Classroom, Extension, Membership, RegradeItem, RegradeRun
+from .models import Assignment, Classroom, Extension, Membership, RegradeItem, RegradeRun, Submission
 from .render import gradebook_rows
 from .services import ClassroomError
 
@@ -224,6 +224,7 @@ def _assignment_context(classroom, assignment, **forms) -> dict:
         "time_chart": charts.time_to_complete(f"time-{assignment.pk}", "Time to complete",
                                               selectors.completion_minutes(cells)),
         "status_counts": _status_counts(cells, len(learners)),
+        "idle_minutes": int(selectors.IDLE_AFTER.total_seconds() // 60),
     }
     if assignment.kind == Assignment.Kind.LAB:
         insight = selectors.lab_insight(assignment)
@@ -489,3 +490,21 @@ def submit_lab(request, assignment_id):
             text += f" It is marked late ({submission.late_reason})."
         messages.success(request, text)
     return redirect("lab", slug=session.lab.slug)
+
+
+@learner_required
+@never_cache
+@require_GET
+def submission_status(request, assignment_id):
+    """The learner's own submission in the lab page, polled by htmx until it is graded (then 286)."""
+    submission = (Submission.objects.filter(assignment_id=assignment_id, learner=request.user)
+                  .select_related("attempt", "assignment__classroom").first())
+    if submission is None:
+        raise Http404
+    assignment = submission.assignment
+    item = {"assignment": assignment, "submission": submission, "open": True,
+            "due_at": services.due_for(assignment, request.user)}
+    response = render(request, "classroom/_submit_item.html", {"item": item, "now": timezone.now()})
+    if submission.attempt.is_done:
+        response.status_code = HTMX_STOP_POLLING
+    return response

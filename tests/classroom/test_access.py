@@ -45,7 +45,7 @@ def urls(classroom, lab_assignment, alice, irene):
 def test_the_url_list_covers_every_instructor_route(urls):
     from labapp.classroom.urls import urlpatterns
 
-    learner_routes = {"join", "join-link", "submit", "classes"}
+    learner_routes = {"join", "join-link", "submit", "submission-status", "classes"}
     instructor_routes = {p.name for p in urlpatterns} - learner_routes
     assert len(urls) == len(instructor_routes)
 

@@ -159,3 +159,17 @@ def test_extensions_are_granted_on_the_assignment_page(lab_assignment, irene, al
     extension = Extension.objects.get()
     assert extension.learner == alice and extension.reason == "travel"
     assert services.due_for(lab_assignment, alice) == extension.due_at
+
+
+def test_the_submission_in_the_lab_page_updates_itself_until_graded(lab_assignment, alice, bob, lab, no_broker):
+    submission = services.submit(alice, make_session(alice, lab), lab_assignment)
+    url = reverse("classroom:submission-status", args=[lab_assignment.pk])
+    client = client_for(alice)
+    grading = client.get(url)
+    assert grading.status_code == 200 and "being graded" in grading.content.decode()
+    assert 'hx-trigger="every 2s"' in grading.content.decode()
+    grade_now(submission.attempt, passed=(True, True))
+    graded = client.get(url)
+    assert graded.status_code == 286  # htmx stops polling
+    assert "data-submission-score>5/5" in graded.content.decode()
+    assert client_for(bob).get(url).status_code == 404  # bob has no submission; alice's is not his
