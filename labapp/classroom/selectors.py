@@ -42,6 +42,7 @@ class Cell:
     max_score: int | None = None
     late_reason: str = ""
     regraded: bool = False
+    grading_failed: bool = False
     due_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -58,6 +59,8 @@ class Cell:
 
     @property
     def label(self) -> str:
+        if self.grading_failed:
+            return "Grading failed"
         if self.score is not None and self.status in (SUBMITTED, LATE):
             return f"{self.score}/{self.max_score}"
         return STATUS_LABELS[self.status]
@@ -142,9 +145,9 @@ def compute_cells(assignments: list[Assignment], learner_ids, *, timing: bool = 
             else:
                 c.status = LATE if s[2] else SUBMITTED
                 if status == failed and s[4] is None:
-                    # The worker could not grade it (told to the learner on the lab page); it counts as 0
-                    # of the lab's points rather than vanishing from the gradebook.
-                    c.score, c.max_score = 0, by_id[s[0]].lab.max_score
+                    # The worker could not grade it (the session ended first, or a check kept crashing):
+                    # shown as such, never as a score the learner did not earn; it counts as 0 in averages.
+                    c.grading_failed = True
     if quizzes:
         quiz_assignment = {a.module_id: a for a in quizzes}
         window = Q()

@@ -207,3 +207,14 @@ def test_an_ended_session_still_counts_as_started(classroom, lab_assignment, bob
     make_session(bob, lab, status=LabSession.Status.ENDED)
     rows = rows_of(client_for(irene).get(reverse("classroom:gradebook", args=[classroom.pk])))
     assert rows["bob"].cells[0].status == "in_progress"
+
+
+def test_a_submission_the_worker_could_not_grade_says_so(classroom, lab_assignment, bob, lab, irene, no_broker):
+    submission = services.submit(bob, make_session(bob, lab), lab_assignment)
+    Attempt.objects.filter(pk=submission.attempt_id).update(
+        status=Attempt.Status.FAILED, error="The lab session ended before this check ran.")
+    response = client_for(irene).get(reverse("classroom:gradebook", args=[classroom.pk]))
+    cell = rows_of(response)["bob"].cells[0]
+    assert (cell.status, cell.label, cell.score) == ("submitted", "Grading failed", None)
+    detail = client_for(irene).get(reverse("classroom:cell", args=[classroom.pk, lab_assignment.pk, bob.pk]))
+    assert "The lab session ended before this check ran." in detail.content.decode()
