@@ -29,7 +29,7 @@ class AssignmentForm(forms.Form):
     opens_at = forms.DateTimeField(label="Opens (UTC)", widget=DATETIME_WIDGET)
     due_at = forms.DateTimeField(label="Due (UTC)", widget=DATETIME_WIDGET)
     time_limit_minutes = forms.IntegerField(
-        label="Time limit (minutes, optional)", required=False, min_value=1, max_value=10_000,
+        label="Time limit (minutes)", required=False, min_value=1, max_value=10_000,
         help_text="From the learner's first start to submitting; later submissions are marked late.",
     )
 
@@ -53,7 +53,7 @@ class AssignmentForm(forms.Form):
 class AssignmentDatesForm(forms.Form):
     opens_at = forms.DateTimeField(label="Opens (UTC)", widget=DATETIME_WIDGET)
     due_at = forms.DateTimeField(label="Due (UTC)", widget=DATETIME_WIDGET)
-    time_limit_minutes = forms.IntegerField(label="Time limit (minutes, optional)", required=False,
+    time_limit_minutes = forms.IntegerField(label="Time limit (minutes)", required=False,
                                             min_value=1, max_value=10_000)
 
 
