@@ -701,6 +701,7 @@ class Sandbox:
     # (reference solutions), never used for learners' commands, which each get a sandbox of their own.
 
     serving = False
+    _stderr_open = True
 
     def serve(self, job: dict, limits: Limits) -> Outcome:
         """Run one job in this sandbox, which stays up for the next one. Raises RunnerUnavailable if the
@@ -726,9 +727,9 @@ class Sandbox:
                 self.destroy()
                 return Outcome(b"", b"", 137, (time.monotonic() - start) * 1000, limit="time",
                                message=limits.messages()["time"], sandbox_id=self.id)
-            ready, _, _ = select.select([out_fd, err_fd], [], [], remaining)
-            if err_fd in ready:
-                os.read(err_fd, 65536)  # the serving parent's own stderr: drained, never shown
+            ready, _, _ = select.select([out_fd] + ([err_fd] if self._stderr_open else []), [], [], remaining)
+            if err_fd in ready and not os.read(err_fd, 65536):  # the serving parent's own stderr: drained
+                self._stderr_open = False
             if out_fd in ready:
                 data = os.read(out_fd, 1 << 20)
                 if not data:

@@ -302,7 +302,7 @@ class Command(BaseCommand):
                 verdict = "ok  " if r["passed"] else "FAIL"
                 lines.append(
                     f"{verdict} {r['slug']}: untouched {r.get('untouched_score')}, "
-                    f"solution {r.get('solution_score')}/{r['max_score']}"
+                    f"solution {r.get('solution_score')}/{r['max_score']} ({r['seconds']} s)"
                 )
                 lines += [f"     near miss scored {m['score']}/{r['max_score']}: {m['title']}" for m in r["near_misses"]]
                 lines += [f"     {problem}" for problem in r["problems"]]
