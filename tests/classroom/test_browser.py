@@ -33,7 +33,12 @@ def sign_in(page, base, username, password):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_instructor_creates_a_class_learner_joins_and_submits_instructor_sees_grade_and_exports(stack, live_server):
+def test_instructor_creates_a_class_learner_joins_and_submits_instructor_sees_grade_and_exports(
+    sandbox_stack, stack, live_server
+):
+    # sandbox_stack is named here so that it starts (session-scoped) before live_server's per-test settings
+    # override: started inside it, the gateway URL it sets would be undone after this test, for every
+    # later stack test of the session.
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
