@@ -218,3 +218,9 @@ def test_a_submission_the_worker_could_not_grade_says_so(classroom, lab_assignme
     assert (cell.status, cell.label, cell.score) == ("submitted", "Grading failed", None)
     detail = client_for(irene).get(reverse("classroom:cell", args=[classroom.pk, lab_assignment.pk, bob.pk]))
     assert "The lab session ended before this check ran." in detail.content.decode()
+
+
+def test_names_in_the_matrix_are_escaped(classroom, lab_assignment, irene):
+    Membership.objects.create(classroom=classroom, user=make_user("eve", first_name="<img src=x onerror=alert(1)>"))
+    html = client_for(irene).get(reverse("classroom:gradebook", args=[classroom.pk])).content.decode()
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
