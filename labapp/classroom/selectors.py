@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from labapp.labs.models import ApiCall, Attempt, LabSession, TaskResult
@@ -386,8 +386,13 @@ def idle_learners(assignment: Assignment, sessions, now: datetime) -> list[dict]
     submitted = Submission.objects.filter(assignment=assignment).values("learner_id")
     live = list(
         sessions.filter(status=LabSession.Status.READY).exclude(user_id__in=submitted).select_related("user")
-        .annotate(last_call=Max("api_calls__at", filter=Q(api_calls__source=ApiCall.Source.LEARNER)),
-                  last_check=Max("attempts__created_at"))
+        # Subqueries, not Max() over two joins: calls x checks rows per session would multiply.
+        .annotate(
+            last_call=Subquery(ApiCall.objects.filter(session=OuterRef("pk"), source=ApiCall.Source.LEARNER)
+                               .order_by("-id").values("at")[:1]),
+            last_check=Subquery(Attempt.objects.filter(session=OuterRef("pk")).order_by("-created_at")
+                                .values("created_at")[:1]),
+        )
     )
     if not live:
         return []
