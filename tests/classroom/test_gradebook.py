@@ -224,3 +224,16 @@ def test_names_in_the_matrix_are_escaped(classroom, lab_assignment, irene):
     Membership.objects.create(classroom=classroom, user=make_user("eve", first_name="<img src=x onerror=alert(1)>"))
     html = client_for(irene).get(reverse("classroom:gradebook", args=[classroom.pk])).content.decode()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_cell_links_lead_to_the_cells(worked, classroom, irene, lab_assignment, alice):
+    import re
+    from urllib.parse import urljoin
+
+    from django.urls import resolve
+
+    url = reverse("classroom:gradebook", args=[classroom.pk])
+    html = client_for(irene).get(url, {"sort": "name"}).content.decode()
+    href = re.search(r'<tr data-learner="alice">.*?<td class="cell[^"]*"><a href="([^"]+)"', html).group(1)
+    match = resolve(urljoin(url, href))
+    assert match.url_name == "cell" and match.kwargs["user_id"] == alice.pk
