@@ -108,6 +108,7 @@ def test_roster_import_adds_good_rows_and_reports_each_failed_row_with_why(class
     )
     page = response.content.decode()
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]  # one-time passwords are on this page
     report = response.context["report"]
     assert report.added == ["carol"]
     assert [username for username, _ in report.created] == ["newbie"]
@@ -140,6 +141,7 @@ def test_roster_import_adds_good_rows_and_reports_each_failed_row_with_why(class
         (b"\n", "Line 1 must be a header"),
         (b"email,name\nx@example.org,X\n", "Line 1 must be a header"),
         ("username\nj\u00f6rg\n".encode("latin-1"), "not UTF-8"),
+        (b"username\n" + b"x" * 1_000_001, "larger than 1000 kB"),
     ],
 )
 def test_a_roster_file_that_cannot_be_read_says_why(classroom, irene, data, message):
