@@ -237,3 +237,11 @@ def test_cell_links_lead_to_the_cells(worked, classroom, irene, lab_assignment, 
     href = re.search(r'<tr data-learner="alice">.*?<td class="cell[^"]*"><a href="([^"]+)"', html).group(1)
     match = resolve(urljoin(url, href))
     assert match.url_name == "cell" and match.kwargs["user_id"] == alice.pk
+
+
+def test_the_command_without_csv_prints_a_readable_summary(worked, classroom):
+    out = io.StringIO()
+    call_command("gradebook", classroom.name, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "DVA-C02 cohort: 3 learners, 2 assignments"
+    assert lines[1].split() == ["alice", "58%", "quiz-s3=3/4", "class-test-lab=2/5"]
