@@ -131,7 +131,7 @@ def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=No
     except CommandRefused as refusal:
         return RunResult("", str(refusal), 2, 0.0, message=str(refusal), refused=True)
     job_environment = {**session_env(session), **extra}
-    if len(argv) > 1 and argv[1] in CLI_IGNORES_ENDPOINT_ENV and "--endpoint-url" not in argv:
+    if cli_service(argv) in CLI_IGNORES_ENDPOINT_ENV and "--endpoint-url" not in argv:
         argv = [argv[0], "--endpoint-url", job_environment["AWS_ENDPOINT_URL"], *argv[1:]]
     job = {"mode": "cli", "argv": argv, "env": job_environment}
     if made:
@@ -176,9 +176,34 @@ def job_files(files: dict | None) -> dict[str, str | int]:
     return files
 
 
-# AWS CLI v1 ignores AWS_ENDPOINT_URL for these in us-east-1 (awscli/customizations/overridesslcommonname.py)
-# and would call real AWS, which the sandbox cannot reach: pass the endpoint explicitly.
-CLI_IGNORES_ENDPOINT_ENV = {"rds", "sqs", "docdb", "neptune"}
+def _services_ignoring_endpoint_env() -> frozenset[str]:
+    """AWS CLI v1 replaces the configured endpoint of a few services (sqs and emr everywhere; rds, docdb
+    and neptune in us-east-1...) with the real AWS one unless --endpoint-url is given on the command
+    line; the sandbox cannot reach real AWS, so those commands get it explicitly. The list is read from
+    the installed CLI, so a new CLI version cannot silently add one."""
+    try:
+        from awscli.customizations.overridesslcommonname import SSL_COMMON_NAMES
+    except ImportError:  # a CLI without that customisation honours AWS_ENDPOINT_URL everywhere
+        return frozenset()
+    return frozenset(SSL_COMMON_NAMES)
+
+
+CLI_IGNORES_ENDPOINT_ENV = _services_ignoring_endpoint_env()
+# Global options of `aws` that take a value (the value is not the service name).
+_GLOBAL_OPTIONS_WITH_VALUE = {"--region", "--output", "--query", "--profile", "--endpoint-url", "--color",
+                              "--ca-bundle", "--cli-read-timeout", "--cli-connect-timeout", "--cli-binary-format"}
+
+
+def cli_service(argv: list[str]) -> str | None:
+    """The service of an `aws` command line (`aws --region eu-west-1 sqs list-queues` -> "sqs")."""
+    words = iter(argv[1:])
+    for word in words:
+        if word.startswith("--"):
+            if word in _GLOBAL_OPTIONS_WITH_VALUE:
+                next(words, None)
+            continue
+        return word
+    return None
 
 
 def run_script(session, source: str, *, limits: Limits | None = None, pool=None) -> RunResult:

@@ -1,13 +1,26 @@
 """Console command lines: split like a shell, never given to one; only `aws`; readable help."""
 
 import shlex
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from labapp.runner.api import REFUSAL, CommandRefused, run_cli, split_command
+from labapp.runner.sandbox import RunnerUnavailable
 
 from .conftest import TEST_LIMITS
+
+
+class RecordingPool:
+    """Records the job it is handed instead of running it."""
+
+    def __init__(self, seen: list):
+        self.seen = seen
+
+    def run(self, job, limits):
+        self.seen.append(job)
+        raise RunnerUnavailable("recorded")
 
 METACHARS = ";|&$()`<>*?!~#{}[]\\'\"\n\t =%^"
 
@@ -46,17 +59,9 @@ def test_metacharacters_stay_inside_plain_arguments(payload):
 def test_the_job_carries_the_argv_and_never_a_shell_line(payload):
     """run_cli hands the sandbox a JSON argv list (mode "cli"); entry.py passes it to the AWS CLI driver."""
     seen = []
-
-    class RecordingPool:
-        def run(self, job, limits):
-            seen.append(job)
-            raise __import__("labapp.runner.sandbox", fromlist=["x"]).RunnerUnavailable("recorded")
-
-    from types import SimpleNamespace
-
     session = SimpleNamespace(access_key_id="AKID", secret_access_key="s", region="us-east-1")
     line = "aws s3 ls " + shlex.quote(payload)
-    result = run_cli(session, line, pool=RecordingPool())
+    result = run_cli(session, line, pool=RecordingPool(seen))
     assert result.infra_error
     assert seen[0]["mode"] == "cli" and seen[0]["argv"] == ["aws", "s3", "ls", payload]
     assert set(seen[0]) == {"mode", "argv", "env"}
@@ -109,3 +114,21 @@ def test_help_is_readable_plain_text(runner_pool, fake_session):
 def test_cli_errors_show_on_stderr_with_the_exit_status(runner_pool, fake_session):
     result = run_cli(fake_session, "aws s3 no-such-command", limits=TEST_LIMITS, pool=runner_pool)
     assert result.exit_code in (2, 252) and "Invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize("line, service", [
+    ("aws sqs list-queues", "sqs"),
+    ("aws --region eu-west-1 --output json sqs list-queues", "sqs"),
+    ("aws --debug rds describe-db-instances", "rds"),
+    ("aws --query=Foo emr list-clusters", "emr"),
+])
+def test_services_cli_v1_would_send_to_real_aws_get_the_gateway_explicitly(line, service):
+    """CLI v1 ignores AWS_ENDPOINT_URL for these (overridesslcommonname) and would call real AWS."""
+    seen = []
+    session = SimpleNamespace(access_key_id="AKID", secret_access_key="s", region="us-east-1")
+    run_cli(session, line, pool=RecordingPool(seen))
+    argv = seen[0]["argv"]
+    assert argv[:3] == ["aws", "--endpoint-url", seen[0]["env"]["AWS_ENDPOINT_URL"]]
+    assert service in argv
+    run_cli(session, "aws s3 ls", pool=RecordingPool(seen))
+    assert seen[1]["argv"] == ["aws", "s3", "ls"]  # services that honour the environment are left alone
