@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from labapp.courses.models import Course, Lab, Lesson, Module
 from labapp.labs.models import Attempt, LabSession
 from labapp.quizzes.models import ExamAttempt, Question
+from labapp.runner.models import Run
 
 
 def learner_required(view):
@@ -58,6 +59,11 @@ def get_session_for_user(request, session_id) -> LabSession:
     return get_object_or_404(
         LabSession.objects.select_related("lab__module__course"), pk=session_id, user=request.user
     )
+
+
+def get_run_for_user(request, run_id) -> Run:
+    """A console command or script run of one of the learner's sessions."""
+    return get_object_or_404(Run.objects.select_related("session"), pk=run_id, session__user=request.user)
 
 
 def get_attempt_for_user(request, attempt_id: int) -> Attempt:

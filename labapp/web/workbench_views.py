@@ -11,7 +11,7 @@ learner prints (`<script>`, `hx-get=`) stays text.
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +21,7 @@ from labapp.labs.models import LabSession
 from labapp.runner import services as runner
 from labapp.runner.models import Run
 
-from .access import get_session_for_user, learner_required
+from .access import get_run_for_user, get_session_for_user, learner_required
 
 NO_CHANGE = 204
 TEMPLATE = "labs/_workbench.html"
@@ -46,10 +46,6 @@ def workbench_context(session: LabSession | None) -> dict:
             Run.objects.filter(session=session, kind=Run.Kind.SCRIPT).order_by("-created_at").first()
         )
     return ctx
-
-
-def get_run_for_user(request, run_id) -> Run:
-    return get_object_or_404(Run.objects.select_related("session"), pk=run_id, session__user=request.user)
 
 
 def _back_to_console(session: LabSession, anchor: str):
