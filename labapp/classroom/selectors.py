@@ -79,10 +79,22 @@ def compute_cells(assignments: list[Assignment], learner_ids, *, timing: bool = 
     a missing pair is "not started". `learner_ids` is a list or a values() queryset (used as a subquery,
     so the learners are not loaded twice). With `timing`, cells also get when the work started and
     finished (for the time-to-complete chart); the matrix does without, since converting thousands of
-    datetimes is a good part of its time budget."""
+    datetimes is a good part of its time budget.
+
+    Assignments are taken one class at a time: within a class a lab (or a quiz) is assigned once, so a
+    lab session or quiz attempt belongs to one assignment; across a learner's classes the same lab may
+    be assigned twice (the learner's home page), each with its own dates."""
+    by_class: dict[int, list[Assignment]] = defaultdict(list)
+    for a in assignments:
+        by_class[a.classroom_id].append(a)
     cells: dict[tuple[int, int], Cell] = {}
-    if not assignments:
-        return cells
+    for group in by_class.values():
+        cells.update(_class_cells(group, learner_ids, timing))
+    return cells
+
+
+def _class_cells(assignments: list[Assignment], learner_ids, timing: bool) -> dict[tuple[int, int], Cell]:
+    cells: dict[tuple[int, int], Cell] = {}
     by_id = {a.id: a for a in assignments}
     due = {a.id: a.due_at for a in assignments}
     extensions = {

@@ -173,3 +173,12 @@ def test_the_submission_in_the_lab_page_updates_itself_until_graded(lab_assignme
     assert graded.status_code == 286  # htmx stops polling
     assert "data-submission-score>5/5" in graded.content.decode()
     assert client_for(bob).get(url).status_code == 404  # bob has no submission; alice's is not his
+
+
+def test_the_same_lab_in_two_of_a_learners_classes_shows_in_both(lab_assignment, other_class, alice, lab, oscar):
+    services.join_by_code(alice, other_class.join_code)
+    services.create_assignment(other_class, lab=lab, opens_at=days(-1), due_at=days(9))
+    make_session(alice, lab)
+    home = client_for(alice).get(reverse("home")).content.decode()
+    assert home.count('data-status="in_progress"') == 2
+    assert "DVA-C02 cohort" in home and "Oscar&#x27;s class" in home
