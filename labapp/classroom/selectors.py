@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from labapp.labs.models import ApiCall, Attempt, LabSession, TaskResult
@@ -165,19 +166,31 @@ def _class_cells(assignments: list[Assignment], learner_ids, timing: bool) -> di
             Question.objects.filter(module_id__in=quiz_assignment).values("module_id")
             .annotate(n=Count("id")).values_list("module_id", "n")
         )
-        rows = QuizAttempt.objects.filter(window, user_id__in=learner_ids).values_list(
-            "user_id", "module_id", "correct", "total", "started_at", "finished_at"
-        ).order_by("started_at")
-        for user_id, module_id, correct, total, started_at, finished_at in rows:
+        attempts = QuizAttempt.objects.filter(window, user_id__in=learner_ids).order_by("started_at")
+        if timing:
+            rows = (
+                (user_id, module_id, correct, total, started_at, finished_at,
+                 lateness(quiz_assignment[module_id], cell(quiz_assignment[module_id].id, user_id).due_at,
+                          started_at, finished_at) if finished_at else None)
+                for user_id, module_id, correct, total, started_at, finished_at in attempts.values_list(
+                    "user_id", "module_id", "correct", "total", "started_at", "finished_at")
+            )
+        else:
+            # The matrix asks the database whether each attempt was late instead of converting two
+            # datetimes per attempt here (thousands in a big class).
+            rows = ((user_id, module_id, correct, total, None, None, _LATENESS[code](quiz_assignment[module_id]))
+                    for user_id, module_id, correct, total, code in attempts.annotate(
+                        lateness_code=_quiz_lateness(quizzes)).values_list(
+                        "user_id", "module_id", "correct", "total", "lateness_code"))
+        for user_id, module_id, correct, total, started_at, finished_at, reason in rows:
             assignment = quiz_assignment[module_id]
             c = cell(assignment.id, user_id)
             if c.started_at is None:
                 c.started_at = started_at
-            if finished_at is None:
+            if reason is None:  # not finished
                 if not c.is_done:
                     c.status = IN_PROGRESS
                 continue
-            reason = lateness(assignment, c.due_at, started_at, finished_at)
             # The best on-time attempt counts; a late one counts only while there is no on-time one.
             candidate = (not reason, correct / total if total else 0)
             current = (c.status == SUBMITTED, c.percent / 100 if c.percent is not None else -1) if c.is_done else None
@@ -188,6 +201,37 @@ def _class_cells(assignments: list[Assignment], learner_ids, timing: bool) -> di
         for a in quizzes:
             a.quiz_size = sizes.get(a.module_id, 0)
     return cells
+
+
+# What `_quiz_lateness` codes mean, as `lateness` would say it (None: the attempt is not finished).
+_LATENESS = {
+    0: lambda a: None,
+    1: lambda a: "after the due date",
+    2: lambda a: f"over the {a.time_limit_minutes}-minute time limit",
+    3: lambda a: "",
+}
+
+
+def _quiz_lateness(quizzes: list[Assignment]) -> Case:
+    """`lateness` for quiz attempts, in SQL: 0 unfinished, 1 after the due date (the learner's extension
+    if any), 2 over the time limit, 3 on time."""
+    due = Case(*[When(module_id=a.module_id, then=Value(a.due_at)) for a in quizzes], output_field=DateTimeField())
+    extension = Extension.objects.filter(
+        assignment_id__in=[a.id for a in quizzes], assignment__module_id=OuterRef("module_id"),
+        learner_id=OuterRef("user_id"),
+    ).values("due_at")[:1]
+    over_limit = Q(pk__in=[])
+    for a in quizzes:
+        if a.time_limit_minutes:
+            over_limit |= Q(module_id=a.module_id,
+                            finished_at__gt=F("started_at") + timedelta(minutes=a.time_limit_minutes))
+    return Case(
+        When(finished_at__isnull=True, then=Value(0)),
+        When(finished_at__gt=Coalesce(Subquery(extension), due), then=Value(1)),
+        When(over_limit, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
 
 
 def _since_opening(assignments: list[Assignment], key: str, started: str) -> Q:

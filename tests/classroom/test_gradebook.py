@@ -245,3 +245,17 @@ def test_the_command_without_csv_prints_a_readable_summary(worked, classroom):
     lines = out.getvalue().splitlines()
     assert lines[0] == "DVA-C02 cohort: 3 learners, 2 assignments"
     assert lines[1].split() == ["alice", "58%", "quiz-s3=3/4", "class-test-lab=2/5"]
+
+
+def test_quiz_lateness_in_the_matrix_matches_the_cell_detail(classroom, quiz_assignment, alice, bob, module, irene):
+    """The matrix decides lateness in SQL, the cell page in Python: the same answers, extensions included."""
+    Assignment.objects.filter(pk=quiz_assignment.pk).update(opens_at=days(-3), due_at=days(-1), time_limit_minutes=10)
+    services.grant_extension(Assignment.objects.get(pk=quiz_assignment.pk), alice, days(1), "", irene)
+    quiz_attempt(alice, module, correct=2, minutes=5)                    # after the due date, within her extension
+    quiz_attempt(bob, module, correct=4, minutes=15, started=days(-2))   # before the due date, over the limit
+    rows = rows_of(client_for(irene).get(reverse("classroom:gradebook", args=[classroom.pk])))
+    matrix = {name: (rows[name].cells[0].status, rows[name].cells[0].late_reason) for name in ("alice", "bob")}
+    assert matrix == {"alice": ("submitted", ""), "bob": ("late", "over the 10-minute time limit")}
+    for user in (alice, bob):
+        detail = client_for(irene).get(reverse("classroom:cell", args=[classroom.pk, quiz_assignment.pk, user.pk]))
+        assert (detail.context["cell"].status, detail.context["cell"].late_reason) == matrix[user.username]
