@@ -59,6 +59,16 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Django's default hasher is slow on purpose (hundreds of ms per password); tests create hundreds of
+    accounts. override_settings sends setting_changed, which clears the hashers' cache."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 # --- The whole lab stack: emulator + gateway + Celery worker --------------------------------------
 
 TEST_QUEUE = f"lab-tests-{__import__('uuid').uuid4().hex[:8]}"
