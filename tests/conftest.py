@@ -10,7 +10,7 @@ def sandbox_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """Emulator + gateway subprocesses on a temporary socket and a free port, using the test database.
 
     The settings of this (test) process are pointed at them too, so `labapp.sandbox.client` works."""
-    from django.conf import settings
+    from django.conf import UserSettingsHolder, settings
     from django.db import connection
 
     from tests.stack import SandboxStack
@@ -37,14 +37,19 @@ def sandbox_stack(django_db_setup, django_db_blocker, tmp_path_factory):
         },
     )
     stack.start()
-    saved = {name: getattr(settings, name) for name in ("LAB_GATEWAY_URL", "LAB_EMULATOR_SOCKET")}
-    settings.LAB_GATEWAY_URL = stack.url
-    settings.LAB_EMULATOR_SOCKET = stack.socket_path
+    # Set on the root settings: the stack may first start inside a test's override_settings (live_server
+    # enables one before any other fixture), and what is set on an override vanishes with it.
+    root = settings._wrapped
+    while isinstance(root, UserSettingsHolder):
+        root = root.default_settings
+    saved = {name: getattr(root, name) for name in ("LAB_GATEWAY_URL", "LAB_EMULATOR_SOCKET")}
+    root.LAB_GATEWAY_URL = stack.url
+    root.LAB_EMULATOR_SOCKET = stack.socket_path
     try:
         yield stack
     finally:
         for name, value in saved.items():
-            setattr(settings, name, value)
+            setattr(root, name, value)
         stack.stop()
 
 
