@@ -68,6 +68,13 @@ def test_the_instructor_area_is_not_there_for_a_learner(alice, classroom):
     assert client_for(alice).get(reverse("classroom:classes")).status_code == 404
 
 
+def test_the_header_links_the_instructor_area_for_instructors_and_teaching_assistants_only(irene, tara, alice, classroom):
+    link = f'href="{reverse("classroom:classes")}"'
+    assert link in client_for(irene).get("/").content.decode()
+    assert link in client_for(tara).get("/").content.decode()  # a TA, not a staff account
+    assert link not in client_for(alice).get("/").content.decode()
+
+
 def test_another_instructor_lists_only_their_own_classes(oscar, other_class, classroom):
     page = client_for(oscar).get(reverse("classroom:classes")).content.decode()
     assert "Oscar&#x27;s class" in page or "Oscar's class" in page

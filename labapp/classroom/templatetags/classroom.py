@@ -40,3 +40,11 @@ def my_assignments(context):
     from labapp.classroom.access import is_teaching
 
     return {"items": selectors.learner_assignments(user), "show": True, "teaching": is_teaching(user)}
+
+
+@register.simple_tag
+def teaches(user) -> bool:
+    """Whether the header shows the instructor area: instructors, and teaching assistants of any class."""
+    from labapp.classroom.access import is_teaching
+
+    return bool(user.is_authenticated and is_teaching(user))
