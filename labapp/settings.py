@@ -266,6 +266,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "labapp.labs.tasks.reap_stale_jobs", "schedule": 5.0},
     "expire-sessions": {"task": "labapp.labs.tasks.expire_sessions", "schedule": 30.0},
     "reap-stale-runs": {"task": "labapp.runner.tasks.reap_stale_runs", "schedule": 10.0},
+    "release-handed-in-sandboxes": {"task": "labapp.labs.tasks.release_handed_in_sandboxes", "schedule": 3600.0},
 }
 
 # --- Sandboxes ------------------------------------------------------------------------------
@@ -285,6 +286,8 @@ LAB_INTERNAL_TOKEN = env("LAB_INTERNAL_TOKEN") or __import__("hashlib").sha256(
 LAB_REGIONS = [r for r in env("LAB_REGIONS", "us-east-1,us-west-2").split(",") if r]
 LAB_DEFAULT_REGION = LAB_REGIONS[0]
 LAB_SESSION_MINUTES = env_int("LAB_SESSION_MINUTES", 120)
+# How long a sandbox submitted for grading is kept for regrades (about 0.2 MB of emulator memory each).
+LAB_SUBMISSION_RETENTION_DAYS = env_int("LAB_SUBMISSION_RETENTION_DAYS", 30)
 LAB_GATEWAY_MAX_BODY = env_int("LAB_GATEWAY_MAX_BODY", 16 * 1024 * 1024)
 LAB_GATEWAY_RATE_PER_SECOND = env_int("LAB_GATEWAY_RATE_PER_SECOND", 50)
 LAB_GATEWAY_RATE_BURST = env_int("LAB_GATEWAY_RATE_BURST", 200)

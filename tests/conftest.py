@@ -43,13 +43,17 @@ def sandbox_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     while isinstance(root, UserSettingsHolder):
         root = root.default_settings
     saved = {name: getattr(root, name) for name in ("LAB_GATEWAY_URL", "LAB_EMULATOR_SOCKET")}
-    root.LAB_GATEWAY_URL = stack.url
-    root.LAB_EMULATOR_SOCKET = stack.socket_path
+    def set_root(name, value):
+        setattr(root, name, value)
+        settings.__dict__.pop(name, None)  # LazySettings caches what it read; setting on root bypasses that
+
+    set_root("LAB_GATEWAY_URL", stack.url)
+    set_root("LAB_EMULATOR_SOCKET", stack.socket_path)
     try:
         yield stack
     finally:
         for name, value in saved.items():
-            setattr(root, name, value)
+            set_root(name, value)
         stack.stop()
 
 

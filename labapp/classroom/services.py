@@ -318,7 +318,8 @@ def submit(user, session: LabSession, assignment: Assignment) -> Submission:
     """Freeze the learner's work on this lab as the assignment's submission and queue its grading.
 
     The grading is an Attempt of kind "submit", graded by the worker like any check; the journal of the
-    submission is the session's calls up to `submitted_at`."""
+    submission is the session's calls up to `submitted_at`. The session is handed in: the learner's keys
+    stop working and the sandbox is kept as submitted, for regrades (labs.services.hand_in)."""
     if session.user_id != user.pk or assignment.kind != Assignment.Kind.LAB or assignment.lab_id != session.lab_id:
         raise ClassroomError("This lab session does not belong to that assignment.")
     if not Membership.objects.filter(classroom_id=assignment.classroom_id, user=user,
@@ -336,11 +337,13 @@ def submit(user, session: LabSession, assignment: Assignment) -> Submission:
     try:
         with transaction.atomic():
             attempt = lab_services.request_check(session, kind=Attempt.Kind.SUBMIT)
-            return Submission.objects.create(
+            submission = Submission.objects.create(
                 assignment=assignment, learner=user, session=session, attempt=attempt, submitted_at=now,
                 started_at=started_at, due_at=due_at, late_reason=lateness(assignment, due_at, started_at, now),
                 late=bool(lateness(assignment, due_at, started_at, now)),
             )
+            lab_services.hand_in(session)
+            return submission
     except lab_services.LabError as exc:
         raise ClassroomError(str(exc)) from None
     except IntegrityError:  # two submit clicks raced; the first one won
@@ -401,27 +404,26 @@ def claim_regrade_item(item_id: int, owner: str) -> RegradeItem | None:
 def regrade(item: RegradeItem, owner: str) -> bool:
     """Run the lab's current checks against the submitted sandbox, with the journal up to the submission.
 
-    The emulator keeps a sandbox only while its session is live and cannot snapshot one, so a faithful
-    regrade needs the submitted sandbox still running and unchanged since the submission. Otherwise the
-    item is skipped with the reason, and the original result stands (shown as such, never as a zero)."""
+    A submission hands its sandbox in: kept as submitted (the learner's keys no longer work, so it cannot
+    change) for LAB_SUBMISSION_RETENTION_DAYS. When it was released since, or lost with an emulator
+    restart, the item is skipped with the reason, and the original result stands (shown as such, never
+    as a zero)."""
     from labapp.grading.checks import CheckContext
     from labapp.grading.grader import grade as run_checks
     from labapp.sandbox import client as sandbox
 
     submission = item.submission
     session = LabSession.objects.select_related("lab").get(pk=submission.session_id)
-    if session.status != LabSession.Status.READY:
+    if session.status != LabSession.Status.SUBMITTED:
         return _finish_item(item, owner, RegradeItem.Status.SKIPPED, note=(
-            "The learner's sandbox was removed when the session ended, so the new checks cannot look at it; "
-            "the original result stands."))
+            "The submitted sandbox was released after the retention time, so the new checks cannot look at "
+            "it; the original result stands."))
+    if session.account_id not in sandbox.emulator_stats()["accounts"]:
+        # The emulator keeps sandboxes in memory; checks against an emptied account would grade nothing.
+        return _finish_item(item, owner, RegradeItem.Status.SKIPPED, note=(
+            "The submitted sandbox is gone (the emulator was restarted since), so the new checks cannot look "
+            "at it; the original result stands."))
     sandbox.flush_journal()
-    later_changes = ApiCall.objects.filter(
-        session=session, source=ApiCall.Source.LEARNER, mutating=True, at__gt=submission.submitted_at
-    ).count()
-    if later_changes:
-        return _finish_item(item, owner, RegradeItem.Status.SKIPPED, note=(
-            f"The learner changed the sandbox after submitting ({later_changes} call{'s' if later_changes != 1 else ''}), "
-            "so it no longer shows what was submitted; the original result stands."))
     journal = list(
         session.api_calls.filter(source=ApiCall.Source.LEARNER, at__lte=submission.submitted_at)
         .order_by("id").values("id", "at", "service", "action", "params", "status", "error_code", "source")

@@ -21,6 +21,9 @@ class LabSession(models.Model):
         ENDED = "ended", "Ended"
         EXPIRED = "expired", "Expired"
         FAILED = "failed", "Failed"
+        # Submitted for grading in a class: the learner's keys no longer work, and the sandbox is kept as
+        # it was (platform calls only) so that a regrade sees what was submitted.
+        SUBMITTED = "submitted", "Handed in"
 
     LIVE = (Status.PROVISIONING, Status.READY)
 

@@ -149,6 +149,34 @@ def end_session(session: LabSession, status: str = LabSession.Status.ENDED) -> L
     return session
 
 
+def hand_in(session: LabSession) -> bool:
+    """Freeze a ready session as submitted work: the learner's keys stop working at once, and the
+    sandbox stays as it is (platform calls only) so that a regrade looks at what was submitted. It is
+    retired after LAB_SUBMISSION_RETENTION_DAYS by `release_handed_in_sandboxes`."""
+    updated = LabSession.objects.filter(pk=session.pk, status=LabSession.Status.READY).update(
+        status=LabSession.Status.SUBMITTED, ended_at=timezone.now(), lease_owner="", lease_until=None
+    )
+    if updated:
+        from .tasks import lock_handed_in_sandbox
+
+        _send_on_commit(lock_handed_in_sandbox, str(session.pk))
+    session.refresh_from_db()
+    return bool(updated)
+
+
+def release_handed_in_sandboxes() -> int:
+    """Retire handed-in sandboxes older than the retention time (their grades stay; regrades skip them)."""
+    cutoff = timezone.now() - timedelta(days=settings.LAB_SUBMISSION_RETENTION_DAYS)
+    released = 0
+    for session in LabSession.objects.filter(status=LabSession.Status.SUBMITTED, ended_at__lt=cutoff)[:500]:
+        if LabSession.objects.filter(pk=session.pk, status=LabSession.Status.SUBMITTED).update(
+            status=LabSession.Status.ENDED
+        ):
+            _enqueue_retire(session)
+            released += 1
+    return released
+
+
 def reset_session(session: LabSession) -> LabSession:
     """Throw the sandbox away and start the same lab again in a fresh account."""
     end_session(session)

@@ -62,8 +62,23 @@ def grade_attempt(self, attempt_id: int) -> None:
 @shared_task
 def retire_sandbox(session_id: str) -> None:
     session = LabSession.objects.filter(pk=session_id).first()
-    if session and not session.is_live:
+    if session and not session.is_live and session.status != LabSession.Status.SUBMITTED:
         services.retire(session)
+
+
+@shared_task
+def lock_handed_in_sandbox(session_id: str) -> None:
+    """The gateway caches keys for a few seconds; make a handed-in session's keys stop working now."""
+    from labapp.sandbox import client as sandbox
+
+    session = LabSession.objects.filter(pk=session_id, status=LabSession.Status.SUBMITTED).first()
+    if session:
+        sandbox.forget_credentials(session.access_key_id)
+
+
+@shared_task
+def release_handed_in_sandboxes() -> int:
+    return services.release_handed_in_sandboxes()
 
 
 @shared_task

@@ -76,7 +76,11 @@ def test_submitting_freezes_the_attempt_and_the_journal_up_to_then(lab_assignmen
     assert "Submitted for grading in “DVA-C02 cohort”" in response.content.decode()
     submission = Submission.objects.get()
     assert submission.attempt.kind == Attempt.Kind.SUBMIT and submission.attempt.status == Attempt.Status.QUEUED
-    assert [name for name, _ in no_broker] == ["labapp.labs.tasks.grade_attempt"]  # the worker grades it
+    # The worker grades it, and the gateway forgets the learner's keys: the sandbox is handed in.
+    assert [name for name, _ in no_broker] == ["labapp.labs.tasks.grade_attempt",
+                                               "labapp.labs.tasks.lock_handed_in_sandbox"]
+    session.refresh_from_db()
+    assert session.status == LabSession.Status.SUBMITTED and not session.is_live
     assert not submission.late
     assert submission.started_at == session.created_at
     # Work after the submission is not part of it.

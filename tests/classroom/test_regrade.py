@@ -11,6 +11,7 @@ from datetime import timedelta
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from labapp.classroom.models import Membership, RegradeItem, Submission
 from labapp.labs import services as lab_services
 from labapp.labs.models import Attempt, LabSession
 
-from .conftest import add_call, client_for, days, grade_now, make_session
+from .conftest import client_for, days, grade_now, make_session
 
 
 def wait_for(check, timeout=60.0, what="the worker"):
@@ -57,6 +58,18 @@ def test_submission_graded_by_the_worker_then_regraded_after_a_check_is_fixed(la
     submission = services.submit(alice, session, assignment)
     attempt = wait_for(lambda: Attempt.objects.filter(pk=submission.attempt_id, status="graded").first(),
                        what="the submission's grading")
+    # The sandbox is handed in: the learner's keys stop working, so it stays as submitted.
+    def refused():
+        try:
+            s3.list_buckets()
+        except ClientError as error:
+            return error.response["Error"]["Code"] == "InvalidAccessKeyId"
+        return False
+
+    wait_for(refused, timeout=15, what="the gateway to refuse the handed-in keys")
+    # Its session would have expired by now: the handed-in sandbox is not touched by expiry.
+    LabSession.objects.filter(pk=session.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert lab_services.expire_sessions() == 0
     assert (attempt.score, attempt.max_score) == (2, 7)
     assert {r["id"]: r["passed"] for r in attempt.results} == {"versioning": True, "two-versions": False,
                                                                "undelete": False}
@@ -98,25 +111,40 @@ def run_item(submission, irene, lab_assignment):
 
 
 @pytest.mark.django_db
-def test_a_regrade_keeps_the_original_when_the_sandbox_is_gone(submitted, irene, lab_assignment, no_broker):
+def test_submitting_hands_the_sandbox_in_until_the_retention_time(submitted, no_broker, settings):
+    session = LabSession.objects.get(pk=submitted.session_id)
+    assert session.status == LabSession.Status.SUBMITTED and not session.is_live
+    assert lab_services.expire_sessions() == 0  # not live: expiry leaves it alone
+    assert lab_services.release_handed_in_sandboxes() == 0  # within the retention time
+    LabSession.objects.filter(pk=session.pk).update(
+        ended_at=timezone.now() - timedelta(days=settings.LAB_SUBMISSION_RETENTION_DAYS, minutes=1))
+    no_broker.clear()
+    assert lab_services.release_handed_in_sandboxes() == 1
+    assert LabSession.objects.get(pk=session.pk).status == LabSession.Status.ENDED
+    assert no_broker == [("labapp.labs.tasks.retire_sandbox", (str(session.pk),))]  # memory freed by a worker
+
+
+@pytest.mark.django_db
+def test_a_regrade_keeps_the_original_when_the_sandbox_was_released(submitted, irene, lab_assignment, no_broker):
     LabSession.objects.filter(pk=submitted.session_id).update(status=LabSession.Status.ENDED)
     run, item = run_item(submitted, irene, lab_assignment)
     assert [name for name, _ in no_broker][-1] == "labapp.classroom.tasks.regrade_submission"
-    assert item.status == "skipped" and "sandbox was removed" in item.note
+    assert item.status == "skipped" and "released after the retention time" in item.note
     submitted.refresh_from_db()
     assert submitted.regraded_at is None and submitted.score == 2
 
 
 @pytest.mark.django_db
-def test_a_regrade_keeps_the_original_when_the_learner_changed_the_sandbox_since(submitted, irene, lab_assignment,
-                                                                                monkeypatch):
+def test_a_regrade_keeps_the_original_when_the_emulator_lost_the_sandbox(submitted, irene, lab_assignment,
+                                                                        monkeypatch):
     from labapp.sandbox import client as sandbox
 
-    monkeypatch.setattr(sandbox, "flush_journal", lambda: None)
-    add_call(submitted.session, "DeleteBucket", at=timezone.now() + timedelta(seconds=1))
-    add_call(submitted.session, "ListBuckets", at=timezone.now() + timedelta(seconds=1), mutating=False)
+    # An emulator restart empties every account; grading an empty account would score nothing.
+    monkeypatch.setattr(sandbox, "emulator_stats", lambda: {"rss_bytes": 1, "accounts": ["999999999999"]})
     _run, item = run_item(submitted, irene, lab_assignment)
-    assert item.status == "skipped" and "changed the sandbox after submitting (1 call)" in item.note
+    assert item.status == "skipped" and "the emulator was restarted since" in item.note
+    submitted.refresh_from_db()
+    assert submitted.regraded_at is None and submitted.score == 2
 
 
 @pytest.mark.django_db

@@ -11,12 +11,16 @@ register = template.Library()
 
 @register.inclusion_tag("classroom/_submit_control.html", takes_context=True)
 def submit_control(context):
-    """The "Submit for grading" control of a lab session, one per class that assigned this lab."""
+    """The "Submit for grading" control of the lab page, one per class that assigned this lab: the button
+    while a session is running, the submission's status once submitted (the session is then handed in)."""
     request = context.get("request")
+    lab = context.get("lab")
     session = context.get("session")
-    if request is None or session is None or not request.user.is_authenticated or session.user_id != request.user.pk:
+    if request is None or lab is None or not request.user.is_authenticated:
         return {"items": []}
-    assignments = services.open_lab_assignments(request.user, session.lab)
+    if session is not None and (session.user_id != request.user.pk or not session.is_live):
+        session = None
+    assignments = services.open_lab_assignments(request.user, lab)
     if not assignments:
         return {"items": []}
     submitted = {

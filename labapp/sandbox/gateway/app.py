@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 READY = "ready"
 LIVE = ("provisioning", "ready")
+# Trusted platform code may also read a handed-in sandbox (regrading a submission); learners may not.
+PLATFORM_MAY_USE = (*LIVE, "submitted")
 INTERNAL_SOURCES = ("setup", "platform")
 # Never forwarded: connection-level headers, our own control headers, and any account override.
 _DROP_HEADERS = frozenset(
@@ -207,7 +209,7 @@ class GatewayApp:
             raise Refusal(403 if exc.code != "InvalidRequest" else 400, exc.code, exc.message) from None
 
     def check_session_status(self, key: SandboxKey, internal: str | None, service: str) -> None:
-        allowed = LIVE if internal else (READY,)
+        allowed = PLATFORM_MAY_USE if internal else (READY,)
         if key.status not in allowed:
             refusal = errors.invalid_key(service)
             refusal.message += " (this lab session is not active)"
