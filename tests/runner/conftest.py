@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from types import SimpleNamespace
 
@@ -90,9 +91,20 @@ def run(runner_pool, fake_session):
     return _run
 
 
-def survivors(outcome) -> list[int]:
+def survivors(outcome, grace: float = 2.0) -> list[int]:
     """Processes of a finished sandbox still alive on the host: its pids, anything in its pid namespace,
-    anything left in its cgroups. Must be []."""
+    anything left in its cgroups. Must be [].
+
+    When a pid namespace's init dies the kernel kills the rest asynchronously; on a loaded machine a fork
+    bomb's last children can take a moment to finish dying. Those are not left behind, so they get
+    `grace` seconds; anything still there after that is."""
+    deadline = time.monotonic() + grace
+    while (left := _alive(outcome)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def _alive(outcome) -> list[int]:
     import psutil
 
     left = set()
