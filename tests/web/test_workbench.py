@@ -8,8 +8,6 @@ the learner sees; tests/web/test_browser.py runs the real thing (Celery, bubblew
 
 import re
 
-import pytest
-
 from labapp.labs.models import LabSession
 from labapp.runner import services as runner
 from labapp.runner.models import Run, ScriptDraft
