@@ -87,6 +87,7 @@ class Outcome:
     pids: list[int] = field(default_factory=list)  # host pids of the sandbox (for tests)
     pidns: str = ""  # the sandbox's pid namespace, e.g. "pid:[4026532xyz]" (for tests)
     cgroup_dirs: list[str] = field(default_factory=list)
+    torn_down_at: float = 0.0  # time.time() once torn down (for tests: a process born later is not the sandbox's)
 
 
 class RunnerUnavailable(RuntimeError):
@@ -644,6 +645,7 @@ class Sandbox:
         sel.close()
         pids = self._sandbox_pids()
         self.destroy()
+        torn_down_at = time.time()
         exit_code = self.proc.returncode if self.proc.returncode is not None else -9
         hints = []
         for line in bytes(status_lines).splitlines():
@@ -676,6 +678,7 @@ class Sandbox:
             pids=pids,
             pidns=getattr(self, "pidns", ""),
             cgroup_dirs=[str(d) for d in self.cgroup.dirs.values()] if self.cgroup else [],
+            torn_down_at=torn_down_at,
         )
 
     def _job_limits(self, limits: Limits) -> dict:

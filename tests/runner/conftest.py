@@ -91,13 +91,13 @@ def run(runner_pool, fake_session):
     return _run
 
 
-def survivors(outcome, grace: float = 2.0) -> list[int]:
+def survivors(outcome, grace: float = 10.0) -> list[int]:
     """Processes of a finished sandbox still alive on the host: its pids, anything in its pid namespace,
     anything left in its cgroups. Must be [].
 
     When a pid namespace's init dies the kernel kills the rest asynchronously; on a loaded machine a fork
-    bomb's last children can take a moment to finish dying. Those are not left behind, so they get
-    `grace` seconds; anything still there after that is."""
+    bomb's last children can take seconds to finish dying (the full suite on a 2-core machine). Those are
+    not left behind, so they get `grace` seconds; anything still there after that is."""
     deadline = time.monotonic() + grace
     while (left := _alive(outcome)) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -111,7 +111,11 @@ def _alive(outcome) -> list[int]:
     for pid in outcome.pids:
         if psutil.pid_exists(pid):
             try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                process = psutil.Process(pid)
+                # A fork bomb frees dozens of pids; the pool's next sandbox (or anything else) may be given
+                # one of them right after the teardown. A process born after it is not a survivor.
+                reused = outcome.torn_down_at and process.create_time() > outcome.torn_down_at - 0.05
+                if process.status() != psutil.STATUS_ZOMBIE and not reused:
                     left.add(pid)
             except psutil.NoSuchProcess:
                 pass

@@ -129,7 +129,8 @@ def test_host_stays_responsive_during_a_fork_bomb_and_a_busy_loop(run):
     assert latencies and max(latencies) < 0.5, latencies
     for result, outcome in results:
         assert result.limit in {"processes", "time"}
-        assert survivors(outcome) == []
+        left = survivors(outcome)
+        assert left == [], [describe(p) for p in left] + [outcome.pidns]
 
 
 @pytest.mark.parametrize("signal_name", ["SIGKILL"])
