@@ -91,7 +91,7 @@ def run(runner_pool, fake_session):
     return _run
 
 
-def survivors(outcome, grace: float = 10.0) -> list[int]:
+def survivors(outcome, grace: float = 5.0) -> list[int]:
     """Processes of a finished sandbox still alive on the host: its pids, anything in its pid namespace,
     anything left in its cgroups. Must be [].
 
@@ -107,22 +107,22 @@ def survivors(outcome, grace: float = 10.0) -> list[int]:
 def _alive(outcome) -> list[int]:
     import psutil
 
-    left = set()
-    for pid in outcome.pids:
-        if psutil.pid_exists(pid):
-            try:
-                process = psutil.Process(pid)
-                # A fork bomb frees dozens of pids; the pool's next sandbox (or anything else) may be given
-                # one of them right after the teardown. A process born after it is not a survivor.
-                reused = outcome.torn_down_at and process.create_time() > outcome.torn_down_at - 0.05
-                if process.status() != psutil.STATUS_ZOMBIE and not reused:
-                    left.add(pid)
-            except psutil.NoSuchProcess:
-                pass
+    def survivor(pid: int) -> bool:
+        try:
+            process = psutil.Process(pid)
+            # Pids and even pid-namespace ids ("pid:[4026532257]") are reused: the pool's next sandbox is
+            # often given the very namespace id of the one just torn down. A process born after the
+            # teardown is not a survivor of this sandbox.
+            born_later = outcome.torn_down_at and process.create_time() > outcome.torn_down_at - 0.05
+            return process.status() != psutil.STATUS_ZOMBIE and not born_later
+        except psutil.NoSuchProcess:
+            return False
+
+    left = {pid for pid in outcome.pids if psutil.pid_exists(pid) and survivor(pid)}
     if outcome.pidns:
         for proc in psutil.process_iter():
             try:
-                if os.readlink(f"/proc/{proc.pid}/ns/pid") == outcome.pidns and proc.status() != psutil.STATUS_ZOMBIE:
+                if os.readlink(f"/proc/{proc.pid}/ns/pid") == outcome.pidns and survivor(proc.pid):
                     left.add(proc.pid)
             except (OSError, psutil.Error):
                 pass
