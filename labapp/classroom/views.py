@@ -399,16 +399,22 @@ def _run_context(classroom, run_id) -> dict:
             "done": finished == len(items), "assignment": run.assignment}
 
 
-@learner_required
-@never_cache
-@require_GET
-def regrade_page(request, class_id, run_id):
+def _watched_run_context(request, class_id, run_id) -> dict:
+    """The regrade page's context. Someone is watching: items stalled by a lost message or a dead worker
+    are enqueued again, so a regrade never stalls silently."""
     classroom, membership = get_class_for_staff(request, class_id)
     ctx = _class_context(classroom, membership, "gradebook")
     ctx.update(_run_context(classroom, run_id))
     if not ctx["done"]:
         services.requeue_stale_items(ctx["run"])
-    return render(request, "classroom/regrade.html", ctx)
+    return ctx
+
+
+@learner_required
+@never_cache
+@require_GET
+def regrade_page(request, class_id, run_id):
+    return render(request, "classroom/regrade.html", _watched_run_context(request, class_id, run_id))
 
 
 @learner_required
@@ -416,11 +422,7 @@ def regrade_page(request, class_id, run_id):
 @require_GET
 def regrade_progress(request, class_id, run_id):
     """The progress fragment, polled every second by htmx; 286 stops the polling once all are finished."""
-    classroom, membership = get_class_for_staff(request, class_id)
-    ctx = _class_context(classroom, membership, "gradebook")
-    ctx.update(_run_context(classroom, run_id))
-    if not ctx["done"]:
-        services.requeue_stale_items(ctx["run"])
+    ctx = _watched_run_context(request, class_id, run_id)
     response = render(request, "classroom/regrade.html#progress", ctx)
     if ctx["done"]:
         response.status_code = HTMX_STOP_POLLING

@@ -61,6 +61,22 @@ def _error(request, session: LabSession, message: str, anchor: str):
     return _back_to_console(session, anchor)
 
 
+# Per kind of run: the tool's anchor on the lab page and the partial showing one run of it.
+TOOLS = {Run.Kind.CLI: ("#console", "console_entry"), Run.Kind.SCRIPT: ("#script", "script_result")}
+
+
+def _submit(request, session: LabSession, kind: str, source: str):
+    """Hand a console line or a script to the runner; answer with its pending entry (htmx) or go back."""
+    anchor, partial = TOOLS[kind]
+    try:
+        run = runner.submit(session, kind, source)
+    except runner.RunnerError as error:
+        return _error(request, session, str(error), anchor)
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#{partial}", {"run": run})
+    return _back_to_console(session, anchor)
+
+
 @learner_required
 @never_cache
 @require_GET
@@ -79,13 +95,7 @@ def console_run(request, session_id):
     command = request.POST.get("command", "").strip()
     if not command:
         return HttpResponse(status=NO_CHANGE) if request.htmx else _back_to_console(session, "#console")
-    try:
-        run = runner.submit(session, Run.Kind.CLI, command)
-    except runner.RunnerError as error:
-        return _error(request, session, str(error), "#console")
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#console_entry", {"run": run})
-    return _back_to_console(session, "#console")
+    return _submit(request, session, Run.Kind.CLI, command)
 
 
 @learner_required
@@ -112,13 +122,7 @@ def script_run(request, session_id):
         return _error(request, session, "The script is empty: write some Python first.", "#script")
     if len(source) <= runner.MAX_SCRIPT_CHARS:
         runner.save_script(session, source)  # running a script saves it, as an editor would
-    try:
-        run = runner.submit(session, Run.Kind.SCRIPT, source)
-    except runner.RunnerError as error:
-        return _error(request, session, str(error), "#script")
-    if request.htmx:
-        return render(request, f"{TEMPLATE}#script_result", {"run": run})
-    return _back_to_console(session, "#script")
+    return _submit(request, session, Run.Kind.SCRIPT, source)
 
 
 @learner_required
@@ -129,5 +133,5 @@ def run_entry(request, run_id):
     run = get_run_for_user(request, run_id)
     if not run.is_finished:
         return HttpResponse(status=NO_CHANGE)
-    partial = "console_entry" if run.kind == Run.Kind.CLI else "script_result"
+    _anchor, partial = TOOLS[run.kind]
     return render(request, f"{TEMPLATE}#{partial}", {"run": run})
