@@ -750,8 +750,9 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
             available |= set(step_saves(step))
 
     check_steps(["solution"], lab["solution"])
-    for m, miss in enumerate(lab.get("near_misses") or []):
-        check_steps(["near_misses", m, "solution"], miss["solution"])
+    for key in ("alternatives", "near_misses"):
+        for m, route in enumerate(lab.get(key) or []):
+            check_steps([key, m, "solution"], route["solution"])
     return errors
 
 

@@ -218,10 +218,11 @@ class Command(BaseCommand):
         return {"passed": all(r["passed"] for r in reports), "labs": reports}
 
     def test_lab(self, lab: Lab, tester, timeout: float, runner=None) -> dict:
-        """Untouched sandbox: 0 points and no task passed. Reference solution: full marks. Each near
-        miss, in a sandbox of its own: less than full marks."""
+        """Untouched sandbox: 0 points and no task passed. Reference solution: full marks. Each
+        alternative correct route, in a sandbox of its own: full marks too, every command succeeding. Each
+        near miss, in a sandbox of its own: less than full marks."""
         started = time.monotonic()
-        report = {"slug": lab.slug, "max_score": lab.max_score, "problems": [], "near_misses": []}
+        report = {"slug": lab.slug, "max_score": lab.max_score, "problems": [], "alternatives": [], "near_misses": []}
         problems = report["problems"]
         with self.fresh_session(lab, tester, timeout, problems) as session:
             if session:
@@ -238,6 +239,18 @@ class Command(BaseCommand):
                 if solved.status != Attempt.Status.GRADED or solved.score != lab.max_score:
                     failing = [f"{t['id']}: {t['feedback']}" for t in solved.results or [] if not t["passed"]]
                     problems.append(f"reference solution scored {solved.score}/{lab.max_score} {solved.error}; failing: {failing}")
+        for route in lab.definition.get("alternatives", []):
+            with self.fresh_session(lab, tester, timeout, problems) as session:
+                if session:
+                    route_problems: list[str] = []
+                    graded = self.run_and_grade(session, route["solution"], timeout, route_problems, runner)
+                    report["alternatives"].append({"title": route["title"], "score": graded.score})
+                    if graded.status != Attempt.Status.GRADED or graded.score != lab.max_score:
+                        failing = [f"{t['id']}: {t['feedback']}" for t in graded.results or [] if not t["passed"]]
+                        route_problems.append(
+                            f"scored {graded.score}/{lab.max_score} {graded.error}; failing: {failing}".replace("  ", " ")
+                        )
+                    problems += [f"alternative {route['title']!r}: {p}" for p in route_problems]
         for miss in lab.definition.get("near_misses", []):
             with self.fresh_session(lab, tester, timeout, problems) as session:
                 if session:
@@ -304,6 +317,7 @@ class Command(BaseCommand):
                     f"{verdict} {r['slug']}: untouched {r.get('untouched_score')}, "
                     f"solution {r.get('solution_score')}/{r['max_score']} ({r['seconds']} s)"
                 )
+                lines += [f"     alternative scored {m['score']}/{r['max_score']}: {m['title']}" for m in r["alternatives"]]
                 lines += [f"     near miss scored {m['score']}/{r['max_score']}: {m['title']}" for m in r["near_misses"]]
                 lines += [f"     {problem}" for problem in r["problems"]]
             return "\n".join(lines)
