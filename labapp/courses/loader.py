@@ -224,7 +224,7 @@ class QuestionData:
     type: str
     answers: int
     prompt_html: str
-    choices: list  # [{"html", "correct"}]
+    choices: list  # [{"id", "html", "correct"}]
     explanation_html: str
     lesson_uuid: str
     lesson_slug: str
@@ -596,6 +596,12 @@ class CourseLinker:
                 err(["choices"], f"{correct} choice(s) are marked correct: true, but answers is {answers}")
             if correct >= len(choices):
                 err(["choices"], "every choice is correct; add at least one wrong choice")
+            # A choice's id is its identity in stored answers: explicit in the file, or its letter by
+            # position (a, b, c...) for files that never reordered their choices.
+            choice_ids = [str(choice.get("id", "abcdefghijklmnopqrstuvwxyz"[c])) for c, choice in enumerate(choices)]
+            for c, choice_id in enumerate(choice_ids):
+                if choice_id in choice_ids[:c]:
+                    err(["choices", c, "id"], f"choice id {choice_id!r} is used twice in this question")
             texts = [" ".join(choice["text"].split()).lower() for choice in choices]
             for c, text in enumerate(texts):
                 if text in texts[:c]:
@@ -623,7 +629,7 @@ class CourseLinker:
                 if m := PARAGRAPH.match(html):
                     if "<p>" not in m.group(1):
                         html = m.group(1)
-                choice_rows.append({"html": html, "correct": bool(choice.get("correct"))})
+                choice_rows.append({"id": choice_ids[c], "html": html, "correct": bool(choice.get("correct"))})
             if errors:
                 self.scanner.result.errors.extend(errors)
                 continue

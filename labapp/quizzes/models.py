@@ -13,6 +13,9 @@ from django.db import models
 
 from labapp.courses.models import Course, Lab, Lesson, Module
 
+# The id of a choice that has no explicit one: its letter by authored position (the loader does the same).
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
 
 class Question(models.Model):
     class Type(models.TextChoices):
@@ -24,7 +27,8 @@ class Question(models.Model):
     type = models.CharField(max_length=10, choices=Type.choices)
     answers = models.PositiveSmallIntegerField(help_text="How many choices are correct")
     prompt_html = models.TextField(help_text="Rendered and sanitised at load time")
-    # [{"html": "...", "correct": bool}, ...] in the authored order
+    # [{"id": "a", "html": "...", "correct": bool}, ...] in the authored order, which learners never see:
+    # each attempt shows its own order (labapp.quizzes.choice_order) and answers name choices by id.
     choices = models.JSONField()
     explanation_html = models.TextField()
     lesson = models.ForeignKey(Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="questions")
@@ -40,11 +44,16 @@ class Question(models.Model):
         return f"{self.module.slug} #{self.order + 1}"
 
     @property
-    def correct_indexes(self) -> list[int]:
-        return [i for i, choice in enumerate(self.choices) if choice.get("correct")]
+    def choice_rows(self) -> list[dict]:
+        """The choices, each with its id (rows loaded before choices had ids are known by their letter)."""
+        return [{**choice, "id": choice.get("id") or LETTERS[i]} for i, choice in enumerate(self.choices)]
 
-    def is_correct(self, selected) -> bool:
-        return sorted(set(selected)) == self.correct_indexes
+    @property
+    def correct_ids(self) -> list[str]:
+        return sorted(choice["id"] for choice in self.choice_rows if choice.get("correct"))
+
+    def is_correct(self, selected_ids) -> bool:
+        return sorted(set(selected_ids)) == self.correct_ids
 
     @property
     def choose_label(self) -> str:
@@ -61,6 +70,8 @@ class QuizAttempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     correct = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0, help_text="Questions in the module when the attempt started")
+    choice_seed = models.CharField(max_length=32, blank=True, default="",
+                                   help_text="Orders each question's choices for this attempt; empty: authored order")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -69,7 +80,7 @@ class QuizAttempt(models.Model):
 class QuizAnswer(models.Model):
     attempt = models.ForeignKey(QuizAttempt, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="quiz_answers")
-    selected = models.JSONField(help_text="Indexes of the chosen choices")
+    selected = models.JSONField(help_text="Ids of the chosen choices")
     correct = models.BooleanField()
     answered_at = models.DateTimeField(auto_now_add=True)
 
@@ -89,7 +100,9 @@ class ExamAttempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     timed_out = models.BooleanField(default=False)
     question_ids = models.JSONField(help_text="Question pks in the order shown")
-    # {"<question pk>": [choice indexes]}
+    choice_seed = models.CharField(max_length=32, blank=True, default="",
+                                   help_text="Orders each question's choices for this attempt; empty: authored order")
+    # {"<question pk>": [choice ids]}
     answers = models.JSONField(default=dict)
     score = models.PositiveIntegerField(null=True, blank=True)
     max_score = models.PositiveIntegerField(default=0)

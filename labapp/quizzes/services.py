@@ -6,6 +6,9 @@ every question is answered; retaking starts a new attempt and the best score is 
 Practice exam: EXAM_QUESTIONS questions drawn across the course's modules in proportion to each
 module's pool (largest remainders), stored on the attempt; a deadline EXAM_MINUTES after the start,
 stored on the attempt too. Answers after the deadline are refused and the attempt finishes itself.
+
+Both show each question's choices in an order of their own (choice_order) and store answers as choice
+ids, so neither grading nor review depends on the order shown.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from . import choice_order
 from .models import ExamAttempt, Question, QuizAnswer, QuizAttempt
 
 EXAM_QUESTIONS = 65
@@ -30,17 +34,15 @@ class AnswerRefused(Exception):
 # --- selections -----------------------------------------------------------------------------------
 
 
-def parse_selection(question: Question, raw_values, *, exact: bool) -> list[int]:
-    """Choice indexes from form values; with exact=True the learner must pick exactly `answers` choices."""
+def parse_selection(question: Question, raw_values, *, exact: bool) -> list[str]:
+    """Choice ids from form values (choice tokens); with exact=True the learner must pick exactly
+    `answers` choices."""
+    known = choice_order.ids_by_token(question)
     selected = set()
     for value in raw_values:
-        try:
-            index = int(value)
-        except (TypeError, ValueError):
-            raise AnswerRefused("That choice is not one of this question's choices.") from None
-        if not 0 <= index < len(question.choices):
+        if value not in known:
             raise AnswerRefused("That choice is not one of this question's choices.")
-        selected.add(index)
+        selected.add(known[value])
     if question.type == Question.Type.SINGLE and len(selected) > 1:
         raise AnswerRefused("Choose one answer.")
     if exact and len(selected) != question.answers:
@@ -61,6 +63,26 @@ def current_quiz_attempt(user, module) -> QuizAttempt | None:
     return QuizAttempt.objects.filter(user=user, module=module).order_by("-started_at", "-id").first()
 
 
+def quiz_choice_seed(user, module, attempt: QuizAttempt | None) -> str:
+    """The seed that orders the choices on the quiz page: the attempt's, or (before the first answer
+    creates an attempt) the one the next attempt will be given."""
+    if attempt is not None:
+        return attempt.choice_seed
+    return choice_order.quiz_seed(user.pk, module.pk, QuizAttempt.objects.filter(user=user, module=module).count())
+
+
+def new_quiz_attempt(user, module) -> QuizAttempt:
+    seed = quiz_choice_seed(user, module, None)
+    return QuizAttempt.objects.create(user=user, module=module, total=Question.objects.filter(module=module).count(),
+                                      choice_seed=seed)
+
+
+def shown_choices(question: Question, seed: str, selected=()) -> list[dict]:
+    """The question's choices as this attempt shows them: id, form token, html, correct, chosen."""
+    return [{**choice, "token": choice_order.token(question, choice["id"]), "chosen": choice["id"] in selected}
+            for choice in choice_order.ordered_choices(question, seed)]
+
+
 def answer_quiz(user, module, question: Question, raw_values) -> QuizAnswer:
     """Record the learner's answer in their current attempt (a new one if there is none or the last one
     is finished). A question already answered in this attempt keeps its first answer."""
@@ -68,7 +90,7 @@ def answer_quiz(user, module, question: Question, raw_values) -> QuizAnswer:
     with transaction.atomic():
         attempt = current_quiz_attempt(user, module)
         if attempt is None or attempt.finished_at is not None:
-            attempt = QuizAttempt.objects.create(user=user, module=module, total=len(module_questions(module)))
+            attempt = new_quiz_attempt(user, module)
         existing = attempt.answers.filter(question=question).first()
         if existing:
             return existing
@@ -84,7 +106,7 @@ def answer_quiz(user, module, question: Question, raw_values) -> QuizAnswer:
 
 
 def retake_quiz(user, module) -> QuizAttempt:
-    return QuizAttempt.objects.create(user=user, module=module, total=Question.objects.filter(module=module).count())
+    return new_quiz_attempt(user, module)
 
 
 def best_quiz_scores(user, modules=None) -> dict[int, dict]:
@@ -147,7 +169,8 @@ def start_exam(user, course, rng: random.Random | None = None) -> ExamAttempt:
         now = timezone.now()
         return ExamAttempt.objects.create(user=user, course=course, started_at=now,
                                           deadline=now + timedelta(minutes=EXAM_MINUTES),
-                                          question_ids=question_ids, max_score=len(question_ids))
+                                          question_ids=question_ids, max_score=len(question_ids),
+                                          choice_seed=choice_order.new_seed())
 
 
 def refresh_exam(attempt: ExamAttempt) -> ExamAttempt:
@@ -157,7 +180,7 @@ def refresh_exam(attempt: ExamAttempt) -> ExamAttempt:
     return attempt
 
 
-def answer_exam(attempt: ExamAttempt, question_id: int, raw_values) -> list[int]:
+def answer_exam(attempt: ExamAttempt, question_id: int, raw_values) -> list[str]:
     """Store (or change) an answer. Refused once the exam is finished or its deadline has passed."""
     if refresh_exam(attempt).is_finished and attempt.timed_out:
         raise AnswerRefused("Time is up: the exam has ended and this answer was not recorded.")
@@ -200,7 +223,7 @@ def finish_exam(attempt: ExamAttempt, *, timed_out: bool = False) -> ExamAttempt
 class ReviewRow:
     number: int
     question: Question
-    selected: list[int]
+    selected: list[str]
     correct: bool
     choices: list[dict]
 
@@ -216,8 +239,7 @@ def exam_review(attempt: ExamAttempt) -> dict:
     for number, question in enumerate(exam_questions(attempt), 1):
         selected = attempt.answers.get(str(question.pk), [])
         correct = question.is_correct(selected)
-        choices = [{"index": i, "html": c["html"], "correct": c["correct"], "chosen": i in selected}
-                   for i, c in enumerate(question.choices)]
+        choices = shown_choices(question, attempt.choice_seed, selected)
         rows.append(ReviewRow(number, question, selected, correct, choices))
         entry = by_module.setdefault(question.module_id, {"module": question.module, "correct": 0, "total": 0})
         entry["total"] += 1

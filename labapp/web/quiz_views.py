@@ -19,28 +19,25 @@ from .access import get_course, get_exam_for_user, get_module, get_question, lea
 # --- Module quiz ----------------------------------------------------------------------------
 
 
-def quiz_item(number: int, question, answer) -> dict:
-    selected = answer.selected if answer else []
+def quiz_item(number: int, question, answer, seed: str) -> dict:
     return {
         "number": number,
         "question": question,
         "answer": answer,
-        "choices": [
-            {"index": i, "html": c["html"], "correct": c["correct"], "chosen": i in selected}
-            for i, c in enumerate(question.choices)
-        ],
+        "choices": services.shown_choices(question, seed, answer.selected if answer else []),
     }
 
 
 def quiz_context(request, module) -> dict:
     questions = services.module_questions(module)
     attempt = services.current_quiz_attempt(request.user, module)
+    seed = services.quiz_choice_seed(request.user, module, attempt)
     answers = {a.question_id: a for a in attempt.answers.all()} if attempt else {}
     answered = sum(1 for q in questions if q.pk in answers)
     return {
         "module": module,
         "course": module.course,
-        "items": [quiz_item(n, q, answers.get(q.pk)) for n, q in enumerate(questions, 1)],
+        "items": [quiz_item(n, q, answers.get(q.pk), seed) for n, q in enumerate(questions, 1)],
         "attempt": attempt,
         "answered": answered,
         "correct": sum(1 for q in questions if q.pk in answers and answers[q.pk].correct),
@@ -128,7 +125,7 @@ def exam_item(number: int, question, attempt) -> dict:
         "number": number,
         "question": question,
         "selected": selected,
-        "choices": [{"index": i, "html": c["html"], "chosen": i in selected} for i, c in enumerate(question.choices)],
+        "choices": services.shown_choices(question, attempt.choice_seed, selected),
     }
 
 

@@ -39,7 +39,7 @@ def test_questions_load_rendered_and_linked(root):
     assert first.type == "single" and first.answers == 1 and first.lab == "hello-lab"
     assert first.anchor == "hello-world" and first.lesson_slug == "hello"
     assert "<strong>objects</strong>" in first.prompt_html
-    assert first.choices[0] == {"html": "Amazon S3", "correct": True}
+    assert first.choices[0] == {"id": "a", "html": "Amazon S3", "correct": True}
     assert [c["correct"] for c in second.choices] == [True, True, False]
     # A relative lesson link in an explanation points at the lesson's page.
     assert 'href="/courses/demo/basics/lessons/hello/#hello-world-2"' in second.explanation_html
@@ -129,10 +129,25 @@ def test_load_writes_questions_with_lesson_and_lab(root):
     assert result.ok and result.written["questions"] == 2
     first = Question.objects.get(uuid="66666666-6666-4666-8666-666666666661")
     assert first.lesson.slug == "hello" and first.anchor == "hello-world" and first.lab.slug == "hello-lab"
-    assert first.correct_indexes == [0] and first.is_correct([0]) and not first.is_correct([1])
+    assert first.correct_ids == ["a"] and first.is_correct(["a"]) and not first.is_correct(["b"])
     second = Question.objects.get(uuid="66666666-6666-4666-8666-666666666662")
     assert second.choose_label == "(Choose two.)" and second.lab is None
     edit(root / QUESTIONS, "Which two protect", "Which TWO protect")
     load_courses(root)
     second.refresh_from_db()
     assert "Which TWO protect" in second.prompt_html and Question.objects.count() == 2
+
+
+def test_choice_ids_are_kept_when_choices_move_and_must_be_unique(root):
+    path = root / QUESTIONS
+    # Move the key last, giving every choice its id: the key is still "a" (stored answers refer to it).
+    edit(path, "      - text: Amazon S3\n        correct: true\n      - text: Amazon EBS\n      - text: Amazon EFS\n",
+         "      - id: b\n        text: Amazon EBS\n      - id: c\n        text: Amazon EFS\n"
+         "      - id: a\n        text: Amazon S3\n        correct: true\n")
+    first, _ = questions(scan(root))
+    assert [(c["id"], c["html"], c["correct"]) for c in first.choices] == [
+        ("b", "Amazon EBS", False), ("c", "Amazon EFS", False), ("a", "Amazon S3", True)]
+    edit(path, "      - id: c\n", "      - id: b\n")
+    [error] = scan(root).errors
+    assert error.line == line_of(path, "- id: b", after=line_of(path, "- id: b"))
+    assert "choice id 'b' is used twice in this question" in error.message

@@ -9,6 +9,7 @@ from django.test import Client
 
 from labapp.courses.loader import load_courses
 from labapp.courses.models import Course
+from labapp.quizzes.choice_order import token
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -52,3 +53,23 @@ def bob_client(bob):
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# Forms name a choice by an opaque token, never by its position or its id.
+
+
+def tokens(question, ids) -> list[str]:
+    return [token(question, choice_id) for choice_id in ids]
+
+
+def right(question) -> list[str]:
+    """The whole right answer (a question may be multi-select)."""
+    return tokens(question, question.correct_ids)
+
+
+def wrong_id(question) -> str:
+    return next(c["id"] for c in question.choice_rows if not c["correct"])
+
+
+def wrong(question) -> list[str]:
+    return tokens(question, [wrong_id(question)])

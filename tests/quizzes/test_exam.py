@@ -17,7 +17,7 @@ from labapp.courses.models import Course
 from labapp.quizzes import services
 from labapp.quizzes.models import ExamAttempt, Question
 
-from .conftest import HTMX
+from .conftest import HTMX, right, wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,8 @@ def test_starting_an_exam_stores_its_questions_and_deadline(practice, alice_clie
 def test_reload_shows_the_same_exam_and_the_same_deadline(practice, alice_client):
     attempt = start(alice_client)
     first = alice_client.get(f"/exams/{attempt.pk}/").content.decode()
-    answer(alice_client, attempt, Question.objects.get(pk=attempt.question_ids[0]), ["0"], **HTMX)
+    first_question = Question.objects.get(pk=attempt.question_ids[0])
+    answer(alice_client, attempt, first_question, right(first_question), **HTMX)
     second = alice_client.get(f"/exams/{attempt.pk}/").content.decode()
     assert deadline_on_page(first) == deadline_on_page(second) == attempt.deadline.isoformat()
     ids = lambda html: re.findall(r'data-question="(\d+)"', html)  # noqa: E731
@@ -73,29 +74,29 @@ def test_reload_shows_the_same_exam_and_the_same_deadline(practice, alice_client
     # Starting again resumes the same attempt instead of drawing a new one.
     assert start(alice_client).pk == attempt.pk
     attempt.refresh_from_db()
-    assert attempt.answers == {str(attempt.question_ids[0]): [0]}
+    assert attempt.answers == {str(first_question.pk): first_question.correct_ids}
 
 
 def test_answers_are_saved_without_feedback_and_can_change(practice, alice_client):
     attempt = start(alice_client)
     question = Question.objects.get(pk=attempt.question_ids[3])
-    html = answer(alice_client, attempt, question, ["1"], **HTMX).content.decode()
+    html = answer(alice_client, attempt, question, wrong(question), **HTMX).content.decode()
     assert "Saved." in html and "Answered <strong>1</strong> of 65" in html
     assert "Explanation" not in html and "Correct" not in html and "Not quite" not in html
-    assert 'value="1" checked' in html
-    answer(alice_client, attempt, question, ["0"], **HTMX)
+    assert f'value="{wrong(question)[0]}" checked' in html
+    answer(alice_client, attempt, question, right(question), **HTMX)
     attempt.refresh_from_db()
-    assert attempt.answers == {str(question.pk): [0]}
+    assert attempt.answers == {str(question.pk): question.correct_ids}
 
 
 def test_an_answer_after_the_deadline_is_refused_and_the_exam_finishes(practice, alice_client):
     attempt = start(alice_client)
     first, second = (Question.objects.get(pk=pk) for pk in attempt.question_ids[:2])
     # The whole right answer: a drawn question may be multi-select.
-    answer(alice_client, attempt, first, [str(i) for i in first.correct_indexes], **HTMX)
+    answer(alice_client, attempt, first, right(first), **HTMX)
     # The clock runs out (the stored deadline is what counts, not the page's timer).
     ExamAttempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
-    response = answer(alice_client, attempt, second, [str(i) for i in second.correct_indexes], **HTMX)
+    response = answer(alice_client, attempt, second, right(second), **HTMX)
     assert response["HX-Redirect"] == f"/exams/{attempt.pk}/results/"
     attempt.refresh_from_db()
     assert attempt.is_finished and attempt.timed_out
@@ -112,7 +113,7 @@ def test_time_moving_past_the_deadline_finishes_the_exam_on_reload(practice, ali
     question = Question.objects.get(pk=attempt.question_ids[0])
     later = attempt.deadline + timedelta(seconds=5)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    response = answer(alice_client, attempt, question, ["0"])  # without JavaScript
+    response = answer(alice_client, attempt, question, right(question))  # without JavaScript
     assert response.status_code == 302 and response["Location"] == f"/exams/{attempt.pk}/results/"
     attempt.refresh_from_db()
     assert attempt.timed_out and attempt.answers == {} and attempt.finished_at == attempt.deadline
@@ -124,11 +125,10 @@ def test_results_give_a_score_by_module_and_review_every_answer(practice, alice_
     right_by_module = Counter()
     for n, question in enumerate(questions):
         if n % 2 == 0:  # every other one right; the rest left unanswered
-            answer(alice_client, attempt, question, [str(i) for i in question.correct_indexes], **HTMX)
+            answer(alice_client, attempt, question, right(question), **HTMX)
             right_by_module[question.module.slug] += 1
-    wrong = questions[1]
-    bad_choice = next(i for i in range(len(wrong.choices)) if i not in wrong.correct_indexes)
-    answer(alice_client, attempt, wrong, [str(bad_choice)], **HTMX)
+    missed = questions[1]
+    answer(alice_client, attempt, missed, wrong(missed), **HTMX)
     response = alice_client.post(f"/exams/{attempt.pk}/finish/")
     assert response["Location"] == f"/exams/{attempt.pk}/results/"
     html = alice_client.get(response["Location"]).content.decode()
@@ -143,7 +143,7 @@ def test_results_give_a_score_by_module_and_review_every_answer(practice, alice_
     assert "badge-bad\">wrong" in html
     assert 'href="/courses/practice/' in html  # links to the lesson sections
     # Finished exams take no more answers.
-    answer(alice_client, attempt, questions[3], ["0"], **HTMX)
+    answer(alice_client, attempt, questions[3], right(questions[3]), **HTMX)
     attempt.refresh_from_db()
     assert str(questions[3].pk) not in attempt.answers
 
@@ -153,7 +153,7 @@ def test_another_learners_exam_is_not_found(practice, alice_client, bob_client):
     question = Question.objects.get(pk=attempt.question_ids[0])
     assert bob_client.get(f"/exams/{attempt.pk}/").status_code == 404
     assert bob_client.get(f"/exams/{attempt.pk}/results/").status_code == 404
-    assert answer(bob_client, attempt, question, ["0"]).status_code == 404
+    assert answer(bob_client, attempt, question, right(question)).status_code == 404
     assert bob_client.post(f"/exams/{attempt.pk}/finish/").status_code == 404
     attempt.refresh_from_db()
     assert attempt.answers == {} and not attempt.is_finished

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from labapp.courses.loader import load_courses
-from labapp.quizzes.models import ExamAttempt
+from labapp.quizzes.choice_order import ordered_choices
+from labapp.quizzes.models import ExamAttempt, Question
 from tests.browser import chromium, sign_in
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -67,6 +68,9 @@ def test_exam_timer_survives_a_reload(live_server, settings):
 
         attempt = ExamAttempt.objects.get()
         assert attempt.deadline.isoformat() == deadline and not attempt.is_finished
-        assert list(attempt.answers.values()) == [[1]]
+        # The learner clicked the second choice shown: stored as that choice's id, not as a position.
+        [(question_pk, selected)] = attempt.answers.items()
+        second_shown = ordered_choices(Question.objects.get(pk=question_pk), attempt.choice_seed)[1]
+        assert selected == [second_shown["id"]]
 
     assert not problems, problems

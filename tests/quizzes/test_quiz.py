@@ -6,7 +6,7 @@ from django.test import Client
 
 from labapp.quizzes.models import Question, QuizAttempt
 
-from .conftest import HTMX
+from .conftest import HTMX, right, tokens, wrong
 
 pytestmark = pytest.mark.django_db
 
@@ -15,14 +15,6 @@ QUIZ = "/courses/practice/network/quiz/"
 
 def answer_url(question):
     return f"/courses/practice/{question.module.slug}/quiz/{question.uuid}/"
-
-
-def right(question):
-    return [str(i) for i in question.correct_indexes]
-
-
-def wrong(question):
-    return [str(next(i for i in range(len(question.choices)) if i not in question.correct_indexes))]
 
 
 def network_questions():
@@ -64,11 +56,11 @@ def test_wrong_answer_shows_the_right_one(practice, alice_client):
 def test_first_answer_counts_and_the_count_of_choices_is_checked(practice, alice_client):
     questions = network_questions()
     multiple = questions[4]
-    html = alice_client.post(answer_url(multiple), {"choice": ["0"]}, **HTMX).content.decode()
+    html = alice_client.post(answer_url(multiple), {"choice": tokens(multiple, ["a"])}, **HTMX).content.decode()
     assert "Choose 2 answers; you chose 1." in html
     assert not QuizAttempt.objects.filter(answers__question=multiple).exists()
-    alice_client.post(answer_url(multiple), {"choice": ["0", "2"]}, **HTMX)
-    html = alice_client.post(answer_url(multiple), {"choice": ["1", "3"]}, **HTMX).content.decode()
+    alice_client.post(answer_url(multiple), {"choice": tokens(multiple, ["a", "c"])}, **HTMX)
+    html = alice_client.post(answer_url(multiple), {"choice": tokens(multiple, ["b", "d"])}, **HTMX).content.decode()
     assert 'data-verdict="right"' in html  # the second post does not change the first answer
 
 
