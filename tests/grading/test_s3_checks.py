@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from labapp.grading.grader import run_check
@@ -109,3 +111,105 @@ def test_delete_marker_near_misses(site):
     s3.delete_object(Bucket=BUCKET, Key="index.html")
     out = check(site, kind, journal=journal, bucket=BUCKET, key="index.html")
     assert not out.passed and "does not read now" in out.feedback
+
+
+# --- s3-bucket-policy: the policy is graded by what it does -------------------------------------------
+
+from tests.grading.labfiles import grade_lab, passed_tasks  # noqa: E402
+
+ALL_POLICY_TASKS = {"tls-only", "role-reads", "no-deletes"}
+
+
+def _put_policy(sb, bucket, *statements):
+    sb.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+
+
+def tls_deny(bucket, resources=None, value="false", principal="*"):
+    return {"Effect": "Deny", "Principal": principal, "Action": "s3:*",
+            "Resource": resources or [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": value}}}
+
+
+def role_allow(sb, bucket, resource=None, principal=None, action="s3:GetObject"):
+    return {"Effect": "Allow", "Principal": principal or {"AWS": f"arn:aws:iam::{sb.account_id}:role/report-reader"},
+            "Action": action, "Resource": resource or f"arn:aws:s3:::{bucket}/reports/*"}
+
+
+def delete_deny(bucket, resource=None, principal="*", action="s3:DeleteObject"):
+    return {"Effect": "Deny", "Principal": principal, "Action": action, "Resource": resource or f"arn:aws:s3:::{bucket}/*"}
+
+
+@pytest.fixture
+def reports(sandbox):
+    sandbox.bucket = f"reports-{sandbox.account_id}"
+    sandbox.client("s3").create_bucket(Bucket=sandbox.bucket)
+    return sandbox
+
+
+def test_bucket_policy_lab_reference_passes_and_no_policy_fails(reports):
+    b = reports.bucket
+    tasks = grade_lab(reports, "s3-bucket-policy", bucket=b)
+    assert not any(t["passed"] for t in tasks.values())
+    assert tasks["no-deletes"]["feedback"] == f"{b} has no bucket policy yet"
+    _put_policy(reports, b, tls_deny(b), role_allow(reports, b), delete_deny(b))
+    assert passed_tasks(reports, "s3-bucket-policy", bucket=b) == ALL_POLICY_TASKS
+
+
+def test_the_tls_deny_alone_does_not_protect_from_deletes(reports):
+    """The finding: the only delete-deny is conditional on aws:SecureTransport, so HTTPS deletes go through."""
+    b = reports.bucket
+    _put_policy(reports, b, tls_deny(b), role_allow(reports, b))
+    tasks = grade_lab(reports, "s3-bucket-policy", bucket=b)
+    assert {t for t, r in tasks.items() if r["passed"]} == {"tls-only", "role-reads"}
+    feedback = tasks["no-deletes"]["feedback"]
+    assert "s3:DeleteObject" in feedback and "over HTTPS" in feedback
+    assert '"aws:SecureTransport": "false"' in feedback  # it names the condition that does not hold
+
+
+@pytest.mark.parametrize("wrong,failing", [
+    # the delete deny on the bucket's ARN covers no object
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b), delete_deny(b, resource=f"arn:aws:s3:::{b}")], "no-deletes"),
+    # only reports/ is protected
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b), delete_deny(b, resource=f"arn:aws:s3:::{b}/reports/*")], "no-deletes"),
+    # only the role may not delete
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b), delete_deny(b, principal={"AWS": f"arn:aws:iam::{sb.account_id}:role/report-reader"})], "no-deletes"),
+    # public reads instead of the role
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b, principal="*"), delete_deny(b)], "role-reads"),
+    # the whole account instead of the role
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b, principal={"AWS": sb.account_id}), delete_deny(b)], "role-reads"),
+    # the role may read the whole bucket
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b, resource=f"arn:aws:s3:::{b}/*"), delete_deny(b)], "role-reads"),
+    # the role may write reports too
+    (lambda sb, b: [tls_deny(b), role_allow(sb, b, action="s3:*"), delete_deny(b)], "role-reads"),
+    # the TLS deny leaves the bucket itself (ListBucket) reachable over HTTP
+    (lambda sb, b: [tls_deny(b, resources=f"arn:aws:s3:::{b}/*"), role_allow(sb, b), delete_deny(b)], "tls-only"),
+    # the TLS condition inverted: it denies HTTPS (the role's reads too), not HTTP
+    (lambda sb, b: [tls_deny(b, value="true"), role_allow(sb, b), delete_deny(b)], {"tls-only", "role-reads"}),
+    # a deny of everything, unconditionally: the role cannot read either
+    (lambda sb, b: [tls_deny(b) | {"Condition": {}}, role_allow(sb, b), delete_deny(b)], "role-reads"),
+])
+def test_bucket_policy_near_misses_fail_the_task_they_get_wrong(reports, wrong, failing):
+    b = reports.bucket
+    _put_policy(reports, b, *wrong(reports, b))
+    failing = {failing} if isinstance(failing, str) else failing
+    assert passed_tasks(reports, "s3-bucket-policy", bucket=b) == ALL_POLICY_TASKS - failing
+
+
+def test_bucket_policy_equivalent_wordings_pass(reports):
+    b, acct = reports.bucket, reports.account_id
+    _put_policy(
+        reports, b,
+        delete_deny(b, principal={"AWS": "*"}, action=["s3:Delete*"]),
+        {"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{acct}:role/Report-Reader"]},
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": [f"arn:aws:s3:::{b}/reports/*"]},
+        tls_deny(b, resources=f"arn:aws:s3:::{b}", value=False),
+        tls_deny(b, resources=f"arn:aws:s3:::{b}/*", principal={"AWS": ["*"]}),
+    )
+    assert passed_tasks(reports, "s3-bucket-policy", bucket=b) == ALL_POLICY_TASKS
+    # NotAction and an account-wide principal for the deny mean the same thing here.
+    _put_policy(
+        reports, b, tls_deny(b), role_allow(reports, b),
+        {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+         "NotAction": ["s3:Get*", "s3:List*", "s3:Put*"], "Resource": f"arn:aws:s3:::{b}/*"},
+    )
+    assert passed_tasks(reports, "s3-bucket-policy", bucket=b) == ALL_POLICY_TASKS
