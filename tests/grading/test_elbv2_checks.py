@@ -61,7 +61,7 @@ def test_target_group_listener_and_rule(sandbox):
     lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
         {"Type": "forward", "TargetGroupArn": api["TargetGroupArn"]}])["Listeners"][0]["ListenerArn"]
     out = check(sandbox, "elbv2.listener", load_balancer="shop-alb", port=80, forward_to="web-tg")
-    assert not out.passed and "is forward to api-tg, not forward to web-tg" in out.feedback
+    assert not out.passed and "is forward to api-tg, not forward (all requests) to web-tg" in out.feedback
     elb.modify_listener(ListenerArn=lis, DefaultActions=[{"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}])
     assert check(sandbox, "elbv2.listener", load_balancer="shop-alb", port=80, protocol="HTTP",
                  forward_to="web-tg").passed
@@ -73,11 +73,100 @@ def test_target_group_listener_and_rule(sandbox):
     elb.create_rule(ListenerArn=lis, Priority=20, Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
                     Actions=[{"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}])
     out = check(sandbox, "elbv2.listener_rule", **rule)
-    assert not out.passed and out.feedback == "the rule for /api/* does forward to web-tg, not forward to api-tg"
+    assert not out.passed and out.feedback.startswith(
+        "a request for /api/example should reach api-tg, but the rule with priority 20 forwards them to web-tg")
     elb.create_rule(ListenerArn=lis, Priority=5, Conditions=[
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}],
         Actions=[{"Type": "forward", "TargetGroupArn": api["TargetGroupArn"]}])
     assert check(sandbox, "elbv2.listener_rule", **rule).passed
+
+
+def shop(sb):
+    """shop-alb with web-tg, api-tg and an HTTP:80 listener forwarding to web-tg: (listener arn, web arn, api arn)."""
+    elb = sb.client("elbv2")
+    vpc, a, b = subnets(sb)
+    lb = elb.create_load_balancer(Name="shop-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    web = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    api = elb.create_target_group(Name="api-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}])["Listeners"][0]["ListenerArn"]
+    return lis, web["TargetGroupArn"], api["TargetGroupArn"]
+
+
+def path_rule(elb, lis, priority, patterns, actions, **extra):
+    conditions = [{"Field": "path-pattern", "PathPatternConfig": {"Values": patterns}}, *extra.get("more", [])]
+    return elb.create_rule(ListenerArn=lis, Priority=priority, Conditions=conditions, Actions=actions)[
+        "Rules"][0]["RuleArn"]
+
+
+API_ROUTES = {"load_balancer": "shop-alb", "port": 80, "routes": [
+    {"path": "/api/orders", "to": "api-tg"}, {"path": "/apidocs.html", "to": "web-tg"}, {"path": "/", "to": "web-tg"}]}
+
+
+def test_a_higher_priority_catch_all_shadows_the_api_rule(sandbox):
+    elb = sandbox.client("elbv2")
+    lis, web, api = shop(sandbox)
+    path_rule(elb, lis, 1, ["/*"], [{"Type": "forward", "TargetGroupArn": web}])
+    api_rule = path_rule(elb, lis, 10, ["/api/*"], [{"Type": "forward", "TargetGroupArn": api}])
+    rule = {"load_balancer": "shop-alb", "port": 80, "path": "/api/*", "forward_to": "api-tg"}
+    out = check(sandbox, "elbv2.listener_rule", **rule)
+    assert not out.passed and "the rule with priority 1 forwards them to web-tg" in out.feedback
+    out = check(sandbox, "elbv2.routes", **API_ROUTES)
+    assert not out.passed and out.feedback.startswith("a request for /api/orders should reach api-tg, but the rule "
+                                                      "with priority 1 forwards them to web-tg")
+    elb.set_rule_priorities(RulePriorities=[{"RuleArn": api_rule, "Priority": 2}])  # still after priority 1
+    assert not check(sandbox, "elbv2.routes", **API_ROUTES).passed
+    first = elb.describe_rules(ListenerArn=lis)["Rules"]
+    catch_all = next(r["RuleArn"] for r in first if r["Priority"] == "1")
+    elb.set_rule_priorities(RulePriorities=[{"RuleArn": catch_all, "Priority": 2000}])
+    assert check(sandbox, "elbv2.routes", **API_ROUTES).passed
+    assert check(sandbox, "elbv2.listener_rule", **rule).passed
+
+
+def test_routes_follow_wildcards_case_and_other_conditions(sandbox):
+    elb = sandbox.client("elbv2")
+    lis, web, api = shop(sandbox)
+    to_api = [{"Type": "forward", "TargetGroupArn": api}]
+    upper = path_rule(elb, lis, 10, ["/API/*"], to_api)
+    out = check(sandbox, "elbv2.routes", **API_ROUTES)
+    assert not out.passed and "but the default action forwards them to web-tg" in out.feedback
+    elb.delete_rule(RuleArn=upper)
+    greedy = path_rule(elb, lis, 10, ["/api*"], to_api)  # also takes /apidocs.html
+    out = check(sandbox, "elbv2.routes", **API_ROUTES)
+    assert not out.passed and out.feedback.startswith("a request for /apidocs.html should reach web-tg, but the rule "
+                                                      "with priority 10 forwards them to api-tg")
+    elb.delete_rule(RuleArn=greedy)
+    hosted = path_rule(elb, lis, 10, ["/api/*"], to_api,
+                       more=[{"Field": "host-header", "HostHeaderConfig": {"Values": ["api.example.com"]}}])
+    assert not check(sandbox, "elbv2.routes", **API_ROUTES).passed  # the requests carry no such Host
+    elb.delete_rule(RuleArn=hosted)
+    path_rule(elb, lis, 10, ["/api", "/ap?/*"], to_api)  # ? matches exactly one character
+    assert check(sandbox, "elbv2.routes", **API_ROUTES).passed
+
+
+def test_weighted_forwards_count_every_group_with_weight(sandbox):
+    elb = sandbox.client("elbv2")
+    lis, web, api = shop(sandbox)
+
+    def weighted(*pairs):
+        return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": arn, "Weight": w} for arn, w in pairs]}}]
+
+    split = path_rule(elb, lis, 10, ["/api/*"], weighted((api, 50), (web, 50)))
+    out = check(sandbox, "elbv2.routes", **API_ROUTES)
+    assert not out.passed and "forwards them to api-tg (weight 50), web-tg (weight 50)" in out.feedback
+    elb.modify_rule(RuleArn=split, Actions=weighted((api, 1), (web, 0)))
+    assert check(sandbox, "elbv2.routes", **API_ROUTES).passed
+    elb.modify_listener(ListenerArn=lis, DefaultActions=weighted((web, 90), (api, 10)))
+    out = check(sandbox, "elbv2.listener", load_balancer="shop-alb", port=80, forward_to="web-tg")
+    assert not out.passed and "web-tg (weight 90), api-tg (weight 10)" in out.feedback
+    assert not check(sandbox, "elbv2.routes", **API_ROUTES).passed
+    elb.modify_listener(ListenerArn=lis, DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+        "StatusCode": "404", "ContentType": "text/plain"}}])
+    out = check(sandbox, "elbv2.routes", **API_ROUTES)
+    assert not out.passed and "the default action answers them with a fixed response" in out.feedback
+    path_rule(elb, lis, 50000, ["/*"], [{"Type": "forward", "TargetGroupArn": web}])  # a catch-all rule instead
+    assert check(sandbox, "elbv2.routes", **API_ROUTES).passed
 
 
 def test_stickiness_and_attributes(sandbox):

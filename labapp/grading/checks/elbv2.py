@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from .. import albrouting
 from . import Check, CheckFailed, failed, passed, register, schema, string
 
 LB = string("load balancer name")
@@ -46,25 +47,23 @@ def tg_names(ctx) -> dict[str, str]:
             for t in ctx.client("elbv2").describe_target_groups().get("TargetGroups", [])}
 
 
-def forward_targets(action: dict) -> list[str]:
-    """Target group ARNs a forward action sends to (simple or weighted form)."""
-    if action.get("Type") != "forward":
-        return []
-    arns = [action["TargetGroupArn"]] if action.get("TargetGroupArn") else []
-    for tg in (action.get("ForwardConfig") or {}).get("TargetGroups", []) or []:
-        if tg.get("TargetGroupArn") and tg["TargetGroupArn"] not in arns:
-            arns.append(tg["TargetGroupArn"])
-    return arns
-
-
 def describe_actions(actions: list[dict], names: dict[str, str]) -> str:
     parts = []
     for a in actions:
         if a.get("Type") == "forward":
-            parts.append("forward to " + ", ".join(names.get(arn, arn) for arn in forward_targets(a)))
+            weights = albrouting.forward_weights(a)
+            parts.append("forward to " + ", ".join(
+                names.get(arn, arn) + (f" (weight {w})" if len(weights) > 1 else "") for arn, w in weights.items()))
         else:
             parts.append(str(a.get("Type")))
     return "; ".join(parts) or "no action"
+
+
+def default_only_to(lis: dict, tg_name: str, names: dict[str, str]) -> bool:
+    """The listener's default action forwards every request to this target group (a weighted forward
+    counts only if no other group has a weight above zero)."""
+    r = albrouting.route([], lis.get("DefaultActions", []), albrouting.Request("/"))
+    return any(n == tg_name and r.only_to(arn) for arn, n in names.items())
 
 
 def find_listener(ctx, lb: dict, port: int) -> dict:
@@ -180,34 +179,88 @@ class Listener(Check):
             return failed(f"the listener on port {port} of {load_balancer} speaks {lis.get('Protocol')}, not {protocol}")
         if forward_to:
             names = tg_names(ctx)
-            sent = {names.get(arn) for a in lis.get("DefaultActions", []) for arn in forward_targets(a)}
-            if forward_to not in sent:
+            if not default_only_to(lis, forward_to, names):
                 return failed(f"the default action of the listener on port {port} is "
-                              f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward to {forward_to}")
+                              f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward (all "
+                              f"requests) to {forward_to}")
         return passed(f"{load_balancer} listens on {lis.get('Protocol')}:{port}"
                       + (f" and forwards to {forward_to} by default" if forward_to else ""))
 
 
+def describe_route(r: albrouting.Route, names: dict[str, str]) -> str:
+    """What happens to a request, in the learner's terms."""
+    who = (f"the rule with priority {r.rule.get('Priority')}" if r.rule is not None else "the default action")
+    a = r.action
+    if a is None:
+        return f"{who} has no forward, redirect or fixed-response action"
+    if a.get("Type") == "forward":
+        parts = [names.get(arn, arn) + (f" (weight {w})" if len(r.weights) > 1 else "")
+                 for arn, w in r.weights.items()]
+        return f"{who} forwards them to {', '.join(parts) or 'nothing'}"
+    if a.get("Type") == "redirect":
+        return f"{who} redirects them"
+    return f"{who} answers them with a fixed response"
+
+
+def listener_rules(ctx, lis: dict) -> list[dict]:
+    return ctx.client("elbv2").describe_rules(ListenerArn=lis["ListenerArn"]).get("Rules", [])
+
+
 def rule_paths(rule: dict) -> list[str]:
-    out = []
-    for cond in rule.get("Conditions", []):
-        if cond.get("Field") == "path-pattern":
-            out += (cond.get("PathPatternConfig") or {}).get("Values") or cond.get("Values") or []
-    return out
+    return [p for c in rule.get("Conditions", []) if c.get("Field") == "path-pattern"
+            for p in albrouting.condition_values(c, "PathPatternConfig")]
 
 
-def rule_hosts(rule: dict) -> list[str]:
-    out = []
-    for cond in rule.get("Conditions", []):
-        if cond.get("Field") == "host-header":
-            out += (cond.get("HostHeaderConfig") or {}).get("Values") or cond.get("Values") or []
-    return out
+def example_path(pattern: str) -> str:
+    """A request path the pattern is meant for: /api/* -> /api/example."""
+    return pattern.replace("*", "example").replace("?", "x")
+
+
+ROUTE = {"type": "object", "additionalProperties": False, "required": ["path", "to"],
+         "properties": {"path": string("request path, e.g. /api/orders"),
+                        "to": string("target group that must receive every such request")}}
+
+
+def check_routes(ctx, load_balancer: str, port: int, routes: list[dict]):
+    """Fail on the first request that does not reach its target group; else a summary of the routes."""
+    lb = find_lb(ctx, load_balancer)
+    lis = find_listener(ctx, lb, port)
+    rules = listener_rules(ctx, lis)
+    names = tg_names(ctx)
+    arns = {v: k for k, v in names.items()}
+    host = lb.get("DNSName") or ""
+    done = []
+    for want in routes:
+        path, to = want["path"], want["to"]
+        r = albrouting.route(rules, lis.get("DefaultActions", []), albrouting.Request(path, host))
+        if to not in arns or not r.only_to(arns[to]):
+            patterns = ", ".join(f"{p} (priority {x.get('Priority')})" for x in rules if not x.get("IsDefault")
+                                 for p in rule_paths(x)) or "none"
+            return failed(f"a request for {path} should reach {to}, but {describe_route(r, names)} "
+                          f"(path patterns on port {port}: {patterns}; rules are tried lowest priority first "
+                          "and patterns are case-sensitive)")
+        done.append(f"{path} -> {to}")
+    return passed(f"on port {port}: " + "; ".join(done))
+
+
+@register("elbv2.routes")
+class Routes(Check):
+    description = ("Each listed request path, sent to the listener on `port`, reaches only the given target group: "
+                   "rules tried by priority with ELB path wildcards (* and ?, case-sensitive), weighted forwards "
+                   "and the default action taken into account.")
+    params_schema = schema(
+        {"load_balancer": LB, "port": PORT, "routes": {"type": "array", "minItems": 1, "items": ROUTE}},
+        ["load_balancer", "port", "routes"],
+    )
+
+    def run(self, ctx, *, load_balancer, port, routes):
+        return check_routes(ctx, load_balancer, port, routes)
 
 
 @register("elbv2.listener_rule")
 class ListenerRule(Check):
-    description = ("A (non-default) rule of the listener on `port` matches the path pattern `path` (exactly as "
-                   "written, e.g. /api/*) and forwards to `forward_to`.")
+    description = ("A rule of the listener on `port` with the path pattern `path` (e.g. /api/*) decides requests "
+                   "for it and forwards them to `forward_to`: a higher-priority rule must not take them first.")
     params_schema = schema(
         {"load_balancer": LB, "port": PORT, "path": string("path pattern, e.g. /api/*"), "forward_to": TG},
         ["load_balancer", "port", "path", "forward_to"],
@@ -216,20 +269,13 @@ class ListenerRule(Check):
     def run(self, ctx, *, load_balancer, port, path, forward_to):
         lb = find_lb(ctx, load_balancer)
         lis = find_listener(ctx, lb, port)
-        rules = [r for r in ctx.client("elbv2").describe_rules(ListenerArn=lis["ListenerArn"]).get("Rules", [])
-                 if not r.get("IsDefault")]
-        names = tg_names(ctx)
-        matching = [r for r in rules if path in rule_paths(r)]
-        if not matching:
+        rules = [r for r in listener_rules(ctx, lis) if not r.get("IsDefault")]
+        if not any(path in rule_paths(r) for r in rules):
             seen = ", ".join(p for r in rules for p in rule_paths(r)) or "none"
             hint = f" (a pattern without * matches only {path.rstrip('*')} itself)" if path.endswith("*") else ""
             return failed(f"no rule of the listener on port {port} matches the path {path} "
                           f"(path patterns in its rules: {seen}){hint}")
-        for r in matching:
-            if forward_to in {names.get(arn) for a in r.get("Actions", []) for arn in forward_targets(a)}:
-                return passed(f"requests for {path} are forwarded to {forward_to} (rule priority {r.get('Priority')})")
-        got = describe_actions(matching[0].get("Actions", []), names)
-        return failed(f"the rule for {path} does {got}, not forward to {forward_to}")
+        return check_routes(ctx, load_balancer, port, [{"path": example_path(path), "to": forward_to}])
 
 
 def tg_attributes(ctx, name: str) -> dict[str, str]:
@@ -356,8 +402,7 @@ class HttpsListener(Check):
             return failed(f"the HTTPS listener of {load_balancer} has no certificate for {domain} ({have})")
         if forward_to:
             names = tg_names(ctx)
-            sent = {names.get(arn) for a in lis.get("DefaultActions", []) for arn in forward_targets(a)}
-            if forward_to not in sent:
+            if not default_only_to(lis, forward_to, names):
                 return failed(f"the HTTPS listener's default action is "
                               f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward to {forward_to}")
         return passed(f"{load_balancer} serves HTTPS on {port} with a certificate for {domain}")
