@@ -70,3 +70,43 @@ def test_listers(sandbox):
     assert systems["error"] is None and targets["error"] is None
     assert systems["rows"][0][1:3] == ["media", "yes"]
     assert targets["rows"][0][0] == "media" and targets["rows"][0][4] == sg
+
+
+def test_throughput_mode_changed_after_creation_passes(sandbox):
+    # update-file-system is the documented fix for a wrong throughput mode (the emulator answered 500).
+    efs = sandbox.client("efs")
+    fs = efs.create_file_system(CreationToken="t", Encrypted=True, Tags=[{"Key": "Name", "Value": "media"}])
+    efs.update_file_system(FileSystemId=fs["FileSystemId"], ThroughputMode="elastic")
+    assert check(sandbox, "efs.file_system", name="media", encrypted=True, throughput_mode="elastic").passed
+
+
+def test_two_file_systems_with_the_same_name_are_ambiguous(sandbox):
+    efs = sandbox.client("efs")
+    efs.create_file_system(CreationToken="old", Tags=[{"Key": "Name", "Value": "media"}])
+    efs.create_file_system(CreationToken="new", Encrypted=True, Tags=[{"Key": "Name", "Value": "media"}])
+    out = check(sandbox, "efs.file_system", name="media", encrypted=True)
+    assert not out.passed and out.feedback.startswith("2 file systems are named media (")
+    assert out.feedback.endswith("delete the ones you do not use")
+
+
+def test_extra_group_on_a_mount_target_must_not_open_nfs(sandbox):
+    efs, ec2 = sandbox.client("efs"), sandbox.client("ec2")
+    a, b = subnets(sandbox)
+    app = ec2.create_security_group(GroupName="app-sg", Description="x")["GroupId"]
+    sg = ec2.create_security_group(GroupName="efs-sg", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 2049, "ToPort": 2049, "UserIdGroupPairs": [{"GroupId": app}]}])
+    world = ec2.create_security_group(GroupName="nfs-world", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=world, IpProtocol="tcp", FromPort=2000, ToPort=3000,
+                                         CidrIp="0.0.0.0/0")
+    quiet = ec2.create_security_group(GroupName="monitoring", Description="x")["GroupId"]
+    fs = efs.create_file_system(CreationToken="t", Tags=[{"Key": "Name", "Value": "media"}])["FileSystemId"]
+    efs.create_mount_target(FileSystemId=fs, SubnetId=a, SecurityGroups=[sg, quiet])
+    target_b = efs.create_mount_target(FileSystemId=fs, SubnetId=b, SecurityGroups=[sg, world])["MountTargetId"]
+    args = {"file_system": "media", "min_azs": 2, "security_group": "efs-sg", "nfs_only_from": "app-sg"}
+    out = check(sandbox, "efs.mount_targets", **args)
+    assert not out.passed
+    assert out.feedback == (f"the mount target in us-east-1b also uses nfs-world ({world}), which lets 0.0.0.0/0 "
+                            "reach NFS — only app-sg may; remove that group from the mount target")
+    efs.modify_mount_target_security_groups(MountTargetId=target_b, SecurityGroups=[sg])
+    assert check(sandbox, "efs.mount_targets", **args).passed

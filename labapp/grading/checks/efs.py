@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 from . import Check, CheckFailed, failed, passed, register, schema, string
+from .ec2 import rule_covers, rule_sources
 
 FS = string("file system Name tag")
+NFS_PORT = 2049
 
 
 def find_fs(ctx, name: str) -> dict:
-    systems = ctx.client("efs").describe_file_systems().get("FileSystems", [])
-    for fs in systems:
-        tags = {t["Key"]: t["Value"] for t in fs.get("Tags", [])}
-        if fs.get("Name") == name or tags.get("Name") == name:
-            return fs
-    raise CheckFailed(f"there is no EFS file system named {name} (tag it Name={name})")
+    systems = []
+    for page in ctx.client("efs").get_paginator("describe_file_systems").paginate():
+        systems += page.get("FileSystems", [])
+    named = [fs for fs in systems
+             if fs.get("Name") == name or {t["Key"]: t["Value"] for t in fs.get("Tags", [])}.get("Name") == name]
+    if not named:
+        raise CheckFailed(f"there is no EFS file system named {name} (tag it Name={name})")
+    if len(named) > 1:
+        # Grading one of them at random could pass a task on a file system nobody uses.
+        ids = ", ".join(fs["FileSystemId"] for fs in named)
+        raise CheckFailed(f"{len(named)} file systems are named {name} ({ids}) — delete the ones you do not use")
+    return named[0]
+
+
+def _nfs_opened_elsewhere(group: dict, allowed_group_id: str | None) -> list[str]:
+    """Sources other than `allowed_group_id` that a security group lets reach NFS."""
+    found = []
+    for rule in group.get("IpPermissions", []):
+        if not rule_covers(rule, "tcp", NFS_PORT):
+            continue
+        found += [p.get("GroupId") or p.get("GroupName") for p in rule.get("UserIdGroupPairs", [])
+                  if p.get("GroupId") != allowed_group_id]
+        found += rule_sources({"IpRanges": rule.get("IpRanges", []), "Ipv6Ranges": rule.get("Ipv6Ranges", []),
+                               "PrefixListIds": rule.get("PrefixListIds", [])})
+    return found
 
 
 @register("efs.file_system")
@@ -43,14 +64,15 @@ class FileSystem(Check):
 @register("efs.mount_targets")
 class MountTargets(Check):
     description = ("The file system has mount targets in at least `min_azs` Availability Zones, each in the named "
-                   "security group.")
+                   "security group; with `nfs_only_from`, no other group of a mount target opens NFS to anyone else.")
     params_schema = schema(
         {"file_system": FS, "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
-         "security_group": string("name of the security group every mount target must use")},
+         "security_group": string("name of the security group every mount target must use"),
+         "nfs_only_from": string("name of the only security group whose members may reach NFS (2049)")},
         ["file_system", "min_azs"],
     )
 
-    def run(self, ctx, *, file_system, min_azs, security_group=None):
+    def run(self, ctx, *, file_system, min_azs, security_group=None, nfs_only_from=None):
         fs = find_fs(ctx, file_system)
         efs = ctx.client("efs")
         targets = efs.describe_mount_targets(FileSystemId=fs["FileSystemId"]).get("MountTargets", [])
@@ -71,10 +93,22 @@ class MountTargets(Check):
             for t in targets:
                 sgs = efs.describe_mount_target_security_groups(MountTargetId=t["MountTargetId"]).get(
                     "SecurityGroups", [])
+                zone = t.get("AvailabilityZoneName") or zone_of.get(t["SubnetId"], "?")
                 if not want & set(sgs):
-                    zone = t.get("AvailabilityZoneName") or zone_of.get(t["SubnetId"], "?")
                     return failed(f"the mount target in {zone} uses {', '.join(sgs) or 'no group'}, not "
                                   f"{security_group}")
+                others = [g for g in sgs if g not in want]
+                if nfs_only_from and others:
+                    # The groups of a mount target add up: one extra group can open NFS to anyone.
+                    allowed = ctx.client("ec2").describe_security_groups(
+                        Filters=[{"Name": "group-name", "Values": [nfs_only_from]}])["SecurityGroups"]
+                    allowed_id = allowed[0]["GroupId"] if allowed else None
+                    for extra in ctx.client("ec2").describe_security_groups(GroupIds=others)["SecurityGroups"]:
+                        opened = _nfs_opened_elsewhere(extra, allowed_id)
+                        if opened:
+                            return failed(f"the mount target in {zone} also uses {extra['GroupName']} "
+                                          f"({extra['GroupId']}), which lets {', '.join(opened)} reach NFS — only "
+                                          f"{nfs_only_from} may; remove that group from the mount target")
         return passed(f"{file_system} has mount targets in {', '.join(zones)}")
 
 
