@@ -8,7 +8,8 @@ subscriptions, API Gateway integrations, Firehose...).
 Besides moto's API it serves a few admin routes under /_sandbox/ (the gateway refuses that prefix):
     POST /_sandbox/accounts/<account>/reset   forget one account
     GET  /_sandbox/stats                      {"rss_bytes", "accounts"}
-    GET  /_sandbox/access-keys/<key id>       {"account_id", "secret_access_key"} of a moto-issued key
+    GET  /_sandbox/access-keys/<key id>       {"account_id", "secret_access_key", "expires_at"} of a moto-issued
+                                              key (expires_at: Unix time for STS credentials, else null)
     GET  /_sandbox/buckets/<name>/owner       {"account_id"}
 """
 
@@ -22,6 +23,8 @@ import re
 import sys
 import threading
 from pathlib import Path
+
+from labapp.sandbox import account_guard
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ACCOUNT_HEADER_ENVIRON_KEY = "HTTP_X_MOTO_ACCOUNT_ID"
@@ -102,14 +105,40 @@ class EmulatorApp:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         account_id = environ.get(ACCOUNT_HEADER_ENVIRON_KEY, "")
-        with self.locks.for_account(account_id):
+        if not account_guard.ACCOUNT_ID.match(account_id):
+            # Without one valid account moto would pick one itself (from the access key, or its default
+            # account): never serve such a request.
+            status, headers, body = account_guard.denial_response(environ, self.service_of(environ), account_id or "none")
+            start_response(status, headers)
+            return [body]
+        captured: list = []
+
+        def capture(status, headers, exc_info=None):
+            captured[:] = [status, headers]
+            return lambda data: None  # moto returns its body; nothing writes through this
+
+        with self.locks.for_account(account_id), account_guard.guarded(account_id) as guard:
             # Materialise the response inside the lock: moto builds some bodies lazily.
-            result = self.moto_app(environ, start_response)
+            result = self.moto_app(environ, capture)
             try:
-                return [b"".join(result)]
+                body = b"".join(result)
             finally:
                 if hasattr(result, "close"):
                     result.close()
+        if guard.denied:
+            # moto may have caught the refusal and answered anything (a 500, or carried on): the request
+            # tried to reach another account, so it is refused whatever moto made of it.
+            status, headers, body = account_guard.denial_response(environ, self.service_of(environ), guard.denied[0])
+            start_response(status, headers)
+            return [body]
+        start_response(*captured)
+        return [body]
+
+    def service_of(self, environ) -> str | None:
+        try:
+            return getattr(self.moto_app.get_application(environ), "service", None)
+        except Exception:
+            return None
 
     def admin(self, environ, start_response, path):
         from labapp.sandbox import moto_patches
@@ -129,7 +158,10 @@ class EmulatorApp:
             found = moto_patches.find_access_key(match.group(1))
             if found is None:
                 return _json(start_response, 404, {"error": "unknown access key"})
-            return _json(start_response, 200, {"account_id": found[0], "secret_access_key": found[1]})
+            account_id, secret, expires_at = found
+            return _json(
+                start_response, 200, {"account_id": account_id, "secret_access_key": secret, "expires_at": expires_at}
+            )
         if method == "GET" and (match := _BUCKET_OWNER_ROUTE.match(path)):
             owner = moto_patches.bucket_owner(match.group(1))
             if owner is None:
@@ -149,6 +181,7 @@ def _json(start_response, status: int, payload: dict):
 
 WARM_SERVICES = ("s3", "iam", "sts", "ec2", "sns", "sqs")
 WARM_ACCOUNT = "000000000000"
+MOTO_DEFAULT_ACCOUNT = "123456789012"  # moto.core.DEFAULT_ACCOUNT_ID, without importing moto here
 
 
 def _warm_up(dispatcher) -> None:
@@ -164,6 +197,7 @@ def _warm_up(dispatcher) -> None:
         # Global services are keyed by partition, regional ones by region.
         get_backend(service)[WARM_ACCOUNT]["aws" if service in ("s3", "iam", "sts") else "us-east-1"]
     moto_patches.reset_account(WARM_ACCOUNT)
+    moto_patches.reset_account(MOTO_DEFAULT_ACCOUNT)
     gc.collect()
     gc.freeze()
 
@@ -174,7 +208,18 @@ def build_app():
     from labapp.sandbox import moto_patches
 
     moto_patches.apply()
-    dispatcher = DomainDispatcherApplication(create_backend_app)
+    account_guard.install()
+
+    def create_app_unguarded(service):
+        """moto builds a service's app on its first request, from a backend of its default account:
+        platform work, not the learner's, so outside the guard. That account is then emptied again,
+        so /_sandbox/stats lists learners' accounts only."""
+        with account_guard.unguarded():
+            app = create_backend_app(service)
+            moto_patches.reset_account(MOTO_DEFAULT_ACCOUNT)
+        return app
+
+    dispatcher = DomainDispatcherApplication(create_app_unguarded)
     _warm_up(dispatcher)
     return EmulatorApp(dispatcher)
 

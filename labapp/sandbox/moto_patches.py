@@ -139,19 +139,26 @@ def _load_curated_managed_policies() -> None:
 def _sns_http_delivery_failure_is_not_a_publish_failure() -> None:
     """moto delivers to http(s) subscriptions inline with `requests.post`; in our network namespace that
     always fails, and moto turns it into a 500 for Publish. On AWS delivery is asynchronous and a dead
-    endpoint never fails Publish, so swallow the delivery error (the message simply goes nowhere)."""
+    endpoint never fails Publish, so swallow the delivery error (the message simply goes nowhere).
+
+    Before posting, moto signs the message with a key it stores in its default account (123456789012),
+    a lookup the account guard would refuse (and so fail Publish). That account is never any learner's
+    and no request can reach it, so the delivery runs unguarded."""
     import requests
     from moto.sns.models import Subscription
+
+    from labapp.sandbox import account_guard
 
     original = Subscription.publish
 
     def publish(self, *args, **kwargs):
-        try:
+        if self.protocol not in ("http", "https"):
             return original(self, *args, **kwargs)
+        try:
+            with account_guard.unguarded():
+                return original(self, *args, **kwargs)
         except requests.exceptions.RequestException:
-            if self.protocol in ("http", "https"):
-                return None
-            raise
+            return None
 
     Subscription.publish = publish
 
@@ -163,7 +170,10 @@ def reset_account(account_id: str) -> None:
     """Forget everything one account holds, leaving every other account untouched.
 
     moto has no per-account reset, and its `reset()` on one account's S3 backend disposes every
-    account's objects. This is the recipe tested in research/moto.md section 3.3.
+    account's objects. This is the recipe tested in research/moto.md section 3.3, extended to every
+    object version and multipart part. A delete marker has no `dispose` (it holds no file): a reset
+    that called it on one failed half-way and left the account behind for good, so nothing here
+    may stop the account from being dropped.
     """
     from moto.core.base_backend import BackendDict, backend_lock
     from moto.s3.models import s3_backends
@@ -171,15 +181,31 @@ def reset_account(account_id: str) -> None:
     with backend_lock:
         s3_account = dict.get(s3_backends, account_id)
         if s3_account:
-            for backend in list(s3_account.values()):
-                for name, bucket in list(backend.buckets.items()):
-                    for key in list(bucket.keys.values()):
-                        key.dispose()  # this account's keys only (they may hold temp files)
+            for backend in list(dict.values(s3_account)):
+                buckets = {**backend.buckets, **getattr(backend, "table_buckets", {})}
+                for name, bucket in buckets.items():
+                    _dispose_bucket_contents(bucket)
                     # Free the name in the global namespace only if this account owned it.
                     if s3_backends.bucket_accounts.get(name, (None, None))[1] == account_id:
                         s3_backends.bucket_accounts.pop(name, None)
         for backend_dict in list(BackendDict._instances):
             dict.pop(backend_dict, account_id, None)
+
+
+def _dispose_bucket_contents(bucket) -> None:
+    """Close the temporary files of every version and unfinished multipart upload of one bucket."""
+    import logging
+
+    keys = bucket.keys
+    versions = [v for _name, listed in keys.iterlists() for v in listed] if hasattr(keys, "iterlists") else list(keys.values())
+    for item in [*versions, *list(bucket.multiparts.values())]:  # an upload disposes its own parts
+        dispose = getattr(item, "dispose", None)
+        if dispose is None:  # delete markers
+            continue
+        try:
+            dispose()
+        except Exception:  # a file already closed must not keep the account alive
+            logging.getLogger(__name__).warning("reset: could not dispose %r", item, exc_info=True)
 
 
 def accounts_with_state() -> list[str]:
@@ -192,8 +218,9 @@ def accounts_with_state() -> list[str]:
     return sorted(accounts)
 
 
-def find_access_key(access_key_id: str) -> tuple[str, str] | None:
-    """(account id, secret) of an active key moto issued (IAM CreateAccessKey or STS AssumeRole*).
+def find_access_key(access_key_id: str) -> tuple[str, str, float | None] | None:
+    """(account id, secret, expiry as Unix time or None) of an active key moto issued (IAM
+    CreateAccessKey, or STS AssumeRole* whose credentials end at their expiration).
 
     moto stores both kinds in the owning account's IAM backend, so this finds them in one place. The
     account encoded in the key id is forgeable; the account that holds the key is not."""
@@ -206,7 +233,23 @@ def find_access_key(access_key_id: str) -> tuple[str, str] | None:
         backend = dict.get(per_partition, "aws")
         key = backend.access_keys.get(access_key_id) if backend is not None else None
         if key is not None and key.status == "Active":
-            return account_id, key.secret_access_key
+            return account_id, key.secret_access_key, _assumed_role_expiry(account_id, access_key_id)
+    return None
+
+
+def _assumed_role_expiry(account_id: str, access_key_id: str) -> float | None:
+    from datetime import UTC
+
+    from moto.sts.models import sts_backends
+
+    per_partition = dict.get(sts_backends, account_id)
+    backend = dict.get(per_partition, "aws") if per_partition is not None else None
+    for role in getattr(backend, "assumed_roles", ()):
+        if role.access_key_id == access_key_id:
+            expiration = role.expiration  # naive UTC (moto.core.utils.utcnow)
+            if expiration.tzinfo is None:
+                expiration = expiration.replace(tzinfo=UTC)
+            return expiration.timestamp()
     return None
 
 
