@@ -131,6 +131,7 @@ def fail_provisioning(session: LabSession, owner: str, error: str) -> None:
     LabSession.objects.filter(
         pk=session.pk, status=LabSession.Status.PROVISIONING, lease_owner=owner
     ).update(status=LabSession.Status.FAILED, error=error[:2000], lease_owner="", lease_until=None)
+    _forget_keys_on_commit(session)
     _enqueue_retire(session)
 
 
@@ -144,6 +145,7 @@ def end_session(session: LabSession, status: str = LabSession.Status.ENDED) -> L
         session.attempts.filter(status=Attempt.Status.QUEUED).update(
             status=Attempt.Status.FAILED, error="The lab session ended before this check ran."
         )
+        _forget_keys_on_commit(session)
         _enqueue_retire(session)
     session.refresh_from_db()
     return session
@@ -159,7 +161,8 @@ def hand_in(session: LabSession) -> bool:
     if updated:
         from .tasks import lock_handed_in_sandbox
 
-        _send_on_commit(lock_handed_in_sandbox, str(session.pk))
+        _forget_keys_on_commit(session)
+        _send_on_commit(lock_handed_in_sandbox, str(session.pk))  # again from a worker, if the gateway was away
     session.refresh_from_db()
     return bool(updated)
 
@@ -189,11 +192,66 @@ def _enqueue_retire(session: LabSession) -> None:
     _send_on_commit(retire_sandbox, str(session.pk))
 
 
+def _forget_keys_on_commit(session: LabSession) -> None:
+    """Make the gateway drop what it cached about the session's account as soon as the new status is
+    committed: the session's key and every key moto issued in the account (IAM user keys, STS
+    credentials) are refused from the next call, not after the cache's few seconds. Best effort: if
+    the gateway does not answer, its cache expires within seconds anyway and retire() forgets again."""
+    access_key_id = session.access_key_id
+
+    def forget():
+        from labapp.sandbox import client as sandbox
+
+        try:
+            sandbox.forget_credentials(access_key_id)
+        except Exception as exc:
+            log.warning("could not make the gateway forget %s now (%s); its cache expires soon", access_key_id, exc)
+
+    transaction.on_commit(forget)
+
+
 def retire(session: LabSession) -> None:
     from labapp.sandbox import client as sandbox
 
     sandbox.forget_credentials(session.access_key_id)
     sandbox.reset_account(session.account_id)
+
+
+# Sessions in these statuses must have no state left in the emulator (submitted ones keep theirs
+# until `release_handed_in_sandboxes`).
+RETIRED_STATUSES = (LabSession.Status.ENDED, LabSession.Status.EXPIRED, LabSession.Status.FAILED)
+
+
+def retire_leftover_sandboxes() -> int:
+    """Retire again every ended session whose account still holds state in the emulator: a retire
+    whose message was lost, or that failed (emulator down, an error in the reset), is not forgotten.
+    Run by the reaper; returns how many were enqueued."""
+    from labapp.sandbox import client as sandbox
+
+    try:
+        accounts = sandbox.emulator_stats()["accounts"]
+    except Exception as exc:
+        log.warning("cannot list the emulator's accounts (%s); leftover sandboxes are retired later", exc)
+        return 0
+    leftovers = list(
+        LabSession.objects.filter(account_id__in=accounts, status__in=RETIRED_STATUSES).only("pk")[:500]
+    )
+    for session in leftovers:
+        _send_now(_retire_task(), str(session.pk))
+    return len(leftovers)
+
+
+def _retire_task():
+    from .tasks import retire_sandbox
+
+    return retire_sandbox
+
+
+def _send_now(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception as exc:
+        log.warning("could not enqueue %s%s (%s); the reaper will retry", task.name, args, exc)
 
 
 # --- Attempts -------------------------------------------------------------------------------
@@ -322,7 +380,22 @@ def reap_stale_jobs() -> dict:
     for session_id in stale_sessions:
         LabSession.objects.filter(pk=session_id).update(enqueued_at=now)
         _enqueue_provisioning(LabSession(pk=session_id))
-    return {"attempts": len(stale_attempts), "sessions": len(stale_sessions)}
+    return {"attempts": len(stale_attempts), "sessions": len(stale_sessions), "retired": _maybe_retire_leftovers()}
+
+
+_leftovers_checked = 0.0
+LEFTOVER_CHECK_SECONDS = 60.0
+
+
+def _maybe_retire_leftovers() -> int:
+    """The reaper runs every few seconds; the leftover check asks the emulator, so once a minute."""
+    import time
+
+    global _leftovers_checked
+    if time.monotonic() - _leftovers_checked < LEFTOVER_CHECK_SECONDS:
+        return 0
+    _leftovers_checked = time.monotonic()
+    return retire_leftover_sandboxes()
 
 
 def expire_sessions() -> int:

@@ -6,7 +6,13 @@ which account holds the key, and that account must belong to a live session. The
 moto key id is forgeable, so it is never used.
 
 Answers, including "no such key", are cached for a few seconds: a learner's CLI makes many calls in a
-row, and a flood of unknown keys must not become a flood of database queries.
+row, and a flood of unknown keys must not become a flood of database queries. The cache never outlives
+a key's right to be used:
+- ending, resetting or handing in a session calls `forget` (POST /_gateway/forget), which drops every
+  cached answer about that session's account: its own key, the IAM user keys and STS credentials moto
+  issued in it, and the account's session. An answer looked up while a forget ran is not cached.
+- a key is reported `expired` from the exact moment its session (`LabSession.expires_at`) or its STS
+  credentials end, whatever the cache holds; the gateway refuses it like an ended session's key.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from django.db import close_old_connections
 
@@ -37,6 +44,7 @@ class SandboxKey:
     account_id: str
     status: str
     issued_by_moto: bool = False
+    expires_at: float | None = None  # Unix time from which the key is refused (None: never)
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,22 @@ class SessionInfo:
     session_id: str
     account_id: str
     status: str
+    expires_at: float | None = None
+
+
+EXPIRED = "expired"
+# Statuses in which a key's expiry applies. A handed-in session (`submitted`) outlives its expiry on
+# purpose: platform code regrades it for days, and its learner keys are refused anyway.
+_EXPIRING_STATUSES = ("provisioning", "ready")
 
 
 class CredentialStore:
-    def __init__(self, upstream, clock=time.monotonic):
+    def __init__(self, upstream, clock=time.monotonic, wall_clock=time.time):
         self.upstream = upstream
         self.clock = clock
+        self.wall_clock = wall_clock
+        # Bumped by every forget: an answer looked up across a forget may predate it and is not cached.
+        self._generation = 0
         self._keys: dict[str, tuple[float, SandboxKey | None]] = {}
         self._accounts: dict[str, tuple[float, SessionInfo | None]] = {}
         self._lock = threading.Lock()
@@ -67,40 +85,68 @@ class CredentialStore:
             return True, hit[1]
         return False, None
 
-    def _remember(self, table: dict, key: str, value) -> None:
+    def _remember(self, table: dict, key: str, value, generation: int) -> None:
         with self._lock:
+            if generation != self._generation:
+                return
             if len(table) > 50_000:  # a flood of random keys must not grow memory without bound
                 table.clear()
             table[key] = (self.clock() + CACHE_SECONDS, value)
 
     def forget(self, access_key_id: str) -> None:
+        """Forget a session's key and everything cached about its account (keys moto issued there)."""
+        account_id = None
         with self._lock:
+            self._generation += 1
             entry = self._keys.pop(access_key_id, None)
             if entry and entry[1] is not None:
-                self._accounts.pop(entry[1].account_id, None)
+                account_id = entry[1].account_id
+        if account_id is None and _PLAUSIBLE_KEY.match(access_key_id):
+            found = self._query(self._platform_key, access_key_id)
+            account_id = found.account_id if found else None
+        if account_id is not None:
+            self.forget_account(account_id)
+
+    def forget_account(self, account_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            self._accounts.pop(account_id, None)
+            for key_id in [k for k, (_, v) in self._keys.items() if v is not None and v.account_id == account_id]:
+                del self._keys[key_id]
 
     # --- lookups ---
 
     def key(self, access_key_id: str) -> SandboxKey | None:
         hit, value = self._cached(self._keys, access_key_id)
-        if hit:
-            return value
-        value = None
-        if _PLAUSIBLE_KEY.match(access_key_id):
-            value = self._query(self._platform_key, access_key_id)
-            if value is None:
-                value = self._moto_issued_key(access_key_id)
-        if not _about_to_change(value):
-            self._remember(self._keys, access_key_id, value)
-        return value
+        if not hit:
+            generation = self._generation
+            value = None
+            if _PLAUSIBLE_KEY.match(access_key_id):
+                value = self._query(self._platform_key, access_key_id)
+                if value is None:
+                    value = self._moto_issued_key(access_key_id)
+            if not _about_to_change(value):
+                self._remember(self._keys, access_key_id, value, generation)
+        return self._as_of_now(value)
+
+    def _as_of_now(self, key: SandboxKey | None) -> SandboxKey | None:
+        if (
+            key is not None
+            and key.expires_at is not None
+            and key.status in _EXPIRING_STATUSES
+            and self.wall_clock() >= key.expires_at
+        ):
+            return replace(key, status=EXPIRED)
+        return key
 
     def session_for_account(self, account_id: str) -> SessionInfo | None:
         hit, value = self._cached(self._accounts, account_id)
         if hit:
             return value
+        generation = self._generation
         value = self._query(self._live_session_for_account, account_id)
         if not _about_to_change(value):
-            self._remember(self._accounts, account_id, value)
+            self._remember(self._accounts, account_id, value, generation)
         return value
 
     def _moto_issued_key(self, access_key_id: str) -> SandboxKey | None:
@@ -110,6 +156,8 @@ class CredentialStore:
         session = self.session_for_account(found["account_id"])
         if session is None:
             return None
+        # STS credentials end at their own expiration, and no key outlives the session.
+        ends = [t for t in (session.expires_at, found.get("expires_at")) if t is not None]
         return SandboxKey(
             access_key_id=access_key_id,
             secret=found["secret_access_key"],
@@ -117,6 +165,7 @@ class CredentialStore:
             account_id=session.account_id,
             status=session.status,
             issued_by_moto=True,
+            expires_at=min(ends) if ends else None,
         )
 
     # --- database (runs on the gateway-db thread) ---
@@ -144,13 +193,13 @@ class CredentialStore:
 
         row = (
             LabSession.objects.filter(access_key_id=access_key_id)
-            .values_list("id", "account_id", "secret_access_key", "status")
+            .values_list("id", "account_id", "secret_access_key", "status", "expires_at")
             .first()
         )
         if row is None:
             return None
-        session_id, account_id, secret, status = row
-        return SandboxKey(access_key_id, secret, str(session_id), account_id, status)
+        session_id, account_id, secret, status, expires_at = row
+        return SandboxKey(access_key_id, secret, str(session_id), account_id, status, expires_at=_unix(expires_at))
 
     @staticmethod
     def _live_session_for_account(account_id: str) -> SessionInfo | None:
@@ -158,10 +207,14 @@ class CredentialStore:
 
         row = (
             LabSession.objects.filter(account_id=account_id, status__in=LabSession.LIVE)
-            .values_list("id", "account_id", "status")
+            .values_list("id", "account_id", "status", "expires_at")
             .first()
         )
-        return SessionInfo(str(row[0]), row[1], row[2]) if row else None
+        return SessionInfo(str(row[0]), row[1], row[2], _unix(row[3])) if row else None
+
+
+def _unix(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
 
 
 def _about_to_change(found) -> bool:

@@ -276,6 +276,16 @@ class Command(BaseCommand):
                 yield session
         finally:
             services.end_session(session)
+            # Ending must free the sandbox: a retire that fails (an emulator error on some resource
+            # the solution made) would leave the account behind for good.
+            from labapp.sandbox import client as sandbox
+
+            deadline = time.monotonic() + min(timeout, 30.0)
+            while session.account_id in sandbox.emulator_stats()["accounts"]:
+                if time.monotonic() > deadline:
+                    problems.append(f"the sandbox {session.account_id} was not retired after the session ended")
+                    break
+                time.sleep(0.2)
 
     def run_and_grade(self, session, steps, timeout: float, problems: list | None, runner=None) -> Attempt:
         """Run solution steps through the console runner and grade. A failing command is a problem for the
