@@ -79,6 +79,112 @@ def test_subnet_on_main_table_without_route(sandbox):
     assert check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="none").passed
 
 
+def bare_vpc(sb):
+    """lab-vpc with public-a and private-a on the main table, an attached internet gateway and a NAT gateway
+    in public-a; routes are left to the test."""
+    ec2 = sb.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=name_tag("vpc", "lab-vpc"))["Vpc"]["VpcId"]
+    ids = {"vpc": vpc}
+    for name, cidr in (("public-a", "10.0.1.0/24"), ("private-a", "10.0.2.0/24")):
+        ids[name] = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone="us-east-1a",
+                                      TagSpecifications=name_tag("subnet", name))["Subnet"]["SubnetId"]
+    ids["igw"] = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=ids["igw"], VpcId=vpc)
+    ids["main"] = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    ids["public_rt"] = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=ids["public_rt"], SubnetId=ids["public-a"])
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ids["nat"] = ec2.create_nat_gateway(SubnetId=ids["public-a"], AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    return ids
+
+
+def subnet(sb, name, internet):
+    return check(sb, "vpc.subnet", vpc="lab-vpc", subnet=name, internet=internet)
+
+
+def test_a_default_route_split_in_two_halves_is_still_public(sandbox):
+    ids = bare_vpc(sandbox)
+    ec2 = sandbox.client("ec2")
+    for half in ("0.0.0.0/1", "128.0.0.0/1"):
+        ec2.create_route(RouteTableId=ids["public_rt"], DestinationCidrBlock=half, GatewayId=ids["igw"])
+    assert subnet(sandbox, "public-a", "igw").passed
+    assert check(sandbox, "vpc.nat_gateway", vpc="lab-vpc", subnet="public-a").passed
+
+
+def test_half_the_internet_through_the_gateway_is_not_a_public_subnet(sandbox):
+    ids = bare_vpc(sandbox)
+    sandbox.client("ec2").create_route(RouteTableId=ids["public_rt"], DestinationCidrBlock="0.0.0.0/1",
+                                       GatewayId=ids["igw"])
+    out = subnet(sandbox, "public-a", "igw")
+    assert not out.passed and "has no route for internet addresses such as 128.0.0.0/3" in out.feedback
+
+
+def test_a_route_to_a_detached_internet_gateway_is_a_blackhole(sandbox):
+    ids = bare_vpc(sandbox)
+    ec2 = sandbox.client("ec2")
+    ec2.create_route(RouteTableId=ids["public_rt"], DestinationCidrBlock="0.0.0.0/0", GatewayId=ids["igw"])
+    ec2.detach_internet_gateway(InternetGatewayId=ids["igw"], VpcId=ids["vpc"])
+    out = subnet(sandbox, "public-a", "igw")
+    assert not out.passed and f"internet gateway {ids['igw']} is not attached to {ids['vpc']}" in out.feedback
+    assert subnet(sandbox, "public-a", "none").passed  # nothing reaches the internet any more
+
+
+def test_a_route_to_another_vpcs_internet_gateway_does_not_make_a_subnet_public(sandbox):
+    ids = bare_vpc(sandbox)
+    ec2 = sandbox.client("ec2")
+    other = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=other)
+    ec2.create_route(RouteTableId=ids["public_rt"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    out = subnet(sandbox, "public-a", "igw")
+    assert not out.passed and f"internet gateway {igw} is not attached" in out.feedback
+
+
+def test_private_subnet_through_the_main_table_and_main_table_rule(sandbox):
+    ids = bare_vpc(sandbox)
+    ec2 = sandbox.client("ec2")
+    ec2.create_route(RouteTableId=ids["public_rt"], DestinationCidrBlock="0.0.0.0/0", GatewayId=ids["igw"])
+    ec2.create_route(RouteTableId=ids["main"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=ids["nat"])
+    out = subnet(sandbox, "private-a", "nat")
+    assert out.passed and "the VPC main table" in out.feedback
+    assert check(sandbox, "vpc.main_table_private", vpc="lab-vpc").passed
+    # An extra, more specific route to the internet gateway makes private-a public for that range.
+    ec2.create_route(RouteTableId=ids["main"], DestinationCidrBlock="52.0.0.0/8", GatewayId=ids["igw"])
+    out = subnet(sandbox, "private-a", "nat")
+    assert not out.passed and "sends 52.0.0.0/8 to internet gateway" in out.feedback
+    out = check(sandbox, "vpc.main_table_private", vpc="lab-vpc")
+    assert not out.passed and "every subnet without its own route table becomes public" in out.feedback
+
+
+def test_private_subnet_with_an_ipv6_default_route_to_the_gateway_is_public(sandbox):
+    ids = bare_vpc(sandbox)
+    ec2 = sandbox.client("ec2")
+    ec2.create_route(RouteTableId=ids["main"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=ids["nat"])
+    ec2.create_route(RouteTableId=ids["main"], DestinationIpv6CidrBlock="::/0", GatewayId=ids["igw"])
+    out = subnet(sandbox, "private-a", "nat")
+    assert not out.passed and "sends ::/0 to internet gateway" in out.feedback
+
+
+def test_a_route_to_a_deleted_nat_gateway_is_a_blackhole(sandbox):
+    ids = bare_vpc(sandbox)
+    ec2 = sandbox.client("ec2")
+    ec2.create_route(RouteTableId=ids["public_rt"], DestinationCidrBlock="0.0.0.0/0", GatewayId=ids["igw"])
+    ec2.create_route(RouteTableId=ids["main"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=ids["nat"])
+    ec2.delete_nat_gateway(NatGatewayId=ids["nat"])
+    out = subnet(sandbox, "private-a", "nat")
+    assert not out.passed and f"NAT gateway {ids['nat']} is deleted" in out.feedback
+
+
+def test_nat_gateway_in_a_subnet_that_is_not_public(sandbox):
+    ids = bare_vpc(sandbox)  # public-a's table has no internet route yet
+    ec2 = sandbox.client("ec2")
+    ec2.create_route(RouteTableId=ids["main"], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=ids["nat"])
+    out = check(sandbox, "vpc.nat_gateway", vpc="lab-vpc", subnet="public-a")
+    assert not out.passed and "sends 0.0.0.0/0 to nowhere" in out.feedback
+    out = subnet(sandbox, "private-a", "nat")
+    assert not out.passed and "the NAT gateway cannot reach the internet" in out.feedback
+
+
 def nacl(sb, deny_number=90, egress=True):
     ec2 = sb.client("ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
@@ -127,6 +233,75 @@ def test_nacl_association(sandbox):
     assoc = next(a["NetworkAclAssociationId"] for a in current["Associations"] if a["SubnetId"] == subnet)
     ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
     assert check(sandbox, "vpc.nacl_associated", nacl="web-nacl", vpc="default", az="us-east-1a").passed
+
+
+def custom_acl(sb, entries, name="web-nacl"):
+    """A network ACL tagged `name` in the default VPC with (number, action, protocol, ports, cidr, egress) entries."""
+    ec2 = sb.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    acl = ec2.create_network_acl(VpcId=vpc, TagSpecifications=name_tag("network-acl", name))["NetworkAcl"]["NetworkAclId"]
+    for number, action, protocol, ports, cidr, egress in entries:
+        extra = {"PortRange": {"From": ports[0], "To": ports[1]}} if ports else {}
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=number, Protocol=protocol, RuleAction=action,
+                                     Egress=egress, CidrBlock=cidr, **extra)
+    return acl
+
+
+EVERYONE_ELSE = {"address": "0.0.0.0/0", "except": ["203.0.113.66"]}
+
+
+def test_nacl_allow_only_for_the_sample_visitor_is_not_open_to_everyone(sandbox):
+    custom_acl(sandbox, [(90, "deny", "-1", None, "203.0.113.66/32", False),
+                         (100, "allow", "6", (80, 80), "198.51.100.7/32", False)])
+    out = evaluate(sandbox, direction="inbound", port=80, expect="allow", what="HTTP from everyone else",
+                   **EVERYONE_ELSE)
+    assert not out.passed
+    assert out.feedback.startswith("HTTP from everyone else (TCP 80 from 0.0.0.0/1) is denied by the default rule *")
+    # The all-protocols deny (-1) covers HTTP from the attacker.
+    out = evaluate(sandbox, direction="inbound", port=80, address="203.0.113.66", expect="deny")
+    assert out.passed and "rule 90 (deny all 203.0.113.66/32)" in out.feedback
+
+
+def test_nacl_equivalent_rules_written_differently_pass(sandbox):
+    custom_acl(sandbox, [(50, "deny", "tcp", (80, 443), "203.0.113.66/32", False),
+                         (100, "allow", "tcp", (80, 443), "0.0.0.0/1", False),
+                         (101, "allow", "tcp", (80, 443), "128.0.0.0/1", False),
+                         (100, "allow", "-1", None, "0.0.0.0/0", True)])
+    for port in (80, 443):
+        assert evaluate(sandbox, direction="inbound", port=port, address="203.0.113.66", expect="deny").passed
+        assert evaluate(sandbox, direction="inbound", port=port, expect="allow", **EVERYONE_ELSE).passed
+    assert evaluate(sandbox, direction="outbound", port=1024, port_to=65535, expect="allow", **EVERYONE_ELSE).passed
+
+
+def test_nacl_deny_that_misses_the_port_or_blocks_neighbours(sandbox):
+    custom_acl(sandbox, [(90, "deny", "6", (0, 79), "203.0.113.66/32", False),
+                         (95, "deny", "6", (443, 443), "203.0.113.0/24", False),
+                         (100, "allow", "6", (80, 443), "0.0.0.0/0", False)])
+    out = evaluate(sandbox, direction="inbound", port=80, address="203.0.113.66", expect="deny")
+    assert not out.passed and "is allowed by rule 100 (allow tcp 80-443 0.0.0.0/0)" in out.feedback
+    out = evaluate(sandbox, direction="inbound", port=443, expect="allow", **EVERYONE_ELSE)
+    assert not out.passed and "from 203.0.113.0/26) is denied by rule 95" in out.feedback
+
+
+def test_nacl_replies_to_only_some_ephemeral_ports(sandbox):
+    custom_acl(sandbox, [(100, "allow", "6", (49152, 65535), "0.0.0.0/0", True)])
+    out = evaluate(sandbox, direction="outbound", port=1024, port_to=65535, expect="allow", what="replies",
+                   **EVERYONE_ELSE)
+    assert not out.passed and out.feedback.startswith("replies (TCP 1024-49151 to 0.0.0.0/1) is denied")
+
+
+def test_nacl_left_over_duplicate_does_not_hide_the_one_in_use(sandbox):
+    custom_acl(sandbox, [])  # a first attempt, never associated
+    acl = nacl(sandbox)
+    out = evaluate(sandbox, direction="inbound", port=80, address="203.0.113.66", expect="deny")
+    assert not out.passed and "2 network ACLs are tagged Name=web-nacl" in out.feedback
+    ec2 = sandbox.client("ec2")
+    subnet = ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": ["us-east-1a"]},
+                                           {"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+    current = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
+    assoc = next(a["NetworkAclAssociationId"] for a in current["Associations"] if a["SubnetId"] == subnet)
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+    assert evaluate(sandbox, direction="inbound", port=80, address="203.0.113.66", expect="deny").passed
 
 
 def test_peering_and_routes(sandbox):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import dataclass
 
+from .. import routing
 from . import Check, CheckFailed, failed, passed, register, schema, string
 
 VPC_REF = string("VPC: its Name tag, a vpc- id, or 'default' for the default VPC")
@@ -78,28 +80,108 @@ def table_of_subnet(ctx, subnet: dict) -> tuple[dict, bool]:
 
 def route_target(route: dict) -> str:
     for key in ("GatewayId", "NatGatewayId", "VpcPeeringConnectionId", "TransitGatewayId", "NetworkInterfaceId",
-                "InstanceId", "EgressOnlyInternetGatewayId"):
+                "InstanceId", "EgressOnlyInternetGatewayId", "CarrierGatewayId"):
         if route.get(key):
             return route[key]
     return "?"
 
 
-def default_route(table: dict) -> dict | None:
-    return next((r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+@dataclass
+class Network:
+    """What a route's target depends on: a route to an internet gateway that is not attached to the VPC, or to
+    a NAT gateway that was deleted, is a blackhole on AWS (it stays in the table but carries nothing)."""
+
+    vpc: dict
+    igws: set[str]  # internet gateways attached to this VPC
+    nats: dict[str, dict]  # every NAT gateway of the account, by id
+
+    @classmethod
+    def of(cls, ctx, vpc: dict) -> Network:
+        ec2 = ctx.client("ec2")
+        igws = {g["InternetGatewayId"] for g in ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]
+            if any(a.get("VpcId") == vpc["VpcId"] and a.get("State", "available") in ("available", "attached")
+                   for a in g.get("Attachments", []))}
+        nats = {n["NatGatewayId"]: n for n in ec2.describe_nat_gateways().get("NatGateways", [])}
+        return cls(vpc, igws, nats)
+
+    @property
+    def cidrs(self) -> list[str]:
+        blocks = [a["CidrBlock"] for a in self.vpc.get("CidrBlockAssociationSet", [])
+                  if a.get("CidrBlockState", {}).get("State", "associated") == "associated"]
+        return blocks or [self.vpc["CidrBlock"]]
+
+    def dead_end(self, route: dict) -> str | None:
+        """Why this route carries nothing (None: it works)."""
+        target = route_target(route)
+        if str(route.get("State", "active")).lower() == "blackhole":
+            return f"the route to {target} is a blackhole"
+        if target.startswith("igw-") and target not in self.igws:
+            return f"internet gateway {target} is not attached to {self.vpc['VpcId']}"
+        if target.startswith("nat-"):
+            nat = self.nats.get(target)
+            if nat is None or nat.get("State") not in ("available", "pending"):
+                return f"NAT gateway {target} is {nat.get('State') if nat else 'gone'}"
+            if nat.get("VpcId") and nat["VpcId"] != self.vpc["VpcId"]:
+                return f"NAT gateway {target} is in another VPC ({nat['VpcId']})"
+        return None
+
+    def reaches_igw(self, route: dict) -> bool:
+        return route_target(route).startswith("igw-") and self.dead_end(route) is None
 
 
-def internet_routes(table: dict) -> list[dict]:
-    """Routes of the table that lead to an internet gateway (any destination)."""
-    return [r for r in table.get("Routes", []) if str(r.get("GatewayId", "")).startswith("igw-")]
+def ipv4_routes(table: dict) -> list[dict]:
+    return [r for r in table.get("Routes", []) if r.get("DestinationCidrBlock")]
+
+
+def internet_routes(table: dict, net: Network | None = None) -> list[dict]:
+    """Routes of the table that lead to an internet gateway (any destination: IPv4, IPv6 or a prefix list)
+    and, given the network, one that really is attached to the VPC."""
+    return [r for r in table.get("Routes", []) if str(r.get("GatewayId", "")).startswith("igw-")
+            and (net is None or net.reaches_igw(r))]
+
+
+def destination(route: dict) -> str:
+    return (route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+            or route.get("DestinationPrefixListId") or "?")
+
+
+def internet_exit_problem(table: dict, net: Network, want: str) -> str | None:
+    """Does the whole public internet leave through `want` ("igw" or "nat")? None if so, else what goes
+    elsewhere, in the learner's terms. Judged by longest prefix match over the whole address space, so
+    0.0.0.0/1 + 128.0.0.0/1 counts as a default route and a more specific route that escapes is found."""
+    routes = ipv4_routes(table)
+    for piece, route in routing.internet_routing(routes, net.cidrs):
+        if route is None:
+            if all(route_target(r) == "local" for r in routes):
+                return "sends 0.0.0.0/0 to nowhere (it has only the local route)"
+            return f"has no route for internet addresses such as {piece.describe()}"
+        target = route_target(route)
+        dead = net.dead_end(route)
+        if dead:
+            return f"sends {destination(route)} to {target}, but {dead}: that route is a blackhole"
+        if not target.startswith(f"{want}-"):
+            return f"sends {destination(route)} to {target}"
+    return None
 
 
 def subnet_is_public(ctx, subnet: dict) -> tuple[bool, dict, bool]:
+    """(has a working route to an internet gateway for some destination, its route table, is that the main table)."""
     table, main = table_of_subnet(ctx, subnet)
-    return bool(internet_routes(table)), table, main
+    net = Network.of(ctx, find_vpc(ctx, subnet["VpcId"]))
+    return bool(internet_routes(table, net)), table, main
 
 
 def table_label(table: dict, main: bool) -> str:
     return f"{table['RouteTableId']}{', the VPC main table' if main else ''}"
+
+
+def same_cidr(a: str | None, b: str) -> bool:
+    """10.0.1.0/24 and 10.0.1.0/24 written another way (AWS normalises the block) are the same block."""
+    try:
+        return ipaddress.ip_network(str(a), strict=False) == ipaddress.ip_network(b, strict=False)
+    except ValueError:
+        return False
 
 
 @register("vpc.vpc")
@@ -109,7 +191,7 @@ class VpcExists(Check):
 
     def run(self, ctx, *, vpc, cidr=None):
         found = find_vpc(ctx, vpc)
-        if cidr and found.get("CidrBlock") != cidr:
+        if cidr and not same_cidr(found.get("CidrBlock"), cidr):
             return failed(f"VPC {label(found, 'VpcId')} has CIDR {found.get('CidrBlock')}, not {cidr}")
         return passed(f"VPC {label(found, 'VpcId')} exists with CIDR {found.get('CidrBlock')}")
 
@@ -131,8 +213,10 @@ class InternetGatewayAttached(Check):
 @register("vpc.subnet")
 class SubnetRouting(Check):
     description = (
-        "The subnet exists in the VPC (optionally: with this CIDR / AZ) and its route table sends 0.0.0.0/0 to "
-        "an internet gateway (`internet: igw`), a NAT gateway (`nat`), or nowhere on the internet (`none`)."
+        "The subnet exists in the VPC (optionally: with this CIDR / AZ) and, by longest-prefix match over the whole "
+        "public internet in the route table it really uses (its own, else the main table), all internet traffic "
+        "leaves through an internet gateway attached to the VPC (`internet: igw`), or through a working NAT "
+        "gateway with no route to an internet gateway (`nat`), or no route reaches an internet gateway (`none`)."
     )
     params_schema = schema(
         {"subnet": SUBNET_REF, "vpc": VPC_REF, "cidr": string("required CIDR block"),
@@ -144,39 +228,77 @@ class SubnetRouting(Check):
         v = find_vpc(ctx, vpc)
         sn = find_subnet(ctx, subnet, v["VpcId"])
         name = label(sn, "SubnetId")
-        if cidr and sn.get("CidrBlock") != cidr:
+        if cidr and not same_cidr(sn.get("CidrBlock"), cidr):
             return failed(f"subnet {name} has CIDR {sn.get('CidrBlock')}, not {cidr}")
         table, main = table_of_subnet(ctx, sn)
+        net = Network.of(ctx, v)
         where = f"{name} uses route table {table_label(table, main)}"
-        route = default_route(table)
-        target = route_target(route) if route else None
-        igw = internet_routes(table)
         if internet == "igw":
-            if target and target.startswith("igw-"):
-                return passed(f"{where}, which sends 0.0.0.0/0 to {target}: it is a public subnet")
-            return failed(f"{where}, which sends 0.0.0.0/0 to {target or 'nowhere'} — it needs a route to the "
-                          "internet gateway (and the subnet associated with that table)")
+            problem = internet_exit_problem(table, net, "igw")
+            if problem is None:
+                igw = sorted(net.igws)[0] if net.igws else "?"
+                return passed(f"{where}, which sends the internet (0.0.0.0/0) to {igw}: it is a public subnet")
+            return failed(f"{where}, which {problem} — it needs 0.0.0.0/0 to the internet gateway attached to "
+                          f"{vpc} (in the table associated with the subnet)")
+        igw = internet_routes(table, net)
         if igw:
-            return failed(f"{where}, which sends {igw[0].get('DestinationCidrBlock') or 'traffic'} to internet "
-                          f"gateway {igw[0]['GatewayId']}: the subnet is public, so it is not private")
+            return failed(f"{where}, which sends {destination(igw[0])} to internet gateway {igw[0]['GatewayId']}: "
+                          "the subnet is public, so it is not private")
         if internet == "nat":
-            if target and target.startswith("nat-"):
-                return passed(f"{where}, which sends 0.0.0.0/0 to NAT gateway {target}: private with outbound access")
-            return failed(f"{where}, which sends 0.0.0.0/0 to {target or 'nowhere'} — add a default route to the "
-                          "NAT gateway")
+            problem = internet_exit_problem(table, net, "nat")
+            if problem is not None:
+                return failed(f"{where}, which {problem} — add a default route (0.0.0.0/0) to the NAT gateway")
+            nat_ids = {route_target(r) for r in ipv4_routes(table) if route_target(r).startswith("nat-")}
+            for nat_id in sorted(nat_ids):
+                nat = net.nats[nat_id]
+                if nat.get("ConnectivityType", "public") != "public":
+                    return failed(f"{where}, whose NAT gateway {nat_id} is private (no Elastic IP): "
+                                  "it cannot reach the internet")
+                if nat.get("SubnetId") == sn["SubnetId"]:
+                    return failed(f"{where}, whose NAT gateway {nat_id} sits in {name} itself — a NAT gateway must "
+                                  "sit in a public subnet")
+                home = find_subnet(ctx, nat["SubnetId"], v["VpcId"])
+                home_table, home_main = table_of_subnet(ctx, home)
+                if internet_exit_problem(home_table, net, "igw"):
+                    return failed(f"{where}, whose NAT gateway {nat_id} sits in {label(home, 'SubnetId')}, which is "
+                                  "not public (its route table does not send 0.0.0.0/0 to the internet gateway): "
+                                  "the NAT gateway cannot reach the internet")
+            return passed(f"{where}, which sends 0.0.0.0/0 to NAT gateway {', '.join(sorted(nat_ids))}: "
+                          "private with outbound access")
         return passed(f"{where}, which has no route to an internet gateway: it is private")
+
+
+@register("vpc.main_table_private")
+class MainTablePrivate(Check):
+    description = ("The VPC's main route table has no working route to an internet gateway (every subnet without "
+                   "its own association uses it, so a route there makes them all public).")
+    params_schema = schema({"vpc": VPC_REF}, ["vpc"])
+
+    def run(self, ctx, *, vpc):
+        v = find_vpc(ctx, vpc)
+        tables = route_tables(ctx, v["VpcId"])
+        main = next((t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
+        if main is None:
+            raise CheckFailed(f"{vpc} has no main route table")
+        igw = internet_routes(main, Network.of(ctx, v))
+        if igw:
+            return failed(f"the main route table {main['RouteTableId']} of {vpc} sends {destination(igw[0])} to "
+                          f"{igw[0]['GatewayId']}: every subnet without its own route table becomes public — "
+                          "put the internet route in a table associated with the public subnet instead")
+        return passed(f"the main route table {main['RouteTableId']} of {vpc} has no route to an internet gateway")
 
 
 @register("vpc.nat_gateway")
 class NatGateway(Check):
-    description = "An available NAT gateway with an Elastic IP sits in the named subnet, and that subnet is public."
+    description = ("An available public NAT gateway with an Elastic IP sits in the named subnet, and that subnet is "
+                   "public (its internet traffic leaves through an internet gateway attached to the VPC).")
     params_schema = schema({"vpc": VPC_REF, "subnet": SUBNET_REF}, ["vpc", "subnet"])
 
     def run(self, ctx, *, vpc, subnet):
         v = find_vpc(ctx, vpc)
-        nats = [n for n in ctx.client("ec2").describe_nat_gateways(
-            Filters=[{"Name": "vpc-id", "Values": [v["VpcId"]]}])["NatGateways"]
-            if n.get("State") in ("available", "pending")]
+        net = Network.of(ctx, v)
+        nats = [n for n in net.nats.values() if n.get("VpcId") == v["VpcId"]
+                and n.get("State") in ("available", "pending")]
         if not nats:
             return failed(f"{label(v, 'VpcId')} has no NAT gateway — create one in a public subnet")
         sn = find_subnet(ctx, subnet, v["VpcId"])
@@ -185,64 +307,52 @@ class NatGateway(Check):
             elsewhere = ", ".join(f"{n['NatGatewayId']} in {n.get('SubnetId')}" for n in nats)
             return failed(f"the NAT gateway is not in {label(sn, 'SubnetId')} ({elsewhere}) — a NAT gateway must sit "
                           "in a public subnet")
-        nat = here[0]
-        if not any(a.get("PublicIp") or a.get("AllocationId") for a in nat.get("NatGatewayAddresses", [])) \
-                and nat.get("ConnectivityType") != "public":
-            return failed(f"NAT gateway {nat['NatGatewayId']} is private (no Elastic IP) — it cannot reach the internet")
-        public, table, main = subnet_is_public(ctx, sn)
-        if not public:
+        public_nats = [n for n in here if n.get("ConnectivityType", "public") == "public"
+                       and any(a.get("PublicIp") or a.get("AllocationId") for a in n.get("NatGatewayAddresses", []))]
+        if not public_nats:
+            return failed(f"NAT gateway {here[0]['NatGatewayId']} is private (no Elastic IP) — it cannot reach the "
+                          "internet; create it with --allocation-id")
+        nat = public_nats[0]
+        table, main = table_of_subnet(ctx, sn)
+        problem = internet_exit_problem(table, net, "igw")
+        if problem:
             return failed(f"NAT gateway {nat['NatGatewayId']} is in {label(sn, 'SubnetId')}, but that subnet's route "
-                          f"table ({table_label(table, main)}) has no route to an internet gateway")
+                          f"table ({table_label(table, main)}) {problem}, not to the internet gateway")
         return passed(f"NAT gateway {nat['NatGatewayId']} is in public subnet {label(sn, 'SubnetId')}")
 
 
 # --- network ACLs -------------------------------------------------------------------------------------
 
-PROTO_NUM = {"tcp": "6", "udp": "17", "icmp": "1"}
-
-
 def find_nacl(ctx, name: str, vpc_id: str) -> dict:
+    """The network ACL tagged Name=`name`; of several, the one associated with subnets (a first attempt left
+    behind must not hide the one in use), and only if that leaves exactly one."""
     nacls = ctx.client("ec2").describe_network_acls(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "tag:Name", "Values": [name]}])["NetworkAcls"]
     if not nacls:
         raise CheckFailed(f"there is no network ACL tagged Name={name} in {vpc_id}")
+    if len(nacls) > 1:
+        nacls = [n for n in nacls if n.get("Associations")] or nacls
+    if len(nacls) > 1:
+        ids = ", ".join(n["NetworkAclId"] for n in nacls)
+        raise CheckFailed(f"{len(nacls)} network ACLs are tagged Name={name} ({ids}) — keep exactly one")
     return nacls[0]
-
-
-def nacl_entry_matches(entry: dict, protocol: str, port: int, address: str) -> bool:
-    proto = str(entry.get("Protocol"))
-    if proto not in ("-1", PROTO_NUM[protocol], protocol):
-        return False
-    if proto != "-1" and protocol in ("tcp", "udp"):
-        rng = entry.get("PortRange") or {}
-        lo, hi = rng.get("From"), rng.get("To")
-        if lo is not None and hi is not None and not int(lo) <= port <= int(hi):
-            return False
-    cidr = entry.get("CidrBlock")
-    if not cidr:
-        return False
-    try:
-        return ipaddress.ip_address(address) in ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return False
-
-
-def nacl_decision(nacl: dict, egress: bool, protocol: str, port: int, address: str) -> tuple[str, dict | None]:
-    entries = sorted((e for e in nacl.get("Entries", []) if bool(e.get("Egress")) == egress
-                      and int(e.get("RuleNumber", 32767)) < 32767), key=lambda e: int(e["RuleNumber"]))
-    for entry in entries:
-        if nacl_entry_matches(entry, protocol, port, address):
-            return str(entry.get("RuleAction")), entry
-    return "deny", None
 
 
 def entry_label(entry: dict | None) -> str:
     if entry is None:
         return "the default rule * (deny)"
-    proto = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}.get(str(entry.get("Protocol")), entry.get("Protocol"))
+    proto = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}.get(routing.entry_protocol(entry),
+                                                                   entry.get("Protocol"))
     rng = entry.get("PortRange") or {}
-    ports = f" {rng['From']}-{rng['To']}" if rng and str(entry.get("Protocol")) != "-1" else ""
+    ports = f" {rng['From']}-{rng['To']}" if rng and proto in ("tcp", "udp") else ""
     return f"rule {entry['RuleNumber']} ({entry['RuleAction']} {proto}{ports} {entry.get('CidrBlock')})"
+
+
+def nacl_decision(nacl: dict, egress: bool, protocol: str, port: int, address: str) -> tuple[str, dict | None]:
+    """The action for one connection and the rule that decides it (first match in rule-number order)."""
+    verdict = routing.acl_verdicts(nacl, egress, protocol, routing.address_span(address),
+                                   routing.Span(port, port))[0]
+    return verdict.action, verdict.entry
 
 
 @register("vpc.nacl_associated")
@@ -271,29 +381,47 @@ class NaclAssociated(Check):
 @register("vpc.nacl_evaluates")
 class NaclEvaluates(Check):
     description = ("Evaluating the ACL's rules as AWS does (lowest number first, first match wins, default deny), "
-                   "traffic for protocol/port from (inbound) or to (outbound) `address` gets `expect`.")
+                   "traffic for protocol/port (every port up to `port_to`) from (inbound) or to (outbound) `address` "
+                   "(an address, or a CIDR: every address in it but `except`) gets `expect`.")
     params_schema = schema(
         {"nacl": string("Name tag of the network ACL"), "vpc": VPC_REF,
          "direction": {"enum": ["inbound", "outbound"]},
          "protocol": {"enum": ["tcp", "udp"], "default": "tcp"},
          "port": {"type": "integer", "minimum": 0, "maximum": 65535},
-         "address": string("the remote IPv4 address"),
+         "port_to": {"type": "integer", "minimum": 0, "maximum": 65535,
+                     "description": "last port of a range that must all get `expect`"},
+         "address": string("the remote IPv4 address, or a CIDR block meaning every address in it"),
+         "except": {"type": "array", "items": string("an address or CIDR left out of `address`")},
          "expect": {"enum": ["allow", "deny"]},
          "what": string("how to name this traffic in feedback, e.g. 'HTTP from the attacker'")},
         ["nacl", "vpc", "direction", "port", "address", "expect"],
     )
 
-    def run(self, ctx, *, nacl, vpc, direction, port, address, expect, protocol="tcp", what=None):
+    def run(self, ctx, *, nacl, vpc, direction, port, address, expect, protocol="tcp", port_to=None, what=None,
+            **more):
+        excluded = [routing.address_span(a) for a in more.get("except") or []]
         v = find_vpc(ctx, vpc)
         acl = find_nacl(ctx, nacl, v["VpcId"])
-        decision, entry = nacl_decision(acl, direction == "outbound", protocol, port, address)
-        what = what or f"{direction} {protocol.upper()} {port} {'from' if direction == 'inbound' else 'to'} {address}"
-        if decision == expect:
-            return passed(f"{what} is {'allowed' if decision == 'allow' else 'denied'} by {entry_label(entry)}")
+        ports = routing.Span(port, port_to if port_to is not None else port)
+        verdicts = routing.acl_verdicts(acl, direction == "outbound", protocol, routing.address_span(address),
+                                        ports, cuts=excluded)
+        wrong = routing.first_wrong(verdicts, expect, skip=lambda x: any(x.addresses.within(e) for e in excluded))
+        toward = "from" if direction == "inbound" else "to"
+        what = what or f"{direction} {protocol.upper()} {port} {toward} {address}"
+        if wrong is None:
+            deciders = {entry_label(x.entry) for x in verdicts
+                        if not any(x.addresses.within(e) for e in excluded)}
+            return passed(f"{what} is {'allowed' if expect == 'allow' else 'denied'} by "
+                          f"{', '.join(sorted(deciders))}")
+        case = ""
+        if len(verdicts) > 1:  # name the part of the traffic that is wrong
+            port_text = f"{wrong.ports.first}" if wrong.ports.first == wrong.ports.last else \
+                f"{wrong.ports.first}-{wrong.ports.last}"
+            case = f" ({protocol.upper()} {port_text} {toward} {wrong.addresses.describe()})"
         if expect == "deny":
-            return failed(f"{what} is allowed by {entry_label(entry)} — a deny rule must come first "
+            return failed(f"{what}{case} is allowed by {entry_label(wrong.entry)} — a deny rule must come first "
                           "(a lower rule number)")
-        return failed(f"{what} is denied by {entry_label(entry)} — add an allow rule for it "
+        return failed(f"{what}{case} is denied by {entry_label(wrong.entry)} — add an allow rule for it "
                       "(network ACLs are stateless: return traffic needs its own rule)")
 
 
