@@ -102,3 +102,127 @@ def test_decode_check():
     assert "pass the whole encoded message" in run_check({"kind": kind}, {}, CheckContext(journal=bad)).feedback
     good = [dict(bad[0], status=200)]
     assert run_check({"kind": kind}, {}, CheckContext(journal=good)).passed
+
+
+# --- trust and permissions judged by meaning (labapp.grading.policy) ------------------------------
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def assume(principal, **extra):
+    return {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}
+
+
+def test_role_trusts_refuses_a_role_anyone_can_assume(sandbox):
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=doc(assume({"AWS": "*"})))
+    out = check(sandbox, "iam.role_trusts", role="deployer", same_account=True)
+    assert not out.passed and "anyone in any AWS account" in out.feedback
+    # Root of the account and "*" side by side: the "*" still opens it to everyone.
+    iam.update_assume_role_policy(RoleName="deployer", PolicyDocument=doc(
+        assume({"AWS": f"arn:aws:iam::{sandbox.account_id}:root"}), assume("*")))
+    assert not check(sandbox, "iam.role_trusts", role="deployer", same_account=True).passed
+    # Another account instead of your own.
+    iam.update_assume_role_policy(RoleName="deployer", PolicyDocument=doc(assume({"AWS": "arn:aws:iam::999999999999:root"})))
+    out = check(sandbox, "iam.role_trusts", role="deployer", same_account=True)
+    assert not out.passed and "does not trust your account" in out.feedback
+
+
+def test_role_trusts_accepts_equivalent_ways_of_naming_your_account(sandbox):
+    iam = sandbox.client("iam")
+    me = sandbox.account_id
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=doc(assume({"AWS": me})))
+    assert check(sandbox, "iam.role_trusts", role="deployer", same_account=True).passed  # bare account id
+    # "*" limited to your account by a condition, the action as a list.
+    iam.update_assume_role_policy(RoleName="deployer", PolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole"],
+         "Condition": {"StringEquals": {"aws:PrincipalAccount": me}}}))
+    assert check(sandbox, "iam.role_trusts", role="deployer", same_account=True).passed
+    # Your own identity, by ARN.
+    arn = sandbox.client("sts").get_caller_identity()["Arn"]
+    iam.update_assume_role_policy(RoleName="deployer", PolicyDocument=doc(assume({"AWS": [arn]})))
+    assert check(sandbox, "iam.role_trusts", role="deployer", same_account=True).passed
+
+
+def test_role_trusts_deny_and_conditions_that_never_hold(sandbox):
+    iam = sandbox.client("iam")
+    me = f"arn:aws:iam::{sandbox.account_id}:root"
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=doc(
+        assume({"AWS": me}), {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:*"}))
+    out = check(sandbox, "iam.role_trusts", role="deployer", same_account=True)
+    assert not out.passed and "Deny" in out.feedback
+    iam.update_assume_role_policy(RoleName="deployer", PolicyDocument=doc(
+        assume({"AWS": me}, Condition={"Bool": {"aws:SecureTransport": "false"}})))
+    out = check(sandbox, "iam.role_trusts", role="deployer", same_account=True)
+    assert not out.passed and "Condition does not hold" in out.feedback
+
+
+def test_service_trust_with_confused_deputy_conditions(sandbox):
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="rep", AssumeRolePolicyDocument=doc(assume(
+        {"Service": "s3.amazonaws.com"}, Condition={"StringEquals": {"aws:SourceAccount": sandbox.account_id},
+                                                     "ArnLike": {"aws:SourceArn": "arn:aws:s3:::orders"}})))
+    assert check(sandbox, "iam.role_trusts", role="rep", service="s3.amazonaws.com", source_arn="arn:aws:s3:::orders").passed
+    out = check(sandbox, "iam.role_trusts", role="rep", service="s3.amazonaws.com", source_arn="arn:aws:s3:::other")
+    assert not out.passed and "Condition" in out.feedback
+    # A service role that anyone may assume as well.
+    iam.update_assume_role_policy(RoleName="rep", PolicyDocument=doc(assume({"Service": "s3.amazonaws.com"}), assume("*")))
+    out = check(sandbox, "iam.role_trusts", role="rep", service="s3.amazonaws.com")
+    assert not out.passed and "anyone" in out.feedback
+
+
+LEAST = [{"action": "s3:PutObject", "resource": "arn:aws:s3:::releases/app.zip"},
+         {"action": "s3:DeleteBucket", "resource": "arn:aws:s3:::releases"},
+         {"action": "s3:ListBucket", "resource": "arn:aws:s3:::other-team"},
+         {"action": "iam:CreateAccessKey", "resource": "arn:aws:iam::ACCOUNT_ID:user/admin"}]
+
+
+def test_role_denies_catches_broad_managed_policies(sandbox):
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=doc(assume({"AWS": sandbox.account_id})))
+    full = iam.create_policy(PolicyName="S3Full", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": ["s3:*", "s3-object-lambda:*"], "Resource": "*"}))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="deployer", PolicyArn=full)
+    assert check(sandbox, "iam.role_allows", role="deployer", action="s3:ListBucket", resource="arn:aws:s3:::releases").passed
+    out = check(sandbox, "iam.role_denies", role="deployer", requests=LEAST, asked="listing releases")
+    assert not out.passed and "may also s3:PutObject on arn:aws:s3:::releases/app.zip (through S3Full)" in out.feedback
+    # Deny wins: the same managed policy with writes and other buckets denied is limited enough.
+    iam.put_role_policy(RoleName="deployer", PolicyName="guard", PolicyDocument=doc(
+        {"Effect": "Deny", "Action": ["s3:Put*", "s3:Delete*"], "Resource": "*"},
+        {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::releases", "arn:aws:s3:::releases/*"]}))
+    assert check(sandbox, "iam.role_denies", role="deployer", requests=LEAST).passed
+    assert check(sandbox, "iam.role_allows", role="deployer", action="s3:ListBucket", resource="arn:aws:s3:::releases").passed
+    out = check(sandbox, "iam.role_allows", role="deployer", action="s3:PutObject", resource="arn:aws:s3:::releases/a")
+    assert not out.passed and "explicit Deny" in out.feedback
+
+
+def test_role_allows_split_statements_and_read_wildcards(sandbox):
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=doc(assume({"AWS": sandbox.account_id})))
+    iam.put_role_policy(RoleName="deployer", PolicyName="list", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": ["arn:aws:s3:::releases"]}))
+    iam.put_role_policy(RoleName="deployer", PolicyName="read", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": ["s3:GetObject*"], "Resource": "arn:aws:s3:::releases/*"}))
+    assert check(sandbox, "iam.role_allows", role="deployer", action="S3:listbucket", resource="arn:aws:s3:::releases").passed
+    assert check(sandbox, "iam.role_denies", role="deployer", requests=LEAST).passed
+    out = check(sandbox, "iam.role_allows", role="deployer", action="s3:GetObject", resource="arn:aws:s3:::releases/a",
+                no_wildcard=True)
+    assert not out.passed and "only through a wildcard in read (inline)" in out.feedback
+    # A permissions boundary that leaves out ListBucket takes it away.
+    boundary = iam.create_policy(PolicyName="objects-only", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}))["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName="deployer", PermissionsBoundary=boundary)
+    out = check(sandbox, "iam.role_allows", role="deployer", action="s3:ListBucket", resource="arn:aws:s3:::releases")
+    assert not out.passed and "permissions boundary objects-only" in out.feedback
+
+
+def test_role_assumed_finds_a_role_with_a_path(sandbox):
+    iam = sandbox.client("iam")
+    arn = iam.create_role(RoleName="deployer", Path="/ci/", AssumeRolePolicyDocument=trust({"AWS": sandbox.account_id}))["Role"]["Arn"]
+    assert ":role/ci/deployer" in arn
+    rows = [{"action": "AssumeRole", "service": "sts", "source": "learner", "status": 200,
+             "params": {"RoleArn": arn, "RoleSessionName": "s1"}}]
+    assert check(sandbox, "sts.role_assumed", journal=rows, role="deployer", session_name="s1").passed
+    assert "does not exist" in check(sandbox, "sts.role_assumed", journal=rows, role="nobody").feedback

@@ -149,11 +149,18 @@ class UserLoginProfile(Check):
 
 
 # --- roles, instance profiles, temporary credentials (CLI/SDK labs) -------------------------------
+# Policies are stored but not enforced in the sandbox, so these checks ask labapp.grading.policy what a
+# trust or permission policy *does* (who may assume, what is allowed), not how it is written.
 
 import json as _json  # noqa: E402
 from urllib.parse import unquote as _unquote  # noqa: E402
 
+from labapp.grading import policy as _policy  # noqa: E402
+
 ROLE = string("IAM role name")
+# A realistic request context for probing: over TLS, in the lab's region.
+BASE_CONTEXT = {"aws:SecureTransport": "true", "aws:RequestedRegion": "us-east-1"}
+OUTSIDE_ACCOUNTS = ("999999999999", "111111111111")
 
 
 def require_role(ctx: CheckContext, role: str) -> dict:
@@ -178,95 +185,191 @@ def _list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def _covers(pattern: str, action: str) -> bool:
-    import fnmatch
+def _caller(ctx: CheckContext) -> dict:
+    """The learner's own identity in the sandbox ({Account, Arn})."""
+    return ctx.client("sts").get_caller_identity()
 
-    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+def _outsider(account: str) -> str:
+    other = next(a for a in OUTSIDE_ACCOUNTS if a != account)
+    return f"arn:aws:iam::{other}:user/someone-else"
+
+
+def _who(principal: str) -> str:
+    return "anyone in any AWS account" if principal.endswith(":user/someone-else") else principal
+
+
+def _trusted_names(doc: dict) -> str:
+    found = []
+    for s in _list(doc.get("Statement")):
+        if not isinstance(s, dict) or s.get("Effect") != "Allow":
+            continue
+        p = s.get("Principal")
+        if p == "*":
+            found.append('everyone ("*")')
+        elif isinstance(p, dict):
+            found += [f"{kind} {v}" for kind, values in p.items() for v in _list(values)]
+    return ", ".join(found) or "nobody"
 
 
 @register("iam.role_trusts")
 class RoleTrusts(Check):
-    description = ("The role's trust policy lets the principal call sts:AssumeRole: a service "
-                   "(ec2.amazonaws.com) or an AWS principal (account root ARN, account id, user or role ARN).")
+    description = ("The role's trust policy lets the principal sts:AssumeRole (judged by what the policy does: "
+                   "Allow/Deny, wildcards, conditions) and lets no AWS account outside the sandbox assume it. The "
+                   "principal is a service (ec2.amazonaws.com), an AWS principal (account id or ARN), or the "
+                   "learner's own identity (`same_account`).")
     params_schema = schema(
         {"role": ROLE, "service": string("service principal, e.g. ec2.amazonaws.com"),
-         "aws": string("AWS principal: an account id or an ARN; the account root also accepts any ARN in it"),
-         "same_account": {"type": "boolean", "description": "the sandbox's own account must be trusted"}},
+         "aws": string("AWS principal that must be able to assume: an account id or an IAM ARN"),
+         "same_account": {"type": "boolean", "description": "the learner's own identity must be able to assume"},
+         "source_arn": string("aws:SourceArn the service sends when it assumes the role (for confused-deputy "
+                              "conditions), e.g. arn:aws:s3:::bucket")},
         ["role"],
     )
 
-    def run(self, ctx, *, role, service=None, aws=None, same_account=False):
-        if same_account:
-            aws = ctx.client("sts").get_caller_identity()["Account"]
+    def run(self, ctx, *, role, service=None, aws=None, same_account=False, source_arn=None):
         doc = _doc(require_role(ctx, role).get("AssumeRolePolicyDocument"))
-        allows = [s for s in _list(doc.get("Statement")) if s.get("Effect") == "Allow"
-                  and any(_covers(a, "sts:AssumeRole") for a in _list(s.get("Action")))]
-        if not allows:
-            return failed(f"the trust policy of {role} allows nobody to sts:AssumeRole")
-        found = []
-        for s in allows:
-            p = s.get("Principal") or {}
-            found += [f"Service {v}" for v in _list(p.get("Service") if isinstance(p, dict) else None)]
-            found += [f"AWS {v}" for v in _list(p.get("AWS") if isinstance(p, dict) else p)]
-            if service and service in _list(p.get("Service") if isinstance(p, dict) else None):
-                return passed(f"{role} can be assumed by {service}")
-            if aws:
-                values = _list(p.get("AWS") if isinstance(p, dict) else p)
-                account = aws.split(":")[4] if aws.startswith("arn:") else aws
-                ok = {aws, account, f"arn:aws:iam::{account}:root", "*"}
-                if any(v in ok for v in values):
-                    return passed(f"{role} can be assumed by {aws}")
-        want = service or aws
-        return failed(f"the trust policy of {role} does not trust {want} (it trusts: {', '.join(found) or 'nobody'})"
-                      + (" — for EC2 the principal is the service ec2.amazonaws.com" if service else ""))
+        me = _caller(ctx)
+        account = me["Account"]
+        context = dict(BASE_CONTEXT)
+        if service:
+            principal = service
+            context["aws:SourceAccount"] = account
+            if source_arn:
+                context["aws:SourceArn"] = source_arn
+        elif same_account:
+            principal = me["Arn"]
+        else:
+            principal = aws
+        if not principal:
+            raise CheckFailed("this check needs service, aws or same_account")
+
+        decision = _policy.evaluate(doc, "sts:AssumeRole", None, principal, context)
+        if decision != _policy.ALLOW:
+            return failed(self._why_not(doc, role, principal, context, decision, same_account, service))
+        outsider = _outsider(account)
+        if _policy.evaluate(doc, "sts:AssumeRole", None, outsider, BASE_CONTEXT) == _policy.ALLOW:
+            return failed(f"the trust policy of {role} lets {_who(outsider)} assume it — name "
+                          + (f"the service {service}" if service else f"your account ({account})")
+                          + ' as the Principal, never "*" without a condition on aws:PrincipalAccount')
+        who = service or ("your account" if same_account else aws)
+        return passed(f"{role} can be assumed by {who}, and by nobody outside your account")
+
+    @staticmethod
+    def _why_not(doc, role, principal, context, decision, same_account, service) -> str:
+        who = service or ("you" if same_account else principal)
+        if decision == _policy.DENY:
+            return f"a Deny in the trust policy of {role} stops {who} from assuming it"
+        if _policy.applicable_statements(doc, "sts:AssumeRole", None, principal, context, conditions=False):
+            return f"the trust policy of {role} names {who}, but its Condition does not hold when {who} assume(s) it"
+        if not any(s.get("Effect") == "Allow"
+                   for s in _policy.applicable_statements(doc, "sts:AssumeRole", None, conditions=False)):
+            return f"the trust policy of {role} allows nobody to sts:AssumeRole (Action must cover sts:AssumeRole)"
+        hint = " — for EC2 the principal is the service ec2.amazonaws.com" if service == "ec2.amazonaws.com" else ""
+        target = service or ("your account" if same_account else principal)
+        return f"the trust policy of {role} does not trust {target} (it trusts: {_trusted_names(doc)}){hint}"
 
 
 def role_policy_documents(ctx: CheckContext, role: str) -> list[tuple[str, dict]]:
+    """(name, document) of every permission policy of the role: attached managed ones and inline ones."""
     iam = ctx.client("iam")
     docs = []
     for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
-        policy = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]
-        version = iam.get_policy_version(PolicyArn=p["PolicyArn"], VersionId=policy["DefaultVersionId"])
-        docs.append((p["PolicyName"], _doc(version["PolicyVersion"]["Document"])))
+        docs.append((p["PolicyName"], _managed_document(ctx, p["PolicyArn"])))
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
         docs.append((f"{name} (inline)", _doc(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])))
     return docs
 
 
+def _managed_document(ctx: CheckContext, arn: str) -> dict:
+    iam = ctx.client("iam")
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    return _doc(iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]["Document"])
+
+
+class RolePermissions:
+    """What a role may do: its policies (Deny wins) within its permissions boundary, if it has one."""
+
+    def __init__(self, ctx: CheckContext, role: str):
+        found = require_role(ctx, role)
+        self.role = role
+        self.arn = found["Arn"]
+        self.account = self.arn.split(":")[4]
+        self.docs = role_policy_documents(ctx, role)
+        boundary = (found.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        self.boundary = (boundary.rsplit("/", 1)[-1], _managed_document(ctx, boundary)) if boundary else None
+        self.context = {**BASE_CONTEXT, "aws:PrincipalArn": self.arn, "aws:PrincipalAccount": self.account}
+
+    def decide(self, action: str, resource: str | None) -> str:
+        decision = _policy.evaluate([d for _, d in self.docs], action, resource, None, self.context)
+        if decision == _policy.ALLOW and self.boundary:
+            if _policy.evaluate(self.boundary[1], action, resource, None, self.context) != _policy.ALLOW:
+                return _policy.IMPLICIT_DENY
+        return decision
+
+    def granting(self, action: str, resource: str | None) -> list[tuple[str, dict]]:
+        """(policy name, statement) of the Allow statements that grant the request."""
+        return [(name, s) for name, doc in self.docs
+                for s in _policy.applicable_statements(doc, action, resource, None, self.context)
+                if s.get("Effect") == "Allow"]
+
+
 @register("iam.role_allows")
 class RoleAllows(Check):
-    description = ("A policy of the role (managed or inline) allows the action, optionally on a resource; "
-                   "`max_actions` fails a policy that grants more than asked (e.g. s3:*), for least privilege.")
+    description = ("The role's effective permissions (managed and inline policies, Deny wins, within a permissions "
+                   "boundary) allow the action, optionally on a resource; `no_wildcard` fails when the action is "
+                   "granted only through a wildcard such as s3:* or s3:Get*.")
     params_schema = schema(
-        {"role": ROLE, "action": string("e.g. s3:GetObject"), "resource": string("exact Resource ARN required"),
+        {"role": ROLE, "action": string("e.g. s3:GetObject"),
+         "resource": string("the resource ARN of the request, e.g. arn:aws:s3:::bucket/key"),
          "no_wildcard": {"type": "boolean", "default": False,
-                         "description": "fail when the action is granted only through * or service:*"}},
+                         "description": "fail when the action is granted only through a wildcard"}},
         ["role", "action"],
     )
 
     def run(self, ctx, *, role, action, resource=None, no_wildcard=False):
-        require_role(ctx, role)
-        docs = role_policy_documents(ctx, role)
-        if not docs:
+        perms = RolePermissions(ctx, role)
+        if not perms.docs:
             return failed(f"{role} has no permission policies — attach one that allows {action}")
-        wildcard_only = None
-        for name, doc in docs:
-            for s in _list(doc.get("Statement")):
-                if s.get("Effect") != "Allow":
-                    continue
-                actions = _list(s.get("Action"))
-                if not any(_covers(a, action) for a in actions):
-                    continue
-                if resource and not any(r == resource or _covers(r, resource) for r in _list(s.get("Resource"))):
-                    continue
-                if no_wildcard and not any(a.lower() == action.lower() for a in actions):
-                    wildcard_only = name
-                    continue
-                return passed(f"{role} may {action} (policy {name})")
-        if wildcard_only:
-            return failed(f"{role} gets {action} only through a wildcard in {wildcard_only} — grant just the "
+        on = f" on {resource}" if resource else ""
+        decision = perms.decide(action, resource)
+        if decision == _policy.DENY:
+            return failed(f"an explicit Deny in a policy of {role} refuses {action}{on}")
+        if decision != _policy.ALLOW:
+            if perms.boundary and _policy.evaluate([d for _, d in perms.docs], action, resource, None,
+                                                   perms.context) == _policy.ALLOW:
+                return failed(f"{role}'s permissions boundary {perms.boundary[0]} does not allow {action}{on}")
+            return failed(f"no policy of {role} allows {action}{on}")
+        granting = perms.granting(action, resource)
+        if no_wildcard and not any(a.lower() == action.lower() for _, s in granting for a in _list(s.get("Action"))):
+            return failed(f"{role} gets {action} only through a wildcard in {granting[0][0]} — name just the "
                           "actions needed (least privilege)")
-        return failed(f"no policy of {role} allows {action}" + (f" on {resource}" if resource else ""))
+        return passed(f"{role} may {action}{on} (policy {granting[0][0]})")
+
+
+@register("iam.role_denies")
+class RoleDenies(Check):
+    description = ("Least privilege: the role's effective permissions do NOT allow any of the listed requests "
+                   "(action on resource; ACCOUNT_ID in a resource is the sandbox account), e.g. writes to the "
+                   "bucket or reads of other buckets.")
+    params_schema = schema(
+        {"role": ROLE,
+         "requests": {"type": "array", "minItems": 1, "items": schema(
+             {"action": string("e.g. s3:PutObject"), "resource": string("e.g. arn:aws:s3:::bucket/key")},
+             ["action", "resource"])},
+         "asked": string("what the task asked to grant, for the feedback, e.g. 'list and read the bucket'")},
+        ["role", "requests"],
+    )
+
+    def run(self, ctx, *, role, requests, asked=None):
+        perms = RolePermissions(ctx, role)
+        for request in requests:
+            action, resource = request["action"], request["resource"].replace("ACCOUNT_ID", perms.account)
+            if perms.decide(action, resource) == _policy.ALLOW:
+                name = perms.granting(action, resource)[0][0]
+                return failed(f"{role} may also {action} on {resource} (through {name}) — grant only "
+                              + (asked or "what the task asks") + " (least privilege)")
+        return passed(f"{role} is limited to " + (asked or "what the task asks"))
 
 
 @register("iam.instance_profile")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from . import Check, failed, passed, register, schema, string
 
 
@@ -14,8 +16,13 @@ class RoleAssumed(Check):
 
     def run(self, ctx, *, role_arn=None, role=None, session_name=None):
         if role_arn is None:
-            account = ctx.client("sts").get_caller_identity()["Account"]
-            role_arn = f"arn:aws:iam::{account}:role/{role}"
+            # The role's real ARN: a role created with --path has it in its ARN (role/path/name).
+            try:
+                role_arn = ctx.client("iam").get_role(RoleName=role)["Role"]["Arn"]
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                    return failed(f"role {role} does not exist — create it first")
+                raise
         rows = [r for r in ctx.journal if r.get("source") == "learner" and r.get("action") == "AssumeRole"]
         mine = [r for r in rows if (r.get("params") or {}).get("RoleArn") == role_arn]
         ok = [r for r in mine if 200 <= int(r.get("status") or 0) < 300]
