@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check lint clean browser
+.PHONY: run test bench check lint clean browser sandbox-tools
 
 # A virtualenv on a Python 3.12+, with the project's dependencies; redone when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -16,16 +16,23 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Database, courses and demo accounts; then every process in the foreground until Ctrl-C.
-run: $(STAMP)
+run: $(STAMP) sandbox-tools
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py loadcourses
 	$(BIN)/python manage.py demo_users
 	exec $(BIN)/python manage.py runlab
 
+# The learners' console runs commands under bubblewrap (Debian's package): `make run` and `make test` need it.
+sandbox-tools:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's bubblewrap for the learners' console"; \
+	    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
+	      || echo "WARNING: could not install bubblewrap: the console and lab test will not work"; \
+	  else echo "WARNING: bubblewrap is missing (apt-get install bubblewrap as root): the console and lab test will not work"; fi; }
+
 # Chromium for the browser tests comes from Debian; say what is missing when it cannot be installed.
-browser:
-	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq bubblewrap >/dev/null 2>&1; } \
-	  || (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || echo "WARNING: bubblewrap missing; the runner's tests will fail"
+browser: sandbox-tools
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium for the browser tests"; \

@@ -31,14 +31,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}")
+    return value
 
 
 # Runtime files (SQLite database, sockets, embedded broker queues) live here.
@@ -291,6 +294,42 @@ LAB_SUBMISSION_RETENTION_DAYS = env_int("LAB_SUBMISSION_RETENTION_DAYS", 30)
 LAB_GATEWAY_MAX_BODY = env_int("LAB_GATEWAY_MAX_BODY", 16 * 1024 * 1024)
 LAB_GATEWAY_RATE_PER_SECOND = env_int("LAB_GATEWAY_RATE_PER_SECOND", 50)
 LAB_GATEWAY_RATE_BURST = env_int("LAB_GATEWAY_RATE_BURST", 200)
+# Each gateway connection holds a thread and a descriptor: beyond these the gateway answers 503 SlowDown
+# and closes. The runner's relay reaches the gateway from 127.0.0.1 for every sandbox, so the per-address
+# cap leaves room for several sandboxes (each capped by LAB_RUNNER_RELAY_MAX_CONNECTIONS).
+LAB_GATEWAY_MAX_CONNECTIONS = env_int("LAB_GATEWAY_MAX_CONNECTIONS", 512, minimum=1)
+LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT = env_int("LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 128, minimum=1)
+# Seconds a client has to send a request's line and headers (a body gets this plus 1 s per 64 KiB).
+LAB_GATEWAY_HEADER_TIMEOUT = env_int("LAB_GATEWAY_HEADER_TIMEOUT", 20, minimum=1)
+
+# The emulator refuses to start where it cannot be cut off from the network, unless this accepts the risk.
+LAB_EMULATOR_ALLOW_NETWORK = env_bool("LAB_EMULATOR_ALLOW_NETWORK", False)
+
+# --- `make run` (manage.py runlab) ------------------------------------------------------------
+LAB_WEB_HOST = env("LAB_WEB_HOST", "127.0.0.1")
+LAB_WEB_PORT = env_int("LAB_WEB_PORT", 8000, minimum=1)
+LAB_WORKER_CONCURRENCY = env_int("LAB_WORKER_CONCURRENCY", 2, minimum=1)
+LAB_DEMO_LEARNER_PASSWORD = env("LAB_DEMO_LEARNER_PASSWORD", "learn-aws-2026")
+LAB_DEMO_INSTRUCTOR_PASSWORD = env("LAB_DEMO_INSTRUCTOR_PASSWORD", "teach-aws-2026")
+
+# --- Jobs (provisioning, grading, regrades) ---------------------------------------------------
+# How long a worker holds a job before another may take it over. A worker renews the lease while it
+# works (see labapp/labs/services.py), so this bounds recovery after a worker dies, not the job's length.
+LAB_JOB_LEASE_SECONDS = env_int("LAB_JOB_LEASE_SECONDS", 15, minimum=2)
+# A queued job whose message has not been picked up for this long is enqueued again (lost message).
+LAB_REQUEUE_AFTER_SECONDS = env_int("LAB_REQUEUE_AFTER_SECONDS", 20, minimum=1)
+
+# --- Runner (learners' commands and scripts; labapp/runner/README.md) -------------------------
+LAB_RUNNER_POOL_SIZE = env_int("LAB_RUNNER_POOL_SIZE", 2, minimum=0)  # warm sandboxes per worker process
+LAB_RUNNER_DIR = Path(env("LAB_RUNNER_DIR", str(VAR_DIR / "runner")))
+LAB_RUNNER_UID = env_int("LAB_RUNNER_UID", 65534, minimum=1)  # host uid sandboxes run as (when root)
+# Where the sandboxes' relay connects; the gateway by default.
+LAB_RUNNER_GATEWAY_HOST = env("LAB_RUNNER_GATEWAY_HOST", LAB_GATEWAY_HOST)
+LAB_RUNNER_GATEWAY_PORT = env_int("LAB_RUNNER_GATEWAY_PORT", LAB_GATEWAY_PORT, minimum=1)
+# Gateway connections one runner sandbox may hold open at once (a script opening thousands waits its turn).
+LAB_RUNNER_RELAY_MAX_CONNECTIONS = env_int("LAB_RUNNER_RELAY_MAX_CONNECTIONS", 32, minimum=1)
+# Rlimits only, no v1 cgroups (machines where they are not writable are detected anyway).
+LAB_RUNNER_NO_CGROUPS = env_bool("LAB_RUNNER_NO_CGROUPS", False)
 
 # Extra check-kind modules (dotted paths), imported by the check registry: for course authors' own kinds.
 LAB_EXTRA_CHECK_MODULES = [m for m in env("LAB_EXTRA_CHECK_MODULES").split(",") if m]

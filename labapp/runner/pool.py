@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 class Pool:
     def __init__(self, size: int = 2, runtime: Runtime | None = None, gateway=None, tmpfs_mb: int = 16,
-                 runtime_dir: Path | None = None, host_uid: int | None = 65534):
+                 runtime_dir: Path | None = None, host_uid: int | None = 65534, cgroups: bool = True):
         self.size = max(int(size), 0)
-        self.runtime = runtime or Runtime.discover(runtime_dir, host_uid)
+        self.runtime = runtime or Runtime.discover(runtime_dir, host_uid, cgroups)
         self.relay = Relay(gateway or (lambda: ("127.0.0.1", 4566)))
         self.tmpfs_mb = tmpfs_mb
         self.pid = os.getpid()
@@ -155,7 +155,7 @@ class ServingSandbox:
 def runtime_dir_from_settings() -> Path:
     from django.conf import settings
 
-    return Path(getattr(settings, "LAB_RUNNER_DIR", None) or Path(settings.VAR_DIR) / "runner")
+    return Path(settings.LAB_RUNNER_DIR)
 
 
 def pool_from_settings(size: int | None = None) -> Pool:
@@ -164,21 +164,19 @@ def pool_from_settings(size: int | None = None) -> Pool:
     from django.conf import settings
 
     return Pool(
-        size=getattr(settings, "LAB_RUNNER_POOL_SIZE", 2) if size is None else size,
+        size=settings.LAB_RUNNER_POOL_SIZE if size is None else size,
         gateway=settings_gateway,
         runtime_dir=runtime_dir_from_settings(),
-        host_uid=getattr(settings, "LAB_RUNNER_UID", 65534),
+        host_uid=settings.LAB_RUNNER_UID,
+        cgroups=not settings.LAB_RUNNER_NO_CGROUPS,
     )
 
 
 def settings_gateway() -> tuple[str, int]:
-    """Where relays connect: LAB_RUNNER_GATEWAY_HOST/PORT, else the gateway's LAB_GATEWAY_HOST/PORT."""
+    """Where relays connect: LAB_RUNNER_GATEWAY_HOST/PORT (the gateway's address by default)."""
     from django.conf import settings
 
-    return (
-        getattr(settings, "LAB_RUNNER_GATEWAY_HOST", None) or settings.LAB_GATEWAY_HOST,
-        int(getattr(settings, "LAB_RUNNER_GATEWAY_PORT", None) or settings.LAB_GATEWAY_PORT),
-    )
+    return settings.LAB_RUNNER_GATEWAY_HOST, int(settings.LAB_RUNNER_GATEWAY_PORT)
 
 
 _default: Pool | None = None

@@ -154,20 +154,29 @@ def _world_traversable(path: Path, readable: bool = True) -> bool:
     return True
 
 
+# Where host paths are bound, inside a private mount namespace, when the sandbox user cannot reach them
+# (see `staging`): a tmpfs over the first of these that is not on the way to any of them. Only that
+# namespace sees the tmpfs; the host's directory is never touched.
+STAGE_CANDIDATES = ("/mnt", "/media", "/srv", "/opt", "/tmp", "/var/tmp")
+
+
 @dataclass
 class Runtime:
     """Paths and identity shared by every sandbox of one process."""
 
     python_prefix: Path  # mounted at the same path inside (the interpreter's RUNPATH points there)
-    python_source: Path  # where bwrap reads it from (a hardlink mirror when the sandbox user can't)
     executable: str
     site_packages: Path
     run_dir: Path  # per-sandbox socket directories
     host_uid: int | None  # run bwrap as this host user (None: as ourselves)
     cgroups: "CgroupBase | None"
+    # The unprivileged sandbox user cannot reach some of `binds()` (a checkout or pyenv under a 0700 home
+    # such as /root): each bwrap is then started through a private mount namespace in which root binds
+    # them under `stage_root` first (`staging`). None when every path is reachable as it is.
+    stage_root: str | None = None
 
     @classmethod
-    def discover(cls, runtime_dir: Path | None = None, host_uid: int | None = 65534) -> "Runtime":
+    def discover(cls, runtime_dir: Path | None = None, host_uid: int | None = 65534, cgroups: bool = True) -> "Runtime":
         if not shutil.which("bwrap"):
             raise RunnerUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
         prefix = Path(sys.base_prefix).resolve()
@@ -180,38 +189,60 @@ class Runtime:
         os.chmod(runtime_dir, 0o711)
         if os.geteuid() != 0:
             host_uid = None
-        source = prefix
-        if host_uid is not None and not _world_traversable(prefix):
-            source = _mirror(prefix, runtime_dir / "python")
-        if host_uid is not None and not _world_traversable(site):
-            raise RunnerUnavailable(f"{site} is not readable by the sandbox user {host_uid}")
-        if host_uid is not None and not _world_traversable(runtime_dir, readable=False):
-            raise RunnerUnavailable(f"{runtime_dir} must be reachable by the sandbox user {host_uid}")
         run_dir = runtime_dir / "run"
         run_dir.mkdir(exist_ok=True)
         os.chmod(run_dir, 0o711)
-        return cls(prefix, source, executable, site, run_dir, host_uid, CgroupBase.discover())
+        sources = ((prefix, True), (site, True), (ENTRY, True), (run_dir, False))
+        stage_root = None
+        if host_uid is not None and not all(_world_traversable(path, readable) for path, readable in sources):
+            stage_root = _stage_root([path for path, _ in sources])
+            if not (shutil.which("unshare") and shutil.which("setpriv") and shutil.which("mount")):
+                raise RunnerUnavailable(
+                    f"the sandbox user {host_uid} cannot reach {site} or {run_dir}, and util-linux's unshare, "
+                    "mount and setpriv are missing to bind them where it can"
+                )
+        cgroup_base = CgroupBase.discover() if cgroups else None
+        return cls(prefix, executable, site, run_dir, host_uid, cgroup_base, stage_root)
+
+    def binds(self, sandbox_dir: Path) -> list[tuple[str, str]]:
+        """(host path, path inside the sandbox) for everything of the host a sandbox sees."""
+        return [
+            (str(self.python_prefix), str(self.python_prefix)),
+            (str(self.site_packages), SITE_IN_SANDBOX),
+            (str(ENTRY), ENTRY_IN_SANDBOX),
+            (str(sandbox_dir), "/gw"),
+        ]
 
 
-def _mirror(source: Path, target: Path) -> Path:
-    """A hardlink copy of the Python installation that the unprivileged sandbox user can reach
-    (e.g. pyenv under /root, which is 0700). Made once; refreshed when the interpreter changes."""
-    stamp = target / ".source-stamp"
-    want = f"{source} {os.stat(source / 'bin').st_mtime_ns} {sys.version}"
-    if stamp.exists() and stamp.read_text() == want:
-        return target
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    done = subprocess.run(["cp", "-al", str(source), str(tmp)], capture_output=True)
-    if done.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(source, tmp, symlinks=True)
-    os.chmod(tmp, 0o755)
-    (tmp / ".source-stamp").write_text(want)
-    shutil.rmtree(target, ignore_errors=True)
-    os.rename(tmp, target)
-    os.chmod(target.parent, 0o711)
-    return target
+def _stage_root(sources: list[Path]) -> str:
+    for candidate in STAGE_CANDIDATES:
+        root = Path(candidate)
+        if root.is_dir() and _world_traversable(root, readable=False) and not any(
+            source == root or root in source.parents for source in sources
+        ):
+            return candidate
+    raise RunnerUnavailable(f"no directory among {', '.join(STAGE_CANDIDATES)} to stage the sandbox's files in")
+
+
+def staging(binds: list[tuple[str, str]], host_uid: int, stage_root: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Start bwrap from a private mount namespace in which root has bound each host path under STAGE,
+    where the sandbox user can reach it; then drop to that user. Returns the command to put before bwrap's
+    and the binds as bwrap must now name them. Nothing changes on the host: the namespace lives as long as
+    bwrap's process (the same process: every step execs the next)."""
+    script = ["set -e", f"mount -t tmpfs -o mode=755,size=64k lab-stage {stage_root}"]
+    staged = []
+    for n, (source, target) in enumerate(binds):
+        stage = f"{stage_root}/{n}"
+        script.append(f'[ -d "${n + 1}" ] && mkdir {stage} || touch {stage}')
+        script.append(f'mount --bind "${n + 1}" {stage}')
+        staged.append((stage, target))
+    script.append(
+        f'shift {len(binds)}; exec setpriv --reuid={host_uid} --regid={host_uid} --clear-groups --inh-caps=-all '
+        '--bounding-set=-all "$@"'
+    )
+    command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script), "lab-stage",
+               *(source for source, _ in binds)]
+    return command, staged
 
 
 # --- cgroups (v1) -------------------------------------------------------------------------
@@ -227,8 +258,6 @@ class CgroupBase:
 
     @classmethod
     def discover(cls) -> "CgroupBase | None":
-        if os.environ.get("LAB_RUNNER_NO_CGROUPS"):
-            return None
         own: dict[str, str] = {}
         try:
             for line in Path("/proc/self/cgroup").read_text().splitlines():
@@ -495,10 +524,14 @@ class Sandbox:
             "--ro-bind", "/usr/lib64", "/usr/lib64",
             "--ro-bind-try", "/usr/lib/locale", "/usr/lib/locale",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--ro-bind", str(rt.python_source), str(rt.python_prefix),
-            "--ro-bind", str(rt.site_packages), SITE_IN_SANDBOX,
-            "--ro-bind", str(ENTRY), ENTRY_IN_SANDBOX,
-            "--ro-bind", str(self.dir), "/gw",
+        ]
+        binds = rt.binds(self.dir)
+        launcher: list[str] = []
+        if rt.stage_root:
+            launcher, binds = staging(binds, rt.host_uid, rt.stage_root)
+        for source, target in binds:
+            args += ["--ro-bind", source, target]
+        args += [
             "--proc", "/proc", "--dev", "/dev",
             "--size", tmpfs, "--tmpfs", "/tmp",
             "--size", tmpfs, "--tmpfs", HOME,
@@ -515,9 +548,11 @@ class Sandbox:
         if rt.host_uid is not None:
             os.chown(self.dir, rt.host_uid, -1)
         keep = [status_w, info_w, block_r, seccomp, *files.values()]
+        # Staged: the launcher starts as root and drops to host_uid itself, after binding.
+        as_uid = None if launcher else rt.host_uid
         try:
             self.proc = subprocess.Popen(
-                args,
+                launcher + args,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -526,9 +561,10 @@ class Sandbox:
                 # Not the worker's environment: bwrap's own pid 1 inside the namespace keeps the env it
                 # was started with (readable as /proc/1/environ), --clearenv only cleans the command's.
                 env={"PATH": "/usr/bin:/bin"},
-                user=rt.host_uid,
-                group=rt.host_uid,
-                extra_groups=[] if rt.host_uid is not None else None,
+                cwd="/",  # the worker's own directory may be closed to the sandbox user
+                user=as_uid,
+                group=as_uid,
+                extra_groups=[] if as_uid is not None else None,
             )
         finally:
             for fd in (info_w, block_r, seccomp, *files.values()):

@@ -1,15 +1,13 @@
 """Creates (or resets the password of) a demo learner and a demo instructor, and says how to sign in."""
 
-import os
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 DEMO_USERS = [
-    # username, password environment variable, default password, is instructor
-    ("learner", "LAB_DEMO_LEARNER_PASSWORD", "learn-aws-2026", False),
-    ("instructor", "LAB_DEMO_INSTRUCTOR_PASSWORD", "teach-aws-2026", True),
+    # username, the setting holding its password, is instructor
+    ("learner", "LAB_DEMO_LEARNER_PASSWORD", False),
+    ("instructor", "LAB_DEMO_INSTRUCTOR_PASSWORD", True),
 ]
 
 
@@ -21,8 +19,8 @@ class Command(BaseCommand):
             raise CommandError("demo users are for local use; refusing with LAB_PRODUCTION=1")
         User = get_user_model()
         lines = []
-        for username, env_name, default, instructor in DEMO_USERS:
-            password = os.environ.get(env_name, default)
+        for username, setting, instructor in DEMO_USERS:
+            password = getattr(settings, setting)
             user, _ = User.objects.get_or_create(username=username)
             user.is_staff = user.is_superuser = instructor
             user.set_password(password)

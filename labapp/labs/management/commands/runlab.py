@@ -64,8 +64,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         broker_url, broker_note = choose_broker()
         env = {**os.environ, "CELERY_BROKER_URL": broker_url, "PYTHONUNBUFFERED": "1"}
-        web_host = os.environ.get("LAB_WEB_HOST", "127.0.0.1")
-        web_port = int(os.environ.get("LAB_WEB_PORT", "8000"))
+        web_host, web_port = settings.LAB_WEB_HOST, settings.LAB_WEB_PORT
         python = sys.executable
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         self.procs: list[tuple[str, subprocess.Popen]] = []
@@ -82,7 +81,7 @@ class Command(BaseCommand):
             self.spawn(
                 "worker",
                 [python, "-m", "celery", "-A", "labapp", "worker", "-B", "--loglevel", "INFO",
-                 "--concurrency", os.environ.get("LAB_WORKER_CONCURRENCY", "2"),
+                 "--concurrency", str(settings.LAB_WORKER_CONCURRENCY),
                  # In-memory beat schedule: the reaper needs no state across restarts, and the default
                  # shelve file breaks in the forked beat process on Python 3.13 (dbm.sqlite3).
                  "--scheduler", "celery.beat:Scheduler"],

@@ -13,11 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("--socket", default=None, help="Unix socket path (default: LAB_EMULATOR_SOCKET)")
 
     def handle(self, *args, **options):
-        import os
-
-        allow_network = os.environ.get("LAB_EMULATOR_ALLOW_NETWORK", "").lower() in {"1", "true", "yes", "on"}
         emulator.serve(
             options["socket"] or settings.LAB_EMULATOR_SOCKET,
-            allow_network=allow_network,
+            allow_network=settings.LAB_EMULATOR_ALLOW_NETWORK,
             log=lambda line: self.stdout.write(line) or self.stdout.flush(),
         )
