@@ -30,9 +30,10 @@ def test_weighted(sandbox):
     zid = zone(sandbox)
     upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="blue", Weight=90), rec("192.0.2.20", SetIdentifier="green", Weight=10))
     out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": 90, "192.0.2.20": 10})
-    assert out.passed and out.feedback == f"{NAME} is weighted: 192.0.2.10 90/100, 192.0.2.20 10/100"
+    assert out.passed and out.feedback == f"{NAME} is weighted: 192.0.2.10 90%, 192.0.2.20 10%"
     out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": 80, "192.0.2.20": 20})
-    assert not out.passed and out.feedback == "192.0.2.10 has weight 90 (90% of answers), not 80"
+    assert not out.passed and out.feedback == ("192.0.2.10 gets 90% of the answers (weight 90 of 100), "
+                                               "not 80% (weight 80 of 100)")
 
 
 def test_simple_record_is_not_weighted(sandbox):
@@ -87,7 +88,7 @@ def test_geolocation(sandbox):
     assert out.passed, out.feedback
     wrong = [{"country": "DE", "value": "192.0.2.20"}]
     out = check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=wrong)
-    assert not out.passed and out.feedback == f"for country DE, {NAME} answers 192.0.2.30, not 192.0.2.20"
+    assert not out.passed and out.feedback == f"for country DE, {NAME} answers 192.0.2.30, not only 192.0.2.20"
 
 
 def test_listers(sandbox):
@@ -102,3 +103,71 @@ def test_listers(sandbox):
     policies = {r[3] for r in tables["route53.records"]["rows"]}
     assert {"failover PRIMARY", "geolocation DE"} <= policies
     assert tables["route53.health_checks"]["rows"][0][1] == "HTTP 192.0.2.10:80/health"
+
+
+def test_weighted_grades_the_share_of_answers(sandbox):
+    zid = zone(sandbox)
+    weights = {"192.0.2.10": 90, "192.0.2.20": 10}
+    upsert(sandbox, zid, rec("192.0.2.10", SetIdentifier="blue", Weight=9), rec("192.0.2.20", SetIdentifier="green", Weight=1))
+    assert check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights=weights).passed  # 9:1 is 90:10
+    assert check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights={"192.0.2.10": None},
+                 exact=False).passed
+    upsert(sandbox, zid, rec("192.0.2.20", SetIdentifier="green", Weight=0))
+    out = check(sandbox, "route53.weighted_records", zone=ZONE, name=NAME, weights=weights)
+    assert not out.passed and out.feedback.startswith("192.0.2.10 gets 100% of the answers")
+
+
+def test_health_check_that_cannot_report_the_outage(sandbox):
+    r53 = sandbox.client("route53")
+    want = dict(ip="192.0.2.10", protocol="HTTP", port=80, path="/health")
+    hc = health_check(sandbox)
+    r53.update_health_check(HealthCheckId=hc, Inverted=True)
+    out = check(sandbox, "route53.health_check", **want)
+    assert not out.passed and "is inverted: it reports healthy when the server is down" in out.feedback
+    r53.update_health_check(HealthCheckId=hc, Inverted=False, Disabled=True)
+    out = check(sandbox, "route53.health_check", **want)
+    assert not out.passed and "is disabled" in out.feedback
+    r53.update_health_check(HealthCheckId=hc, Disabled=False)
+    assert check(sandbox, "route53.health_check", **want).passed
+
+
+def calculated(sb, children, threshold):
+    return sb.client("route53").create_health_check(CallerReference=f"calc-{threshold}-{len(children)}", HealthCheckConfig={
+        "Type": "CALCULATED", "ChildHealthChecks": children, "HealthThreshold": threshold})["HealthCheck"]["Id"]
+
+
+def test_failover_needs_a_health_check_that_watches_the_primary(sandbox):
+    zid = zone(sandbox)
+    args = dict(zone=ZONE, name=NAME, primary="192.0.2.10", secondary="198.51.100.20", protocol="HTTP", port=80,
+                path="/health")
+    right, root, other = health_check(sandbox), health_check(sandbox, path="/"), health_check(sandbox, ip="192.0.2.99")
+    secondary = rec("198.51.100.20", SetIdentifier="secondary", Failover="SECONDARY")
+
+    def primary(hc, *more):
+        return {"ResourceRecords": [{"Value": v} for v in ("192.0.2.10", *more)], "SetIdentifier": "primary",
+                "Failover": "PRIMARY", "HealthCheckId": hc}
+
+    upsert(sandbox, zid, primary(root), secondary)  # the right check exists, but the record names another
+    out = check(sandbox, "route53.failover_records", **args)
+    assert not out.passed and "does not probe HTTP 192.0.2.10:80/health" in out.feedback
+    upsert(sandbox, zid, primary(right, "198.51.100.20"))
+    out = check(sandbox, "route53.failover_records", **args)
+    assert not out.passed and "answers 192.0.2.10, 198.51.100.20, not only 192.0.2.10" in out.feedback
+    upsert(sandbox, zid, primary(calculated(sandbox, [right, other], 1)))  # one healthy child is enough: never fails
+    out = check(sandbox, "route53.failover_records", **args)
+    assert not out.passed and "stays healthy when HTTP 192.0.2.10:80/health fails" in out.feedback
+    upsert(sandbox, zid, primary(calculated(sandbox, [right, other], 2)))
+    assert check(sandbox, "route53.failover_records", **args).passed
+    upsert(sandbox, zid, primary(right))
+    assert check(sandbox, "route53.failover_records", **args).passed
+
+
+def test_upper_case_names_are_the_same_records(sandbox):
+    r53 = sandbox.client("route53")
+    zid = r53.create_hosted_zone(Name="Shop.Example", CallerReference=f"uc-{sandbox.account_id}")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": "WWW.Shop.Example.", "Type": "A", "TTL": 60, "SetIdentifier": "blue", "Weight": 90,
+        "ResourceRecords": [{"Value": "192.0.2.10"}]}}]})
+    upsert(sandbox, zid, rec("192.0.2.20", SetIdentifier="green", Weight=10))
+    assert check(sandbox, "route53.weighted_records", zone="SHOP.example", name="Www.Shop.Example",
+                 weights={"192.0.2.10": 90, "192.0.2.20": 10}).passed
