@@ -5,6 +5,7 @@ import json
 import pytest
 
 from labapp.grading.grader import run_check
+from tests.grading.labfiles import grade_lab
 
 
 def check(sb, kind, journal=None, **args):
@@ -105,15 +106,68 @@ def test_cors_rule(b):
     assert not check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET"]).passed
     s3.put_bucket_cors(Bucket=n, CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]})
     out = check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET"])
-    assert not out.passed and "every origin" in out.feedback
+    assert not out.passed and "every origin (*)" in out.feedback
     assert check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET"], allow_wildcard=True).passed
     s3.put_bucket_cors(Bucket=n, CORSConfiguration={"CORSRules": [
         {"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET", "HEAD"]}]})
     out = check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET", "PUT"])
-    assert not out.passed and "does not allow PUT" in out.feedback
+    assert not out.passed and "allows PUT" in out.feedback
     out = check(b, "s3.cors_rule", bucket=n, origin="http://app.example.com", methods=["GET"])
     assert not out.passed and "match exactly" in out.feedback
     assert check(b, "s3.cors_rule", bucket=n, origin="https://app.example.com", methods=["GET", "HEAD"]).passed
+
+
+CORS_TASKS = {"reads", "cors"}
+ORIGIN = "https://portal.example.org"
+
+
+def cors_rule(origins=(ORIGIN,), methods=("GET", "PUT", "HEAD"), headers=("*",), expose=("ETag",), max_age=3000):
+    rule = {"AllowedOrigins": list(origins), "AllowedMethods": list(methods)}
+    if headers:
+        rule["AllowedHeaders"] = list(headers)
+    if expose:
+        rule["ExposeHeaders"] = list(expose)
+    if max_age:
+        rule["MaxAgeSeconds"] = max_age
+    return rule
+
+
+def cors_tasks(sb, *rules):
+    sb.client("s3").put_bucket_cors(Bucket=sb.bucket, CORSConfiguration={"CORSRules": list(rules)})
+    return grade_lab(sb, "s3-cors", bucket=sb.bucket, origin=ORIGIN)
+
+
+def passing(tasks):
+    return {t for t, r in tasks.items() if r["passed"]}
+
+
+def test_cors_lab_accepts_the_same_permissions_split_over_rules(b):
+    """The finding: two rules that together allow GET, PUT and HEAD are as good as one."""
+    assert passing(cors_tasks(b, cors_rule())) == CORS_TASKS
+    assert passing(cors_tasks(b, cors_rule(methods=["GET", "HEAD"], headers=None),
+                              cors_rule(methods=["PUT"], headers=["Content-Type"], max_age=600))) == CORS_TASKS
+    # A rule per method, other letter case, and a rule for another app first: all the same to a browser.
+    assert passing(cors_tasks(b, cors_rule(origins=["https://admin.example.org"]),
+                              *[cors_rule(methods=[m], headers=["content-TYPE"], expose=["etag"]) for m in ("HEAD", "PUT", "GET")])) == CORS_TASKS
+
+
+@pytest.mark.parametrize("rules,passes,says", [
+    ([cors_rule(origins=["*"])], {"reads"}, "every origin (*)"),
+    ([cors_rule(origins=["https://*"])], {"reads"}, "https://evil.example too (through https://*)"),
+    ([cors_rule(origins=["https://*.example.org"])], {"reads"}, "https://evil.example.org too"),
+    ([cors_rule(origins=[ORIGIN, "http://portal.example.org"])], {"reads"}, "http://portal.example.org too"),
+    ([cors_rule(methods=["GET", "HEAD"])], {"reads"}, "allows PUT"),
+    ([cors_rule(headers=None)], {"reads"}, "request header Content-Type"),
+    ([cors_rule(expose=None)], {"reads"}, "does not expose ETag"),
+    ([cors_rule(max_age=None)], {"reads"}, "MaxAgeSeconds"),
+    # The first matching rule wins: a bare rule for the origin shadows the complete one after it.
+    ([cors_rule(expose=None, max_age=None), cors_rule()], {"reads"}, "does not expose ETag"),
+    ([cors_rule(origins=["https://portal.example.org/"])], set(), "no CORS rule allows the origin"),
+])
+def test_cors_lab_near_misses(b, rules, passes, says):
+    tasks = cors_tasks(b, *rules)
+    assert passing(tasks) == passes
+    assert says in tasks["cors"]["feedback"]
 
 
 def test_logging(b):

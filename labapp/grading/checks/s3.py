@@ -368,33 +368,101 @@ class Website(Check):
         return passed(f"{bucket} serves a website with {index}" + (f" and {error}" if error else ""))
 
 
+def _cors_origin_matches(pattern: str, origin: str) -> bool:
+    """An AllowedOrigin (at most one `*`) against a browser's Origin; scheme and host are case-insensitive."""
+    from labapp.grading.policy import wildcard_match
+
+    return wildcard_match(pattern, origin, ignore_case=True)
+
+
+def _cors_header_matches(allowed: list, header: str) -> bool:
+    from labapp.grading.policy import wildcard_match
+
+    return any(wildcard_match(a, header, ignore_case=True) for a in allowed)
+
+
+def cors_rule_for(rules: list[dict], origin: str, method: str, headers: list[str]) -> dict | None:
+    """The rule S3 applies to a (preflight) request: the FIRST rule whose origins, methods and allowed
+    headers all match, as S3 evaluates CORS; None when no rule matches (the browser is refused)."""
+    for rule in rules:
+        if not any(_cors_origin_matches(o, origin) for o in rule.get("AllowedOrigins", [])):
+            continue
+        if method.upper() not in [m.upper() for m in rule.get("AllowedMethods", [])]:
+            continue
+        if all(_cors_header_matches(rule.get("AllowedHeaders", []), h) for h in headers):
+            return rule
+    return None
+
+
+def _other_origins(origin: str) -> list[str]:
+    """Origins that are not the app's but look like it: what a too-broad AllowedOrigin would let in."""
+    scheme, _, host = origin.partition("://")
+    parent = host.split(".", 1)[1] if host.count(".") >= 2 else host
+    return ["https://evil.example", f"{scheme}://evil.{parent}", f"{scheme}://{host}.evil.example",
+            f"{'http' if scheme == 'https' else 'https'}://{host}"]
+
+
+def _why_no_cors_rule(rules: list[dict], origin: str, method: str, headers: list[str]) -> str:
+    for_origin = [r for r in rules if any(_cors_origin_matches(o, origin) for o in r.get("AllowedOrigins", []))]
+    if not for_origin:
+        origins = sorted({o for r in rules for o in r.get("AllowedOrigins", [])})
+        return (f"no CORS rule allows the origin {origin} (allowed: {', '.join(origins)}) — origins must match "
+                "exactly, scheme and port included")
+    with_method = [r for r in for_origin if method.upper() in [m.upper() for m in r.get("AllowedMethods", [])]]
+    if not with_method:
+        return f"no CORS rule for {origin} allows {method}"
+    refused = [h for h in headers if not _cors_header_matches(with_method[0].get("AllowedHeaders", []), h)]
+    return (f"the CORS rule for {origin} and {method} does not allow the request header "
+            f"{', '.join(refused)} the app sends, so the browser's preflight is refused — add it to AllowedHeaders "
+            "(or allow \"*\")")
+
+
 @register("s3.cors_rule")
 class CorsRule(Check):
-    description = "A CORS rule allows the origin (exactly, not *) and every listed method."
+    description = ("Browsers on the origin may use each listed method: S3's first matching CORS rule (origin, "
+                   "method, the request headers the app sends) allows it, and optionally exposes headers and sets "
+                   "MaxAgeSeconds; unless allow_wildcard, no rule lets any other origin in.")
     params_schema = schema(
         {"bucket": BUCKET, "origin": string("e.g. https://app.example.com"),
          "methods": {"type": "array", "items": {"enum": ["GET", "PUT", "POST", "DELETE", "HEAD"]}, "minItems": 1},
-         "allow_wildcard": {"type": "boolean", "default": False}},
+         "allow_wildcard": {"type": "boolean", "default": False,
+                            "description": "other origins (*) may be allowed too"},
+         "request_headers": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                             "description": "method -> request headers the app sends with it (preflighted)"},
+         "expose_headers": {"type": "array", "items": {"type": "string"},
+                            "description": "response headers the app must be able to read"},
+         "max_age": {"type": "boolean", "description": "the rule must let browsers cache preflights (MaxAgeSeconds)"}},
         ["bucket", "origin", "methods"],
     )
 
-    def run(self, ctx, *, bucket, origin, methods, allow_wildcard=False):
+    def run(self, ctx, *, bucket, origin, methods, allow_wildcard=False, request_headers=None,
+            expose_headers=None, max_age=None):
         found = _get(ctx, "get_bucket_cors", bucket, {"NoSuchCORSConfiguration"})
         rules = (found or {}).get("CORSRules", [])
         if not rules:
             return failed(f"{bucket} has no CORS configuration, so browsers on {origin} are refused")
-        wildcard = [r for r in rules if "*" in r.get("AllowedOrigins", [])]
-        if wildcard and not allow_wildcard:
-            return failed(f"a CORS rule on {bucket} allows every origin (*) — allow only {origin}")
-        for r in rules:
-            if origin in r.get("AllowedOrigins", []) or (allow_wildcard and "*" in r.get("AllowedOrigins", [])):
-                missing = [m for m in methods if m not in r.get("AllowedMethods", [])]
-                if missing:
-                    return failed(f"the CORS rule for {origin} does not allow {', '.join(missing)}")
-                return passed(f"{bucket} allows {', '.join(methods)} from {origin}")
-        origins = sorted({o for r in rules for o in r.get("AllowedOrigins", [])})
-        return failed(f"no CORS rule on {bucket} allows {origin} (allowed: {', '.join(origins)}) — origins must "
-                      "match exactly, scheme and port included")
+        for method in methods:
+            headers = list((request_headers or {}).get(method, []))
+            rule = cors_rule_for(rules, origin, method, headers)
+            if rule is None:
+                return failed(_why_no_cors_rule(rules, origin, method, headers))
+            exposed = {h.lower() for h in rule.get("ExposeHeaders", [])}
+            missing = [h for h in (expose_headers or []) if h.lower() not in exposed]
+            if missing:
+                return failed(f"the CORS rule S3 uses for {method} from {origin} does not expose "
+                              f"{', '.join(missing)}, so the app's JavaScript cannot read it — add ExposeHeaders")
+            if max_age and not rule.get("MaxAgeSeconds"):
+                return failed(f"the CORS rule S3 uses for {method} from {origin} sets no MaxAgeSeconds, so the "
+                              "browser sends a preflight before every request — set it (e.g. 3000)")
+        if not allow_wildcard:
+            for other in _other_origins(origin):
+                for method in ("GET", "PUT", "POST", "DELETE", "HEAD"):
+                    rule = cors_rule_for(rules, other, method, [])
+                    if rule:
+                        pattern = next(o for o in rule.get("AllowedOrigins", []) if _cors_origin_matches(o, other))
+                        what = "every origin (*)" if pattern == "*" else f"{other} too (through {pattern})"
+                        return failed(f"a CORS rule on {bucket} allows {what} — allow only {origin}")
+        return passed(f"{bucket} allows {', '.join(methods)} from {origin}")
 
 
 @register("s3.bucket_logging")
