@@ -43,6 +43,9 @@ def apply() -> None:
         _stop_global_instance_tracking()
         _load_curated_managed_policies()
         _sns_http_delivery_failure_is_not_a_publish_failure()
+        from labapp.sandbox import s3_public_access
+
+        s3_public_access.install()  # anonymous S3 reads decided as S3 does (moto's check leaks)
         from labapp.sandbox.extensions import apply_all as apply_extensions
 
         apply_extensions()  # APIs moto lacks (labapp/sandbox/extensions/)

@@ -39,6 +39,7 @@ _DROP_HEADERS = frozenset(
 )
 # Server and Date are set again by our own HTTP server.
 _DROP_RESPONSE_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"})
+PUBLIC_RATE_DIVISOR = 5  # unsigned callers get a fifth of a learner's rate and burst
 _ANONYMOUS_QUERY_KEYS = frozenset(
     {"versionId", "partNumber", "x-id", "response-content-type", "response-content-disposition",
      "response-content-encoding", "response-content-language", "response-cache-control", "response-expires"}
@@ -50,7 +51,8 @@ _ERROR_CODE_XML = re.compile(rb"<Code>([^<]{1,100})</Code>")
 class Caller:
     session_id: str
     account_id: str
-    source: str  # learner | setup | platform
+    source: str  # learner | setup | platform | public (an unsigned request to a learner's bucket)
+    rate_limit_key: str = ""  # whose budget the call uses: the account unless set
 
 
 @dataclass
@@ -92,6 +94,8 @@ class GatewayApp:
         self.upstream = Upstream(socket_path)
         self.credentials = CredentialStore(self.upstream)
         self.limiter = RateLimiter(rate_per_second, burst)
+        # Unsigned reads, per client address: a public object in a lab needs a few reads, not a learner's budget.
+        self.public_limiter = RateLimiter(rate_per_second / PUBLIC_RATE_DIVISOR, max(5, burst // PUBLIC_RATE_DIVISOR))
         self.journal = Journal()
         self.internal_token = internal_token
         self.regions = list(regions)
@@ -164,7 +168,7 @@ class GatewayApp:
             exchange.form_pairs,
             exchange.body,
         )
-        if not internal and not self.limiter.allow(account_id):
+        if not internal and not self.limiter.allow(exchange.caller.rate_limit_key or account_id):
             raise errors.throttled(exchange.service)
         if exchange.service == "sts":
             rules.check_sts(account_id, exchange.operation.action, dict(exchange.query_pairs + (exchange.form_pairs or [])))
@@ -244,23 +248,30 @@ class GatewayApp:
             raise Refusal(403, exc.code, exc.message) from None
 
     def anonymous_caller(self, exchange: Exchange) -> Caller:
-        """Unsigned S3 reads of an object go to the bucket owner's account, where moto applies the
-        object's ACL (public-read works, private gets 403). Nothing else is served anonymously."""
+        """Unsigned S3 reads of an object go to the bucket owner's account, marked anonymous: the
+        emulator decides them as S3 does for an anonymous principal (labapp/sandbox/s3_public_access.py).
+        Nothing else is served anonymously. Such a caller is not the learner: it is rate-limited by its
+        client address and journaled as "public", which neither graders nor the learner's journal read."""
         refusal = errors.access_denied("Anonymous requests can only read S3 objects; sign your request.")
         if exchange.service != "s3" or exchange.method not in ("GET", "HEAD"):
             raise refusal
-        if any(k not in _ANONYMOUS_QUERY_KEYS for k, _ in exchange.query_pairs):
+        names = [k for k, _ in exchange.query_pairs]
+        if any(k not in _ANONYMOUS_QUERY_KEYS for k in names) or len(set(names)) != len(names):
             raise refusal
         bucket, path = operations.s3_bucket_and_path(exchange.environ.get("HTTP_HOST", ""), unquote(exchange.raw_path))
         parts = path.lstrip("/").split("/", 1)
         if len(parts) < 2 or not parts[0] or not parts[1]:
             raise refusal
+        rate_limit_key = "public:" + exchange.environ.get("REMOTE_ADDR", "")
+        if not self.public_limiter.allow(rate_limit_key):
+            raise errors.throttled(exchange.service)
         status, found = self.upstream.get_json(f"/_sandbox/buckets/{_quote_segment(parts[0])}/owner")
         session = self.credentials.session_for_account(found["account_id"]) if status == 200 else None
-        if session is None or session.status != READY:
+        if session is None or session.status != READY or (session.expires_at is not None and time.time() >= session.expires_at):
             raise errors.access_denied("Access Denied")
+        _make_anonymous_canonical(exchange)
         exchange.region = self.regions[0]
-        return Caller(session.session_id, session.account_id, "learner")
+        return Caller(session.session_id, session.account_id, "public", rate_limit_key=rate_limit_key)
 
     def referenced_strings(self, exchange: Exchange):
         """Every string the emulator will interpret: path, query, headers, body parameters."""
@@ -390,6 +401,23 @@ def _small_form_fields(environ, body: bytes) -> dict[str, str]:
     except Exception:
         return {}
     return {k: v for k, v in form.items()}
+
+
+def _make_anonymous_canonical(exchange: Exchange) -> None:
+    """Forward an unsigned read as exactly that: no Authorization header (moto takes even an empty one
+    for a signed request), no x-amz-* or x-lab-* headers, the query rebuilt from its checked pairs (so
+    nothing in a value reads as a parameter), and the gateway's anonymous mark."""
+    from urllib.parse import quote, urlencode
+
+    from labapp.sandbox.s3_public_access import ANONYMOUS_HEADER
+
+    environ = exchange.environ
+    for name in [n for n in environ if n == "HTTP_AUTHORIZATION" or n.startswith(("HTTP_X_AMZ_", "HTTP_X_LAB_"))]:
+        del environ[name]
+    query = urlencode(exchange.query_pairs, quote_via=quote, safe="-_.~")
+    exchange.raw_query = query
+    exchange.raw_target = exchange.raw_path + (f"?{query}" if query else "")
+    environ["HTTP_" + ANONYMOUS_HEADER.upper().replace("-", "_")] = "1"  # forwarded as x-lab-anonymous
 
 
 def _quote_segment(value: str) -> str:

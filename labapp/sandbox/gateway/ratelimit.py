@@ -1,6 +1,8 @@
-"""Per-account token buckets: a burst of `burst` requests, refilled at `rate` per second.
+"""Token buckets, one per key: a burst of `burst` requests, refilled at `rate` per second.
 
 One learner's runaway script must not starve the others: the emulator serves everyone from one process.
+Keys are accounts for signed calls, and "public:<client address>" for unsigned ones, so that anonymous
+requests naming a learner's bucket never use up that learner's budget.
 """
 
 from __future__ import annotations
@@ -29,3 +31,4 @@ class RateLimiter:
             if len(self._buckets) > 100_000:  # full buckets carry no information; drop them all
                 self._buckets.clear()
             return True
+

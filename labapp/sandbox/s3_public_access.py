@@ -1,0 +1,144 @@
+"""What an anonymous (unsigned) caller may read from S3, decided the way S3 decides it.
+
+moto 5.2.5 decides this in `S3Response._key_response` and gets it wrong in ways that leak private
+objects: any `Authorization` header (even an empty one) or the text `Signature=` anywhere in the URL
+(a query *value* will do) makes the request "authorized"; the check looks at the latest version only,
+so `?versionId=` of a private version behind a delete marker is served; a bucket policy allowing
+someone else (not "*") counts as public; Block Public Access and Object Ownership are ignored.
+
+Here an anonymous GET or HEAD of an object is allowed only if, for the anonymous principal:
+- no bucket policy statement denies it (s3:GetObject, or s3:GetObjectVersion with a versionId), and
+- a bucket policy statement allows it, unless the bucket's (or account's) Block Public Access
+  `RestrictPublicBuckets` is on; or the version's ACL grants READ to AllUsers, unless
+  `IgnorePublicAcls` is on or the bucket enforces bucket-owner object ownership (ACLs disabled).
+Conditions are evaluated with the request's context (labapp.grading.policy): aws:SecureTransport is
+"false", as the lab gateway serves plain HTTP. Everything else anonymous is refused.
+
+A request is anonymous when the gateway marks it so (header `x-lab-anonymous`, set on every unsigned
+request it forwards), or when it carries no credentials at all: no non-empty Authorization header and
+no presigned-URL signature *parameter*.
+"""
+
+from __future__ import annotations
+
+ANONYMOUS_HEADER = "x-lab-anonymous"
+_SIGNATURE_PARAMETERS = frozenset({"x-amz-signature", "x-amz-credential", "signature", "awsaccesskeyid"})
+_ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>'
+    b"<RequestId>lab-anonymous</RequestId></Error>"
+)
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_READ_GRANTS = ("READ", "FULL_CONTROL")
+# The gateway listens on plain HTTP (see settings.LAB_GATEWAY_URL).
+_REQUEST_CONTEXT = {"aws:SecureTransport": "false"}
+
+
+def is_anonymous(request) -> bool:
+    if request.headers.get(ANONYMOUS_HEADER):
+        return True
+    if request.headers.get("Authorization", "").strip():
+        return False
+    return not any(name.lower() in _SIGNATURE_PARAMETERS for name in request.args.keys())
+
+
+def anonymous_may_read(backend, bucket_name: str, key_name: str, version_id: str | None) -> bool:
+    from moto.s3.exceptions import S3ClientError
+
+    from labapp.grading import policy
+
+    try:
+        bucket = backend.get_bucket(bucket_name)
+    except S3ClientError:
+        return False
+    action = "s3:GetObjectVersion" if version_id else "s3:GetObject"
+    resource = f"arn:aws:s3:::{bucket_name}/{key_name}"
+    decision = policy.IMPLICIT_DENY
+    if bucket.policy:
+        decision = policy.evaluate(bucket.policy, action, resource, policy.ANONYMOUS, dict(_REQUEST_CONTEXT))
+    if decision == policy.DENY:
+        return False
+    block = _public_access_block(backend, bucket)
+    if decision == policy.ALLOW and not block["restrict_public_buckets"]:
+        return True
+    if block["ignore_public_acls"] or _acls_disabled(bucket):
+        return False
+    version = _version(bucket, key_name, version_id)
+    return version is not None and _grants_public_read(getattr(version, "acl", None))
+
+
+def _version(bucket, key_name: str, version_id: str | None):
+    """The object version asked for: a FakeKey, or None (missing, or a delete marker)."""
+    from moto.s3.models import FakeKey
+
+    versions = bucket.keys.getlist(key_name, default=[]) or []
+    if version_id is None:
+        found = versions[-1] if versions else None
+    else:
+        found = next((v for v in versions if str(v.version_id) == str(version_id)), None)
+    return found if isinstance(found, FakeKey) else None
+
+
+def _grants_public_read(acl) -> bool:
+    for grant in getattr(acl, "grants", None) or []:
+        if any(getattr(g, "uri", "") == _ALL_USERS for g in grant.grantees) and any(
+            p in _READ_GRANTS for p in grant.permissions
+        ):
+            return True
+    return False
+
+
+def _acls_disabled(bucket) -> bool:
+    rule = bucket.ownership_rule or {}
+    rules = rule.get("Rule", rule) if isinstance(rule, dict) else {}
+    if isinstance(rules, list):
+        rules = rules[0] if rules else {}
+    return isinstance(rules, dict) and rules.get("ObjectOwnership") == "BucketOwnerEnforced"
+
+
+def _public_access_block(backend, bucket) -> dict[str, bool]:
+    """The effective settings: a setting is on if the bucket's or the account's block turns it on."""
+    effective = {"ignore_public_acls": False, "restrict_public_buckets": False}
+    bucket_block = bucket.public_access_block
+    if bucket_block is not None:
+        effective["ignore_public_acls"] |= bool(bucket_block.ignore_public_acls)
+        effective["restrict_public_buckets"] |= bool(bucket_block.restrict_public_buckets)
+    try:
+        from moto.s3control.models import s3control_backends
+
+        account_block = s3control_backends[backend.account_id]["aws"].public_access_block
+    except Exception:
+        account_block = None
+    if account_block is not None:
+        effective["ignore_public_acls"] |= bool(getattr(account_block, "ignore_public_acls", False))
+        effective["restrict_public_buckets"] |= bool(getattr(account_block, "restrict_public_buckets", False))
+    return effective
+
+
+def install() -> None:
+    """Decide anonymous object reads ourselves; refuse every other anonymous S3 request."""
+    from moto.s3.responses import S3Response
+
+    original_key_response = S3Response._key_response
+    original_bucket_response = S3Response._bucket_response
+
+    def _key_response(self, request, full_url):
+        if is_anonymous(request):
+            if request.method not in ("GET", "HEAD"):
+                return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+            bucket_name = self.parse_bucket_name_from_url(request, full_url)
+            key_name = self.parse_key_name()
+            if not anonymous_may_read(self.backend, bucket_name, key_name, request.args.get("versionId")):
+                return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+            # Decided: moto's own anonymous check (wrong for HEAD, versions, policies) is not run again.
+            request.environ["HTTP_AUTHORIZATION"] = "lab-public-read"
+        return original_key_response(self, request, full_url)
+
+    def _bucket_response(self, request, full_url):
+        # Only the gateway's mark here: a browser POST upload has no Authorization header either (its
+        # signature is in the form, verified by the gateway).
+        if request.headers.get(ANONYMOUS_HEADER):
+            return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+        return original_bucket_response(self, request, full_url)
+
+    S3Response._key_response = _key_response
+    S3Response._bucket_response = _bucket_response
