@@ -213,11 +213,11 @@ def test_lifecycle(b):
     s3.put_bucket_lifecycle_configuration(Bucket=n, LifecycleConfiguration={"Rules": [rule]})
     assert check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", transition_class="STANDARD_IA", transition_days=30).passed
     out = check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", transition_class="STANDARD_IA", transition_days=60)
-    assert not out.passed and "after 30 days, not 60" in out.feedback
+    assert not out.passed and "reach STANDARD_IA before day 60" in out.feedback
     out = check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", noncurrent_expiration_days=30)
     assert not out.passed and "NoncurrentVersionExpiration" in out.feedback
     out = check(b, "s3.lifecycle_rule", bucket=n, prefix="tmp/", transition_class="STANDARD_IA")
-    assert not out.passed and "prefix 'tmp/'" in out.feedback
+    assert not out.passed and "not to everything under 'tmp/'" in out.feedback
     rule.update(NoncurrentVersionExpiration={"NoncurrentDays": 30},
                 AbortIncompleteMultipartUpload={"DaysAfterInitiation": 7}, Status="Disabled")
     s3.put_bucket_lifecycle_configuration(Bucket=n, LifecycleConfiguration={"Rules": [rule]})
@@ -225,6 +225,66 @@ def test_lifecycle(b):
     rule["Status"] = "Enabled"
     s3.put_bucket_lifecycle_configuration(Bucket=n, LifecycleConfiguration={"Rules": [rule]})
     assert check(b, "s3.lifecycle_rule", bucket=n, prefix="logs/", noncurrent_expiration_days=30, abort_multipart_days=7).passed
+
+
+LIFECYCLE_TASKS = {  # the s3-lifecycle lab's checks
+    "ia": dict(transition_class="STANDARD_IA", transition_days=30, keep_days=365),
+    "glacier": dict(transition_class="GLACIER", transition_days=90, keep_days=365),
+    "noncurrent": dict(noncurrent_expiration_days=30),
+    "multipart": dict(abort_multipart_days=7),
+}
+GOOD_RULE = {"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+             "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}, {"Days": 90, "StorageClass": "GLACIER"}],
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}
+
+
+def lifecycle_results(b, *rules):
+    b.client("s3").put_bucket_lifecycle_configuration(Bucket=b.bucket, LifecycleConfiguration={"Rules": list(rules)})
+    return {name: check(b, "s3.lifecycle_rule", bucket=b.bucket, prefix="logs/", **args)
+            for name, args in LIFECYCLE_TASKS.items()}
+
+
+def _rule(**changes):
+    rule = json.loads(json.dumps(GOOD_RULE))
+    rule.update(changes)
+    return {k: v for k, v in rule.items() if v is not None}
+
+
+@pytest.mark.parametrize("rules", [
+    [GOOD_RULE],
+    # The same housekeeping split over two rules; the bucket-wide one covers logs/ too.
+    [_rule(NoncurrentVersionExpiration=None, AbortIncompleteMultipartUpload=None),
+     {"ID": "everything", "Status": "Enabled", "Filter": {},
+      "NoncurrentVersionExpiration": {"NoncurrentDays": 30}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}],
+    # Legacy Filter-less Prefix, And with only a prefix, an Expiration after a year.
+    [{k: v for k, v in _rule(Prefix="logs/", Expiration={"Days": 365}).items() if k != "Filter"}],
+    [_rule(Filter={"And": {"Prefix": "logs/", "ObjectSizeGreaterThan": 0}})],
+])
+def test_lifecycle_equivalent_configurations_pass(b, rules):
+    results = lifecycle_results(b, *rules)
+    assert all(r.passed for r in results.values()), {k: r.feedback for k, r in results.items()}
+
+
+@pytest.mark.parametrize("rules,failing,says", [
+    # A second rule for logs/ sends everything to Glacier at once.
+    ([GOOD_RULE, {"ID": "cold", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+                  "Transitions": [{"Days": 0, "StorageClass": "GLACIER"}]}], {"ia", "glacier"}, "in GLACIER then"),
+    # A tag filter: only tagged logs are managed.
+    ([_rule(Filter={"And": {"Prefix": "logs/", "Tags": [{"Key": "tier", "Value": "cold"}]}},
+            AbortIncompleteMultipartUpload=None)], set(LIFECYCLE_TASKS), "only to objects tagged tier=cold"),
+    # Logs deleted after 60 days: before the Glacier move and long before the auditors' year.
+    ([_rule(Expiration={"Days": 60})], {"ia", "glacier"}, "expire after 60 days"),
+    # A narrower prefix leaves most logs alone.
+    ([_rule(Filter={"Prefix": "logs/app/"})], set(LIFECYCLE_TASKS), "applies to prefix 'logs/app/'"),
+    # Another rule aborts uploads after one day: the shortest wins.
+    ([GOOD_RULE, {"ID": "mpu", "Status": "Enabled", "Filter": {}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}],
+     {"multipart"}, "after 1 days, not 7"),
+])
+def test_lifecycle_near_misses(b, rules, failing, says):
+    results = lifecycle_results(b, *rules)
+    assert {k for k, r in results.items() if not r.passed} == failing
+    assert any(says in results[k].feedback for k in failing), {k: results[k].feedback for k in failing}
 
 
 def test_notifications_and_queue_policy(b):

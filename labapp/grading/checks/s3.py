@@ -541,13 +541,17 @@ class Replication(Check):
 
 @register("s3.lifecycle_rule")
 class LifecycleRule(Check):
-    description = ("An enabled lifecycle rule (optionally for a prefix) has the transitions and/or expirations "
-                   "asked for: current-version transition, noncurrent-version transition/expiration, "
-                   "incomplete multipart abort.")
+    description = ("What the bucket's enabled lifecycle rules do to objects under a prefix, all rules together "
+                   "(a rule for a shorter prefix or the whole bucket applies too; a tag or size filter narrows "
+                   "it): current versions move to a class after N days (and not earlier), are kept at least "
+                   "`keep_days`, noncurrent versions move/expire after N days, incomplete multipart uploads are "
+                   "aborted after N days.")
     params_schema = schema(
         {"bucket": BUCKET, "prefix": {"type": "string"},
          "transition_class": string("storage class current versions move to"),
          "transition_days": {"type": "integer", "minimum": 0},
+         "keep_days": {"type": "integer", "minimum": 1,
+                       "description": "current versions must not expire before this many days"},
          "noncurrent_transition_class": string("storage class noncurrent versions move to"),
          "noncurrent_transition_days": {"type": "integer", "minimum": 1},
          "noncurrent_expiration_days": {"type": "integer", "minimum": 1},
@@ -555,62 +559,109 @@ class LifecycleRule(Check):
         ["bucket"],
     )
 
-    def run(self, ctx, *, bucket, prefix=None, transition_class=None, transition_days=None,
+    def run(self, ctx, *, bucket, prefix="", transition_class=None, transition_days=None, keep_days=None,
             noncurrent_transition_class=None, noncurrent_transition_days=None,
             noncurrent_expiration_days=None, abort_multipart_days=None):
+        prefix = prefix or ""
         found = _get(ctx, "get_bucket_lifecycle_configuration", bucket, {"NoSuchLifecycleConfiguration"})
         rules = (found or {}).get("Rules", [])
         if not rules:
             return failed(f"{bucket} has no lifecycle rules")
+        where = f"objects under {prefix}" if prefix else "objects"
+        applying, reasons = [], []
+        for r in rules:
+            why_not = _lifecycle_rule_misses(r, prefix)
+            if why_not:
+                reasons.append(f"rule {r.get('ID') or '(no ID)'} {why_not}")
+            else:
+                applying.append(r)
+        if not applying:
+            return failed(f"no enabled lifecycle rule on {bucket} applies to all {where}: " + "; ".join(reasons))
 
-        def rule_prefix(r):
-            f = r.get("Filter") or {}
-            return f.get("Prefix", (f.get("And") or {}).get("Prefix", r.get("Prefix", "")))
+        def fail(problem):
+            extra = f" (other rules: {'; '.join(reasons)})" if reasons else ""
+            return failed(f"the lifecycle rules on {bucket} do not do what is asked for {where}: {problem}{extra}")
 
-        candidates = [r for r in rules if prefix is None or rule_prefix(r) == prefix]
-        if not candidates:
-            return failed(f"no lifecycle rule on {bucket} applies to prefix {prefix!r} "
-                          f"(rules cover: {', '.join(repr(rule_prefix(r)) for r in rules)})")
-        enabled = [r for r in candidates if r.get("Status") == "Enabled"]
-        if not enabled:
-            return failed(f"the lifecycle rule for {prefix!r} on {bucket} is Disabled")
-        problem = ""
-        for r in enabled:
-            if transition_class:
-                ts = [t for t in r.get("Transitions", []) if t.get("StorageClass") == transition_class]
-                if not ts:
-                    problem = f"no transition of current versions to {transition_class}"
-                    continue
-                if transition_days is not None and ts[0].get("Days") != transition_days:
-                    problem = f"current versions move to {transition_class} after {ts[0].get('Days')} days, not {transition_days}"
-                    continue
-            if noncurrent_transition_class:
-                ts = [t for t in r.get("NoncurrentVersionTransitions", []) if t.get("StorageClass") == noncurrent_transition_class]
-                if not ts:
-                    problem = f"no transition of noncurrent versions to {noncurrent_transition_class}"
-                    continue
-                if noncurrent_transition_days is not None and ts[0].get("NoncurrentDays") != noncurrent_transition_days:
-                    problem = (f"noncurrent versions move to {noncurrent_transition_class} after "
-                               f"{ts[0].get('NoncurrentDays')} days, not {noncurrent_transition_days}")
-                    continue
-            if noncurrent_expiration_days is not None:
-                nce = r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
-                if nce is None:
-                    exp = r.get("Expiration", {})
-                    problem = ("the rule expires current versions, not noncurrent ones — use "
-                               "NoncurrentVersionExpiration") if exp.get("Days") else "noncurrent versions never expire"
-                    continue
-                if nce != noncurrent_expiration_days:
-                    problem = f"noncurrent versions expire after {nce} days, not {noncurrent_expiration_days}"
-                    continue
-            if abort_multipart_days is not None:
-                amu = r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
-                if amu != abort_multipart_days:
-                    problem = (f"incomplete multipart uploads are aborted after {amu} days, not {abort_multipart_days}"
-                               if amu else "incomplete multipart uploads are never aborted")
-                    continue
-            return passed(f"a lifecycle rule on {bucket} ({r.get('ID') or 'unnamed'}) does what is asked")
-        return failed(f"the lifecycle rule on {bucket} is not right: {problem}")
+        expiry = _min_of(r.get("Expiration", {}).get("Days") for r in applying)
+        if transition_class:
+            steps = [(t["Days"], t.get("StorageClass")) for r in applying for t in r.get("Transitions", [])
+                     if isinstance(t.get("Days"), int)]
+            dated = [t for r in applying for t in r.get("Transitions", []) if "Date" in t]
+            at = _class_on_day(steps, transition_days)
+            before = _class_on_day(steps, transition_days - 1) if transition_days else "STANDARD"
+            if at != transition_class:
+                have = ", ".join(f"{c} after {d} days" for d, c in sorted(steps)) or "none"
+                if dated:
+                    have += " (and transitions on a fixed Date, which is not an age)"
+                return fail(f"current versions should be in {transition_class} from day {transition_days}, but "
+                            f"they are in {at} then (transitions: {have})")
+            if _COLDNESS.get(before, 0) >= _COLDNESS.get(transition_class, 0):
+                return fail(f"current versions reach {before} before day {transition_days} — they must stay "
+                            f"warmer than {transition_class} until day {transition_days}")
+            if expiry is not None and expiry <= transition_days:
+                return fail(f"current versions expire after {expiry} days, before they would move to "
+                            f"{transition_class} at day {transition_days}")
+        if keep_days is not None and expiry is not None and expiry < keep_days:
+            return fail(f"current versions expire after {expiry} days — they must be kept at least {keep_days}")
+        if noncurrent_transition_class:
+            steps = [(t.get("NoncurrentDays"), t.get("StorageClass")) for r in applying
+                     for t in r.get("NoncurrentVersionTransitions", []) if isinstance(t.get("NoncurrentDays"), int)]
+            at = _class_on_day(steps, noncurrent_transition_days or 10**6)
+            if at != noncurrent_transition_class or (noncurrent_transition_days and not any(
+                    d == noncurrent_transition_days and c == noncurrent_transition_class for d, c in steps)):
+                return fail(f"noncurrent versions do not move to {noncurrent_transition_class}"
+                            + (f" after {noncurrent_transition_days} days" if noncurrent_transition_days else ""))
+        if noncurrent_expiration_days is not None:
+            expirations = [r["NoncurrentVersionExpiration"] for r in applying if r.get("NoncurrentVersionExpiration")]
+            days = _min_of(e.get("NoncurrentDays") for e in expirations)
+            if days is None:
+                return fail("the rules expire current versions, not noncurrent ones — use "
+                            "NoncurrentVersionExpiration" if expiry else "noncurrent versions never expire")
+            if days != noncurrent_expiration_days:
+                return fail(f"noncurrent versions expire after {days} days, not {noncurrent_expiration_days}")
+        if abort_multipart_days is not None:
+            days = _min_of(r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") for r in applying)
+            if days != abort_multipart_days:
+                return fail(f"incomplete multipart uploads are aborted after {days} days, not {abort_multipart_days}"
+                            if days else "incomplete multipart uploads are never aborted")
+        names = ", ".join(r.get("ID") or "(no ID)" for r in applying)
+        return passed(f"the lifecycle rules on {bucket} ({names}) do what is asked for {where}")
+
+
+# Colder classes are cheaper to store; S3 only ever moves an object to a colder one.
+_COLDNESS = {"STANDARD": 0, "INTELLIGENT_TIERING": 1, "STANDARD_IA": 2, "ONEZONE_IA": 3, "GLACIER_IR": 4,
+             "GLACIER": 5, "DEEP_ARCHIVE": 6}
+
+
+def _class_on_day(steps: list[tuple[int, str]], day: int) -> str:
+    """The storage class of a current (or noncurrent) version `day` days old: the coldest class among the
+    transitions due by then (when two are due, S3 picks the colder one)."""
+    due = [c for d, c in steps if d <= day]
+    return max(due, key=lambda c: _COLDNESS.get(c, 0), default="STANDARD")
+
+
+def _min_of(values) -> int | None:
+    numbers = [v for v in values if isinstance(v, int)]
+    return min(numbers) if numbers else None
+
+
+def _lifecycle_rule_misses(rule: dict, prefix: str) -> str:
+    """Why the rule does not act on every object under `prefix` ("" when it does)."""
+    if rule.get("Status") != "Enabled":
+        return "is Disabled"
+    f = rule.get("Filter")
+    if f is None:  # the legacy top-level Prefix
+        f = {"Prefix": rule.get("Prefix", "")}
+    scope = f.get("And") or f
+    rule_prefix = scope.get("Prefix", "") or ""
+    if not prefix.startswith(rule_prefix):
+        return f"applies to prefix {rule_prefix!r}, not to everything under {prefix!r}"
+    tags = _listify(scope.get("Tags")) + _listify(scope.get("Tag"))
+    if tags:
+        return "applies only to objects tagged " + ", ".join(f"{t.get('Key')}={t.get('Value')}" for t in tags)
+    if scope.get("ObjectSizeLessThan") is not None or (scope.get("ObjectSizeGreaterThan") or 0) > 0:
+        return "applies only to objects of some sizes (ObjectSizeGreaterThan/LessThan)"
+    return ""
 
 
 @register("s3.notification_queue")
