@@ -8,6 +8,13 @@ or chunked), drains it after the app ran, buffers the app's response, and sends 
 and body in one write with TCP_NODELAY (no Nagle/delayed-ACK stalls).
 
 Both apps served here (gateway, emulator) build their whole response in memory anyway.
+
+Facing learners (the gateway), the server also defends itself: message framing is strict (a request with
+both Content-Length and Transfer-Encoding, several differing lengths, or any transfer coding but
+"chunked" is refused and the connection closed: request smuggling), `ConnectionLimits` caps
+connections in all and per client address (503 SlowDown beyond them, no thread started), a request must
+arrive within a deadline (slowloris), and "Expect: 100-continue" is answered only when the app starts
+reading the body, so an app that refuses a request first never invites its body.
 """
 
 from __future__ import annotations
@@ -19,17 +26,32 @@ import re
 import socket
 import socketserver
 import sys
+import threading
+import time
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote_to_bytes
 
-from werkzeug.serving import DechunkedInput
-from werkzeug.wsgi import LimitedStream
-
-IDLE_TIMEOUT = 120  # seconds a keep-alive connection may sit idle
+IDLE_TIMEOUT = 120  # seconds a keep-alive connection may sit idle (clients' pools must drop theirs sooner)
 _NO_BODY_STATUSES = {204, 304}
 MAX_LINE = 65536  # the limits http.client applies
 MAX_HEADERS = 100
+MAX_TRAILERS = 16
+MAX_DRAIN = 64 * 1024  # unread body bytes worth reading to keep a connection; beyond that it is closed
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:;[^\r\n]*)?\r?\n")
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one listener facing untrusted clients tolerates. None of these apply to the emulator's socket."""
+
+    max_connections: int = 512
+    max_per_client: int = 128
+    header_timeout: float = 20.0  # seconds for a request line and headers once a request is due
+    min_body_rate: int = 64 * 1024  # bytes per second a body must at least arrive at
+    overload_body: bytes = b""  # what a refused connection is told (the gateway sends an AWS-style error)
 
 # --- header blocks ----------------------------------------------------------------------------------
 # http.client parses a header block with the email package (~0.2 ms a block, twice per proxied call).
@@ -112,6 +134,123 @@ def parse_header_lines(lines: list[bytes]):
     return Headers(items)
 
 
+class BadFraming(Exception):
+    """The request's body framing is ambiguous or malformed; answer 400 and close the connection."""
+
+
+class ChunkedBody:
+    """A strict reader of a chunked body: hexadecimal sizes only (no signs, prefixes or underscores that
+    int() would accept), CRLF after every chunk, a bounded trailer section."""
+
+    def __init__(self, rfile):
+        self.rfile = rfile
+        self.left_in_chunk = 0
+        self.done = False
+
+    def _next_chunk(self) -> None:
+        line = self.rfile.readline(MAX_LINE + 1)
+        match = _CHUNK_SIZE_LINE.fullmatch(line)
+        if match is None:
+            raise BadFraming("invalid chunk size line")
+        self.left_in_chunk = int(match.group(1), 16)
+        if self.left_in_chunk == 0:
+            for _ in range(MAX_TRAILERS + 1):
+                if self.rfile.readline(MAX_LINE + 1) in _END_OF_HEADERS:
+                    self.done = True
+                    return
+            raise BadFraming("too many trailer lines")
+
+    def read(self, size: int = -1) -> bytes:
+        parts, wanted = [], size if size is not None and size >= 0 else None
+        while not self.done and (wanted is None or wanted > 0):
+            if self.left_in_chunk == 0:
+                self._next_chunk()
+                continue
+            amount = self.left_in_chunk if wanted is None else min(wanted, self.left_in_chunk)
+            data = self.rfile.read(amount)
+            if len(data) < amount:
+                raise BadFraming("the connection closed inside a chunk")
+            parts.append(data)
+            self.left_in_chunk -= amount
+            if wanted is not None:
+                wanted -= amount
+            if self.left_in_chunk == 0 and self.rfile.read(2) not in (b"\r\n",):
+                raise BadFraming("a chunk is not followed by CRLF")
+        return b"".join(parts)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.done
+
+
+class LengthBody:
+    def __init__(self, rfile, length: int):
+        self.rfile = rfile
+        self.left = length
+
+    def read(self, size: int = -1) -> bytes:
+        amount = self.left if size is None or size < 0 else min(size, self.left)
+        if amount <= 0:
+            return b""
+        data = self.rfile.read(amount)
+        self.left -= len(data)
+        if len(data) < amount:
+            self.left = 0
+            raise ConnectionError("the client closed the connection inside the body")
+        return data
+
+    @property
+    def exhausted(self) -> bool:
+        return self.left <= 0
+
+
+class RequestBody:
+    """wsgi.input: sends a deferred "100 Continue" on the first read and tells the handler when the
+    whole body has arrived (its read deadline ends there)."""
+
+    def __init__(self, handler, inner):
+        self.handler = handler
+        self.inner = inner
+        self.continue_pending = False
+        self.started = False
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.started:
+            self.started = True
+            if self.continue_pending:
+                self.continue_pending = False
+                self.handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        data = self.inner.read(size)
+        if self.inner.exhausted:
+            self.handler.body_finished()
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        # Apps here read bodies in blocks; a line reader built on read(1) is enough for the rare caller.
+        out = bytearray()
+        while size is None or size < 0 or len(out) < size:
+            byte = self.read(1)
+            if not byte:
+                break
+            out += byte
+            if byte == b"\n":
+                break
+        return bytes(out)
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def __iter__(self):
+        while line := self.readline():
+            yield line
+
+    @property
+    def exhausted(self) -> bool:
+        return self.inner.exhausted
+
+
 class WSGIRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AWSDeveloperLab"
@@ -122,6 +261,30 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         super().setup()
         if self.server.address_family in (socket.AF_INET, socket.AF_INET6):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.limits: ConnectionLimits | None = getattr(self.server, "limits", None)
+        self.requests_served = 0
+        self.body: RequestBody | None = None
+
+    # --- deadlines (only with ConnectionLimits) ---
+
+    def _set_deadline(self, seconds: float | None) -> None:
+        if self.limits is not None:
+            self.server.watchdog.set(self, None if seconds is None else time.monotonic() + seconds)
+
+    def body_finished(self) -> None:
+        self._set_deadline(None)  # the app works on it now: the client owes nothing until the next request
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        finally:
+            if self.limits is not None:
+                self.server.watchdog.set(self, None)
+
+    def handle_expect_100(self) -> bool:
+        # Answered on the first read of the body (RequestBody), not before the app saw the headers.
+        self.expect_continue = True
+        return True
 
     def address_string(self) -> str:
         return self.client_address[0] if isinstance(self.client_address, tuple) else "unix"
@@ -206,6 +369,12 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         return True
 
     def handle_one_request(self) -> None:
+        self.expect_continue = False
+        if self.limits is not None:
+            # The first request must come promptly; later ones may wait out the keep-alive idle time.
+            first = self.requests_served == 0
+            self._set_deadline(self.limits.header_timeout if first else self.timeout + self.limits.header_timeout)
+        self.requests_served += 1
         try:
             self.raw_requestline = self.rfile.readline(65537)
         except (TimeoutError, ConnectionError):
@@ -259,27 +428,43 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
                 if key in environ:
                     value = f"{environ[key]},{value}"
             environ[key] = value
-        if body_stream is not None and isinstance(body_stream, DechunkedInput):
+        if isinstance(body_stream.inner, ChunkedBody):
             environ["wsgi.input_terminated"] = True
+            environ.pop("CONTENT_LENGTH", None)
         return environ
 
-    def _body_stream(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return DechunkedInput(self.rfile)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            return None
-        return LimitedStream(self.rfile, length)
+    def _body_stream(self) -> RequestBody:
+        """The body as framed by exactly one of Content-Length or chunked; anything else is BadFraming."""
+        codings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if codings:
+            if lengths:
+                raise BadFraming("Content-Length and Transfer-Encoding together")
+            if len(codings) != 1 or codings[0].strip().lower() != "chunked":
+                raise BadFraming("only the chunked transfer coding is accepted")
+            if self.request_version != "HTTP/1.1":
+                raise BadFraming("Transfer-Encoding needs HTTP/1.1")
+            return RequestBody(self, ChunkedBody(self.rfile))
+        values = {value.strip() for value in lengths}
+        if len(values) > 1 or not all(_DIGITS.fullmatch(value) for value in values):
+            raise BadFraming("Content-Length must be one decimal number")
+        return RequestBody(self, LengthBody(self.rfile, int(values.pop()) if values else 0))
 
     def run_wsgi(self) -> None:
-        body_stream = self._body_stream()
-        if body_stream is None:
-            self.send_error(400, "Bad Content-Length")
+        try:
+            body_stream = self._body_stream()
+        except BadFraming as exc:
             self.close_connection = True
+            self.send_error(400, "Bad request framing", str(exc))
             return
+        if self.limits is not None:
+            length = getattr(body_stream.inner, "left", None)
+            if body_stream.exhausted:
+                self._set_deadline(None)
+            else:  # the body must keep arriving at a minimum rate (chunked: as if it were the largest allowed)
+                expected = length if length is not None else 16 * 1024 * 1024
+                self._set_deadline(self.limits.header_timeout + expected / self.limits.min_body_rate)
+        body_stream.continue_pending = self.expect_continue
         environ = self.make_environ(body_stream)
         response: dict = {}
 
@@ -302,12 +487,20 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             body = b"internal server error"
             self.close_connection = True
 
-        # Whatever the app left unread must not be parsed as the next request.
-        try:
-            while body_stream.read(1 << 20):
-                pass
-        except Exception:
-            self.close_connection = True
+        # Whatever the app left unread must not be parsed as the next request. A body the client was never
+        # invited to send (100-continue unanswered), or a large one, is not read at all: the connection closes.
+        if not body_stream.exhausted:
+            if body_stream.continue_pending and not body_stream.started:
+                self.close_connection = True
+            else:
+                try:
+                    drained = 0
+                    while not body_stream.exhausted and drained <= MAX_DRAIN:
+                        drained += len(body_stream.read(MAX_DRAIN) or b"") or MAX_DRAIN + 1
+                    if not body_stream.exhausted:
+                        self.close_connection = True
+                except Exception:
+                    self.close_connection = True
 
         code = int(response["status"].split(None, 1)[0])
         head_request = self.command == "HEAD"
@@ -332,10 +525,103 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
         self.wfile.write("".join(lines).encode("latin-1") + body)
 
 
+class Watchdog:
+    """One thread that shuts down connections whose request is overdue (slowloris), so a blocked read in
+    a handler thread returns at once."""
+
+    def __init__(self):
+        self._deadlines: dict[WSGIRequestHandler, float] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._run, daemon=True, name="http-watchdog").start()
+
+    def set(self, handler, deadline: float | None) -> None:
+        with self._lock:
+            if deadline is None:
+                self._deadlines.pop(handler, None)
+            else:
+                self._deadlines[handler] = deadline
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.5)
+            now = time.monotonic()
+            with self._lock:
+                overdue = [handler for handler, deadline in self._deadlines.items() if deadline <= now]
+                for handler in overdue:
+                    del self._deadlines[handler]
+            for handler in overdue:
+                handler.close_connection = True
+                try:
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
 class _ThreadingTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    limits: ConnectionLimits | None = None
+
+    def start_limits(self, limits: ConnectionLimits) -> None:
+        self.limits = limits
+        self.watchdog = Watchdog()
+        self._count_lock = threading.Lock()
+        self._total = 0
+        self._per_client: dict[str, int] = {}
+
+    def process_request(self, request, client_address) -> None:
+        if self.limits is None:
+            return super().process_request(request, client_address)
+        host = client_address[0]
+        with self._count_lock:
+            refused = (
+                self._total >= self.limits.max_connections
+                or self._per_client.get(host, 0) >= self.limits.max_per_client
+            )
+            if not refused:
+                self._total += 1
+                self._per_client[host] = self._per_client.get(host, 0) + 1
+        if refused:
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._release(host)
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            if self.limits is not None:
+                self._release(client_address[0])
+
+    def _release(self, host: str) -> None:
+        with self._count_lock:
+            self._total -= 1
+            left = self._per_client.get(host, 1) - 1
+            if left:
+                self._per_client[host] = left
+            else:
+                self._per_client.pop(host, None)
+
+    def _refuse(self, request) -> None:
+        """503 and close, from the accepting thread: a fresh socket's send buffer takes it without blocking."""
+        body = self.limits.overload_body or b"Too many connections; retry later.\n"
+        head = (
+            "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nRetry-After: 1\r\n"
+            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        try:
+            request.setblocking(False)
+            request.send(head + body)
+            request.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            request.close()
 
 
 class _ThreadingUnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -343,9 +629,11 @@ class _ThreadingUnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamS
     request_queue_size = 128
 
 
-def make_tcp_server(host: str, port: int, app) -> socketserver.BaseServer:
+def make_tcp_server(host: str, port: int, app, limits: ConnectionLimits | None = None) -> socketserver.BaseServer:
     server = _ThreadingTCPServer((host, port), WSGIRequestHandler)
     server.app = app
+    if limits is not None:
+        server.start_limits(limits)
     return server
 
 

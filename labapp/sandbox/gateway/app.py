@@ -14,11 +14,14 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from django.utils import timezone
 
-from . import errors, operations, rules, sigv4
+from labapp.sandbox.httpserver import BadFraming
+
+from . import canonical, errors, operations, payload, rules, sigv4
+from .canonical import Parsed
 from .errors import Refusal
 from .identity import CredentialStore, SandboxKey
 from .journal import Journal, JournalEntry
@@ -32,11 +35,18 @@ LIVE = ("provisioning", "ready")
 # Trusted platform code may also read a handed-in sandbox (regrading a submission); learners may not.
 PLATFORM_MAY_USE = (*LIVE, "submitted")
 INTERNAL_SOURCES = ("setup", "platform")
-# Never forwarded: connection-level headers, our own control headers, and any account override.
+# Never forwarded: connection-level headers, our own control headers, any account override, and what
+# described the body as it came over the wire (the emulator gets the decoded, canonical body instead).
 _DROP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "expect", "proxy-connection",
-     "proxy-authorization", "content-length", "x-lab-internal", "x-lab-source", "x-moto-account-id"}
+     "proxy-authorization", "content-length", "x-lab-internal", "x-lab-source", "x-moto-account-id",
+     "content-type", "content-encoding", "x-amz-content-sha256", "x-amz-decoded-content-length", "x-amz-trailer"}
 )
+# Headers whose values are not parameters (checked for other accounts' ids like every other header).
+_UNCHECKED_HEADERS = frozenset({"HTTP_AUTHORIZATION", "HTTP_X_AMZ_CONTENT_SHA256", "HTTP_X_LAB_INTERNAL", "HTTP_USER_AGENT"})
+# An S3 browser upload (POST policy) carries its credential inside the multipart body, so that body is read
+# before anything is authenticated: it is kept small.
+MAX_UNAUTHENTICATED_FORM = 1024 * 1024
 # Server and Date are set again by our own HTTP server.
 _DROP_RESPONSE_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"})
 PUBLIC_RATE_DIVISOR = 5  # unsigned callers get a fifth of a learner's rate and burst
@@ -68,8 +78,11 @@ class Exchange:
     started: float
     at: object
     body: bytes = b""
-    form_pairs: list[tuple[str, str]] | None = None
+    body_read: bool = False
+    parsed: Parsed | None = None
     post_fields: dict[str, str] | None = None
+    verified: sigv4.Verified | None = None
+    forward_headers: list[tuple[str, str]] = field(default_factory=list)  # set on top of the request's own
     service: str = ""
     region: str = ""
     caller: Caller | None = None
@@ -78,6 +91,18 @@ class Exchange:
 
     def header(self, name: str) -> str:
         return self.environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+    @property
+    def form_pairs(self) -> list[tuple[str, str]] | None:
+        return self.parsed.form_pairs if self.parsed is not None else None
+
+    @property
+    def mimetype(self) -> str:
+        return canonical.mimetype(self.environ.get("CONTENT_TYPE", ""))
+
+    @property
+    def announces_body(self) -> bool:
+        return bool(self.environ.get("wsgi.input_terminated")) or self.environ.get("CONTENT_LENGTH", "0") not in ("", "0")
 
 
 class GatewayApp:
@@ -115,11 +140,14 @@ class GatewayApp:
             raw_target=raw_target,
             raw_path=raw_path,
             raw_query=raw_query,
-            query_pairs=parse_qsl(raw_query, keep_blank_values=True),
+            query_pairs=[],
             started=time.perf_counter(),
             at=timezone.now(),
         )
         try:
+            if exchange.announces_body and not exchange.body_read:
+                # Until the body is read, a refusal must close the connection (the body stays unread).
+                exchange.extra_response_headers.append(("Connection", "close"))
             status_line, headers, body = self.handle(exchange)
         except Refusal as refusal:
             status_line, headers, body = self.refuse(exchange, refusal)
@@ -135,17 +163,24 @@ class GatewayApp:
 
     def handle(self, exchange: Exchange):
         environ = exchange.environ
-        self.read_body(exchange)
         internal = self.internal_source(environ)
+        exchange.query_pairs = canonical.parse_query(exchange.raw_query)
+        self.check_announced_length(exchange)
+        if self.is_browser_upload(exchange):
+            self.read_body(exchange, MAX_UNAUTHENTICATED_FORM)
+            exchange.post_fields = _small_form_fields(environ, exchange.body)
         credential = self.find_credential(exchange)
         exchange.service = (
             operations.service_from_signing_name(credential.service)
             if credential.service
-            else operations.service_from_request(environ, unquote(exchange.raw_path), exchange.form_pairs)
+            else operations.service_from_request(environ, unquote(exchange.raw_path))
         )
         exchange.region = credential.region
 
+        # Who is asking is settled before any body is read: an unknown key never gets to send one.
         if credential.form == "none":
+            if exchange.announces_body:
+                raise errors.access_denied("Anonymous requests cannot carry a body; sign your request.")
             exchange.caller = self.anonymous_caller(exchange)
         else:
             key = self.credentials.key(credential.access_key_id)
@@ -153,12 +188,15 @@ class GatewayApp:
                 raise errors.invalid_key(exchange.service)
             self.check_session_status(key, internal, exchange.service)
             exchange.caller = Caller(key.session_id, key.account_id, internal or "learner")
+            self.read_body(exchange, self.max_body)
             self.verify_signature(exchange, credential, key)
 
         # From here on the caller is known, so refusals are journaled against their session.
         account_id = exchange.caller.account_id
         rules.check_path_and_host(exchange.raw_target, environ.get("HTTP_HOST", ""))
         rules.check_region(exchange.region, exchange.service, environ.get("HTTP_HOST", ""), self.regions)
+        self.decode_body(exchange)
+        exchange.parsed = self.parse_body(exchange)
         exchange.operation = operations.describe(
             exchange.service,
             exchange.method,
@@ -166,36 +204,151 @@ class GatewayApp:
             unquote(exchange.raw_path),
             exchange.query_pairs,
             exchange.form_pairs,
-            exchange.body,
+            exchange.parsed.body,
         )
         if not internal and not self.limiter.allow(exchange.caller.rate_limit_key or account_id):
             raise errors.throttled(exchange.service)
         if exchange.service == "sts":
-            rules.check_sts(account_id, exchange.operation.action, dict(exchange.query_pairs + (exchange.form_pairs or [])))
+            params = dict(exchange.query_pairs + (exchange.form_pairs or []))
+            if isinstance(exchange.parsed.json_document, dict):
+                params.update((k, v) for k, v in exchange.parsed.json_document.items() if isinstance(v, str))
+            rules.check_sts(account_id, exchange.operation.action, params)
         rules.check_cross_account(account_id, exchange.service, self.referenced_strings(exchange))
         return self.forward(exchange)
 
-    def read_body(self, exchange: Exchange) -> None:
-        environ = exchange.environ
+    def check_announced_length(self, exchange: Exchange) -> None:
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+            length = int(exchange.environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise Refusal(400, "InvalidRequest", "Content-Length is not a number.") from None
         if length > self.max_body:
-            exchange.extra_response_headers.append(("Connection", "close"))  # the body stays unread
             raise Refusal(413, "EntityTooLarge", f"Request bodies are limited to {self.max_body} bytes in this lab.")
-        if length:
-            exchange.body = environ["wsgi.input"].read(length)
-        elif environ.get("wsgi.input_terminated"):  # chunked transfer encoding: no length up front
-            exchange.body = environ["wsgi.input"].read(self.max_body + 1)
-            if len(exchange.body) > self.max_body:
-                exchange.extra_response_headers.append(("Connection", "close"))
-                raise Refusal(413, "EntityTooLarge", f"Request bodies are limited to {self.max_body} bytes.")
-        content_type = environ.get("CONTENT_TYPE", "")
-        if content_type.startswith("application/x-www-form-urlencoded") and exchange.body:
-            exchange.form_pairs = operations.parse_form(exchange.body)
-        elif content_type.startswith("multipart/form-data") and exchange.method == "POST":
-            exchange.post_fields = _small_form_fields(environ, exchange.body)
+
+    def is_browser_upload(self, exchange: Exchange) -> bool:
+        """An S3 POST-policy upload: multipart, no Authorization header, no presigned query."""
+        return (
+            exchange.method == "POST"
+            and exchange.mimetype == canonical.MULTIPART
+            and not exchange.environ.get("HTTP_AUTHORIZATION")
+            and not any(k.lower() in ("x-amz-credential", "awsaccesskeyid") for k, _ in exchange.query_pairs)
+        )
+
+    def read_body(self, exchange: Exchange, limit: int) -> None:
+        if exchange.body_read:
+            return
+        environ = exchange.environ
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            if length > limit:
+                raise Refusal(413, "EntityTooLarge", f"Request bodies are limited to {limit} bytes here.")
+            if length:
+                exchange.body = environ["wsgi.input"].read(length)
+                if len(exchange.body) != length:
+                    raise Refusal(400, "IncompleteBody", "The request body is shorter than its Content-Length.")
+            elif environ.get("wsgi.input_terminated"):  # chunked transfer encoding: no length up front
+                exchange.body = environ["wsgi.input"].read(limit + 1)
+                if len(exchange.body) > limit:
+                    raise Refusal(413, "EntityTooLarge", f"Request bodies are limited to {limit} bytes here.")
+        except (BadFraming, ConnectionError, TimeoutError) as exc:
+            raise Refusal(400, "IncompleteBody", f"The request body could not be read: {exc}") from None
+        exchange.body_read = True
+        if ("Connection", "close") in exchange.extra_response_headers:
+            exchange.extra_response_headers.remove(("Connection", "close"))
+
+    def decode_body(self, exchange: Exchange) -> None:
+        """Undo the payload framing (aws-chunked, verified) and the content coding, exactly once."""
+        environ = exchange.environ
+        codings = payload.content_codings(environ.get("HTTP_CONTENT_ENCODING", ""))
+        mode = exchange.verified.payload_hash if exchange.verified else ""
+        if mode in (payload.STREAMING_SIGNED, payload.STREAMING_UNSIGNED_TRAILER):
+            exchange.body, trailers = payload.decode_aws_chunked(
+                mode,
+                exchange.body,
+                environ.get("HTTP_X_AMZ_DECODED_CONTENT_LENGTH"),
+                exchange.verified.signing,
+                environ.get("HTTP_X_AMZ_TRAILER", ""),
+            )
+            for name, value in trailers.items():
+                sent = exchange.header(name)
+                if sent and sent != value:
+                    raise Refusal(400, "InvalidRequest", f"{name} is given twice with different values.")
+                exchange.forward_headers.append((name, value))
+            codings = [c for c in codings if c != "aws-chunked"]
+        elif "aws-chunked" in codings:
+            raise Refusal(400, "InvalidRequest", "An aws-chunked body needs a STREAMING x-amz-content-sha256.")
+        if exchange.service == "s3" and self.is_s3_object_data(exchange):
+            if codings:  # S3 stores an object's Content-Encoding as metadata and never decodes the data
+                exchange.forward_headers.append(("content-encoding", ",".join(codings)))
+            return
+        if codings in ([], ["identity"]):
+            return
+        if codings == ["gzip"] and exchange.service != "s3":
+            exchange.body = payload.gunzip(exchange.body, self.max_body)
+            return
+        raise Refusal(
+            400, "InvalidRequest",
+            f"Content-Encoding {','.join(codings)!r} is not accepted here; send the body uncompressed or gzip.",
+        )
+
+    def is_s3_object_data(self, exchange: Exchange) -> bool:
+        keys = {k for k, _ in exchange.query_pairs}
+        return exchange.method in ("PUT", "POST") and (
+            (keys <= rules.S3_DATA_QUERY_KEYS and "uploadId" not in keys and self.s3_key_in_path(exchange))
+            or (exchange.method == "PUT" and "uploadId" in keys)
+        )
+
+    def s3_key_in_path(self, exchange: Exchange) -> bool:
+        _bucket, path = operations.s3_bucket_and_path(exchange.environ.get("HTTP_HOST", ""), unquote(exchange.raw_path))
+        parts = path.lstrip("/").split("/", 1)
+        return len(parts) == 2 and bool(parts[1])
+
+    def parse_body(self, exchange: Exchange) -> Parsed:
+        """The body in the protocol the service speaks, as it will be forwarded (canonical.py)."""
+        body, mime, service = exchange.body, exchange.mimetype, exchange.service
+        if mime == canonical.CBOR or exchange.header("Smithy-Protocol"):
+            raise Refusal(
+                400, "InvalidRequest",
+                "The Smithy RPC v2 CBOR protocol is not accepted by this lab gateway; AWS SDKs send JSON to "
+                "every service the labs use.",
+            )
+        if mime == canonical.MULTIPART:
+            if service == "s3" and exchange.method == "POST" and not exchange.query_pairs and not self.s3_key_in_path(exchange):
+                return Parsed(body, None, _post_field_pairs(exchange.environ, body))
+            raise Refusal(400, "InvalidRequest", "multipart/form-data is only accepted for S3 POST uploads to a bucket.")
+        if service == "s3":
+            if mime == canonical.FORM:
+                raise Refusal(400, "InvalidRequest", "S3 requests cannot be sent as a form (application/x-www-form-urlencoded).")
+            if self.is_s3_object_data(exchange):
+                return Parsed(body, None)  # the learner's object data: it means nothing to the emulator
+            return canonical.parse_opaque_or_sniffed(body) if body else Parsed(b"", None)
+        known = operations.protocols(service)
+        form_ok = known is None or known.protocol in canonical.FORM_PROTOCOLS or "query" in known.supported
+        if mime == canonical.FORM:
+            if not form_ok:
+                raise Refusal(400, "InvalidRequest", f"{service} does not take form bodies; send {known.protocol}.")
+            return canonical.parse_form_body(body, exchange.query_pairs)
+        if exchange.header("X-Amz-Target") or mime in canonical.JSON_TYPES[:2]:
+            if exchange.query_pairs:
+                raise Refusal(400, "InvalidRequest", "JSON-protocol requests carry their parameters in the body only.")
+            version = known.json_version if known else "1.1"
+            return canonical.parse_json_body(body or b"", mime if mime in canonical.JSON_TYPES[:2] else f"application/x-amz-json-{version}")
+        if not body:
+            return Parsed(b"", None)
+        if known is None or known.protocol in canonical.FORM_PROTOCOLS:
+            raise Refusal(400, "InvalidRequest", f"The body of a {service} request must be a form (application/x-www-form-urlencoded).")
+        if known.protocol == "rest-json":
+            if self.rest_operation(exchange) in known.blob_payload_operations:
+                return Parsed(body, None, [("", body.decode("utf-8", "replace"))] + canonical.fallback_query_strings(body))
+            return canonical.parse_json_body(body, "application/json")
+        if known.protocol == "rest-xml":
+            return canonical.parse_xml_body(body)
+        raise Refusal(400, "InvalidRequest", f"Requests to {service} cannot be checked by this lab gateway.")
+
+    def rest_operation(self, exchange: Exchange) -> str:
+        """The REST operation a request names by method, path and query (before its body is parsed)."""
+        return operations.describe(
+            exchange.service, exchange.method, exchange.environ, unquote(exchange.raw_path), exchange.query_pairs, None, b""
+        ).action
 
     def internal_source(self, environ) -> str | None:
         token = environ.get("HTTP_X_LAB_INTERNAL")
@@ -235,7 +388,7 @@ class GatewayApp:
                     bucket_from_host=bucket,
                 )
             else:
-                sigv4.verify(
+                exchange.verified = sigv4.verify(
                     credential,
                     key.secret,
                     method=exchange.method,
@@ -245,7 +398,7 @@ class GatewayApp:
                     body=exchange.body,
                 )
         except sigv4.SignatureError as exc:
-            raise Refusal(403, exc.code, exc.message) from None
+            raise Refusal(exc.status, exc.code, exc.message) from None
 
     def anonymous_caller(self, exchange: Exchange) -> Caller:
         """Unsigned S3 reads of an object go to the bucket owner's account, marked anonymous: the
@@ -274,27 +427,21 @@ class GatewayApp:
         return Caller(session.session_id, session.account_id, "public", rate_limit_key=rate_limit_key)
 
     def referenced_strings(self, exchange: Exchange):
-        """Every string the emulator will interpret: path, query, headers, body parameters."""
+        """Every string the emulator will interpret: path, query, headers, the parsed body."""
         strings = [("", unquote(exchange.raw_path))]
         strings += exchange.query_pairs
         for name, value in exchange.environ.items():
-            if name.startswith("HTTP_X_AMZ_") and not name.startswith("HTTP_X_AMZ_META_"):
+            if name.startswith("HTTP_") and name not in _UNCHECKED_HEADERS and not name.startswith("HTTP_X_AMZ_META_"):
                 strings.append((name[5:], value))
-        content_type = exchange.environ.get("CONTENT_TYPE", "")
-        strings += rules.body_strings(
-            exchange.service,
-            exchange.method,
-            content_type,
-            "json" in content_type or bool(exchange.header("X-Amz-Target")),
-            {k for k, _ in exchange.query_pairs},
-            exchange.body,
-            exchange.form_pairs,
-        )
+        strings += exchange.forward_headers
+        strings += exchange.parsed.strings
         return strings
 
     # --- forwarding ---
 
     def forward(self, exchange: Exchange):
+        """Send the canonical request: the body as parsed and checked, headers describing exactly it."""
+        parsed = exchange.parsed
         headers = []
         for name, value in exchange.environ.items():
             if name.startswith("HTTP_"):
@@ -305,8 +452,14 @@ class GatewayApp:
                 continue
             if header not in _DROP_HEADERS:
                 headers.append((header, value))
+        content_type = parsed.content_type if parsed.content_type is not None else exchange.environ.get("CONTENT_TYPE")
+        if content_type:
+            headers.append(("content-type", content_type))
+        if exchange.service == "s3":
+            headers.append(("x-amz-content-sha256", payload.UNSIGNED))  # the body is decoded: no streaming
+        headers += exchange.forward_headers
         headers.append(("x-moto-account-id", exchange.caller.account_id))  # exactly one, always ours
-        response = self.upstream.request(exchange.method, exchange.raw_target, headers, exchange.body)
+        response = self.upstream.request(exchange.method, exchange.raw_target, headers, parsed.body)
 
         operations.add_response_params(exchange.operation, response.header)
         error_code = ""
@@ -386,8 +539,9 @@ def _error_code(response) -> str:
     return ""
 
 
-def _small_form_fields(environ, body: bytes) -> dict[str, str]:
-    """The text fields of an S3 POST upload (the file part is skipped); empty if it does not parse."""
+def _post_field_pairs(environ, body: bytes) -> list[tuple[str, str]]:
+    """The text fields of an S3 POST upload (the file part is skipped), parsed by werkzeug as the
+    emulator parses them; a form that does not parse, or names a field twice, is refused."""
     from werkzeug.formparser import parse_form_data
 
     form_environ = {
@@ -397,10 +551,19 @@ def _small_form_fields(environ, body: bytes) -> dict[str, str]:
         "wsgi.input": io.BytesIO(body),
     }
     try:
-        _stream, form, _files = parse_form_data(form_environ, max_form_memory_size=1024 * 1024)
+        _stream, form, files = parse_form_data(form_environ, max_form_memory_size=1024 * 1024, silent=False)
     except Exception:
-        return {}
-    return {k: v for k, v in form.items()}
+        raise Refusal(400, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.") from None
+    pairs = []
+    for name, values in list(form.lists()) + [(name, [""]) for name in files]:
+        if len(values) > 1 or (name in form and name in files):
+            raise Refusal(400, "InvalidArgument", f"POST form field {name!r} is given twice.")
+        pairs.append((name, values[0]))
+    return pairs
+
+
+def _small_form_fields(environ, body: bytes) -> dict[str, str]:
+    return dict(_post_field_pairs(environ, body))
 
 
 def _make_anonymous_canonical(exchange: Exchange) -> None:

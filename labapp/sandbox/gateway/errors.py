@@ -40,6 +40,15 @@ def throttled(service: str) -> Refusal:
     return Refusal(429, "ThrottlingException", "Rate exceeded")
 
 
+def overloaded_body() -> bytes:
+    """What a connection beyond the gateway's caps is told (before any request is read, so in S3's XML;
+    every SDK retries a 503 whatever its body)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>The lab gateway has too many '
+        "open connections; retry shortly.</Message></Error>"
+    ).encode()
+
+
 def render(refusal: Refusal, *, service: str, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
     """(status line, headers, body) for `refusal` in the protocol the caller speaks."""
     request_id = str(uuid.uuid4())
@@ -73,5 +82,8 @@ def render(refusal: Refusal, *, service: str, environ: dict) -> tuple[str, list[
         ).encode()
         headers.append(("Content-Type", "text/xml"))
     headers.append(("Content-Length", str(len(body))))
-    reason = {403: "Forbidden", 413: "Request Entity Too Large", 429: "Too Many Requests", 503: "Slow Down"}
+    reason = {
+        400: "Bad Request", 403: "Forbidden", 413: "Request Entity Too Large", 415: "Unsupported Media Type",
+        429: "Too Many Requests", 503: "Slow Down",
+    }
     return f"{refusal.status} {reason.get(refusal.status, 'Error')}", headers, body

@@ -225,6 +225,50 @@ def rest_matcher(service: str) -> RestMatcher | None:
         return matcher
 
 
+@dataclass(frozen=True)
+class Protocols:
+    """How a service's requests are encoded, from botocore's model (what SDKs build requests from)."""
+
+    protocol: str  # the one botocore uses: query, ec2, json, rest-json, rest-xml, smithy-rpc-v2-cbor
+    supported: tuple[str, ...]
+    json_version: str = "1.1"
+    blob_payload_operations: frozenset[str] = frozenset()  # rest operations whose body is raw data
+
+
+_protocols: dict[str, Protocols | None] = {}
+
+
+def protocols(service: str) -> Protocols | None:
+    """None for a service botocore does not know."""
+    global _loader
+    with _matchers_lock:
+        if service in _protocols:
+            return _protocols[service]
+        from botocore.loaders import create_loader
+        from botocore.model import ServiceModel
+        _loader = _loader or create_loader()
+        try:
+            model = ServiceModel(_loader.load_service_model(service, "service-2"), service_name=service)
+        except Exception:  # an unknown service
+            _protocols[service] = None
+            return None
+        blob_operations = set()
+        if model.protocol.startswith("rest"):
+            for name in model.operation_names:
+                shape = model.operation_model(name).input_shape
+                payload = shape.serialization.get("payload") if shape is not None else None
+                if payload and shape.members[payload].type_name in ("blob", "string"):
+                    blob_operations.add(name)
+        found = Protocols(
+            model.resolved_protocol,  # the same choice botocore makes when it sends
+            tuple(model.metadata.get("protocols", [model.protocol])),
+            model.metadata.get("jsonVersion", "1.1"),
+            frozenset(blob_operations),
+        )
+        _protocols[service] = found
+        return found
+
+
 # --- the whole description ---------------------------------------------------------------------
 
 

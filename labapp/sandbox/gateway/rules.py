@@ -7,12 +7,10 @@ and 6 list the probes behind each rule.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from urllib.parse import unquote
-from xml.etree import ElementTree
 
 from .errors import Refusal, access_denied
 
@@ -37,7 +35,7 @@ STS_REFUSED_ACTIONS = {
     "belongs to.",
 }
 # S3 requests whose body is object data (not configuration), and so is not scanned for ARNs.
-_S3_DATA_QUERY_KEYS = frozenset({"x-id", "partNumber", "uploadId", "versionId"})
+S3_DATA_QUERY_KEYS = frozenset({"x-id", "partNumber", "uploadId", "versionId"})
 
 
 def normalised_path(raw_path: str) -> str:
@@ -84,57 +82,6 @@ def check_region(region: str, service: str, host: str, allowed: list[str]) -> No
 
 
 # --- cross-account references -----------------------------------------------------------------
-
-
-def _strings_in(document) -> Iterator[tuple[str, str]]:
-    """(key, string) for every string in a parsed JSON document, at any depth."""
-    stack = [("", document)]
-    while stack:
-        key, node = stack.pop()
-        if isinstance(node, str):
-            yield key, node
-        elif isinstance(node, dict):
-            stack.extend(node.items())
-        elif isinstance(node, list):
-            stack.extend((key, item) for item in node)
-        elif isinstance(node, (int, float)) and not isinstance(node, bool):
-            yield key, str(node)
-
-
-def _strings_in_xml(body: bytes) -> Iterator[tuple[str, str]]:
-    root = ElementTree.fromstring(body)
-    for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if element.text and element.text.strip():
-            yield tag, element.text.strip()
-        for name, value in element.attrib.items():
-            yield name, value
-
-
-def body_strings(
-    service: str, method: str, content_type: str, is_json: bool, query_keys: set[str], body: bytes,
-    form_pairs: list[tuple[str, str]] | None,
-) -> Iterable[tuple[str, str]]:
-    """The strings in a request body that the emulator will interpret, as (parameter name, value)."""
-    if not body:
-        return []
-    if form_pairs is not None:
-        return form_pairs
-    if service == "s3" and (
-        content_type.startswith("multipart/form-data")
-        or (method in ("PUT", "POST") and query_keys <= _S3_DATA_QUERY_KEYS and "uploadId" not in query_keys)
-        or (method == "PUT" and "uploadId" in query_keys)
-    ):
-        return []  # object data belongs to the learner and means nothing to the emulator
-    text_start = body.lstrip()[:1]
-    try:
-        if is_json or text_start in (b"{", b"["):
-            return list(_strings_in(json.loads(body)))
-        if text_start == b"<":
-            return list(_strings_in_xml(body))
-    except (ValueError, ElementTree.ParseError):
-        pass
-    return [("", body.decode("utf-8", "ignore"))]
 
 
 def check_cross_account(account_id: str, service: str, named_strings: Iterable[tuple[str, str]]) -> None:

@@ -6,8 +6,9 @@ import logging
 import os
 
 from django.conf import settings
-from labapp.sandbox.httpserver import make_tcp_server
+from labapp.sandbox.httpserver import ConnectionLimits, make_tcp_server
 
+from . import errors
 from .app import GatewayApp
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,15 @@ def build_app() -> GatewayApp:
         max_body=settings.LAB_GATEWAY_MAX_BODY,
         rate_per_second=settings.LAB_GATEWAY_RATE_PER_SECOND,
         burst=settings.LAB_GATEWAY_RATE_BURST,
+    )
+
+
+def connection_limits() -> ConnectionLimits:
+    return ConnectionLimits(
+        max_connections=settings.LAB_GATEWAY_MAX_CONNECTIONS,
+        max_per_client=settings.LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT,
+        header_timeout=settings.LAB_GATEWAY_HEADER_TIMEOUT,
+        overload_body=errors.overloaded_body(),
     )
 
 
@@ -55,7 +65,7 @@ def serve(host: str | None = None, port: int | None = None, log_line=print) -> N
     port = port or settings.LAB_GATEWAY_PORT
     stop_profiler = _start_profiler()
     app = build_app()
-    server = make_tcp_server(host, port, app)
+    server = make_tcp_server(host, port, app, connection_limits())
     log_line(f"gateway: listening on http://{host}:{port}, emulator at unix://{settings.LAB_EMULATOR_SOCKET}")
     try:
         server.serve_forever()

@@ -17,6 +17,9 @@ from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
 
+from .errors import Refusal
+from .payload import SigningContext, payload_hash_for_signing
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600  # what AWS allows
@@ -31,10 +34,17 @@ _SIGNATURE = re.compile(r"Signature=([0-9a-fA-F]+)")
 class SignatureError(Exception):
     """The request's signature is missing, malformed, stale or wrong. `code` is the AWS error code."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, status: int = 403):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Verified:
+    payload_hash: str  # as signed: a hex digest, UNSIGNED-PAYLOAD or STREAMING-...
+    signing: SigningContext
 
 
 @dataclass(frozen=True)
@@ -200,8 +210,9 @@ def verify(
     environ: dict,
     body: bytes,
     now: datetime | None = None,
-) -> None:
-    """Raise SignatureError unless the request was signed with `secret` recently enough."""
+) -> Verified:
+    """Raise SignatureError unless the request was signed with `secret` recently enough; else say how
+    its payload was declared (a hex digest already checked against `body`, or one of the S3 modes)."""
     now = now or datetime.now(UTC)
     if credential.form == "post-form":
         raise AssertionError("use verify_post_policy for S3 POST forms")
@@ -222,9 +233,6 @@ def verify(
             raise SignatureError("RequestTimeTooSkewed", "The presigned URL is dated in the future.")
         if now > signed_at + timedelta(seconds=expires):
             raise SignatureError("AccessDenied", "Request has expired")
-        payload_hash = environ.get("HTTP_X_AMZ_CONTENT_SHA256") or (
-            UNSIGNED_PAYLOAD if credential.service == "s3" else hashlib.sha256(body).hexdigest()
-        )
         drop_signature = True
     else:
         amz_date = environ.get("HTTP_X_AMZ_DATE", "")
@@ -236,10 +244,16 @@ def verify(
                 "RequestTimeTooSkewed",
                 "The difference between the request time and the current time is too large.",
             )
-        # S3 and modern SDKs put the payload hash (or UNSIGNED-PAYLOAD / STREAMING-*) in this header,
-        # and sign it as given; only the seed signature of a streamed body is checked here.
-        payload_hash = environ.get("HTTP_X_AMZ_CONTENT_SHA256") or hashlib.sha256(body).hexdigest()
         drop_signature = False
+
+    # The payload is bound to the signature through X-Amz-Content-Sha256 only when that header is signed;
+    # an unsigned one is ignored (the body's real hash is used). A streamed body's chunks are checked
+    # later, chained from this signature (payload.decode_aws_chunked).
+    declared = environ.get("HTTP_X_AMZ_CONTENT_SHA256") if "x-amz-content-sha256" in credential.signed_headers else None
+    try:
+        payload_hash = payload_hash_for_signing(declared, credential.service, credential.form == "presigned", body)
+    except Refusal as refusal:
+        raise SignatureError(refusal.code, refusal.message, refusal.status) from None
 
     if amz_date[:8] != credential.date:
         raise SignatureError("SignatureDoesNotMatch", "The credential scope date does not match X-Amz-Date.")
@@ -268,7 +282,7 @@ def verify(
         )
         expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
         if hmac.compare_digest(expected, credential.signature):
-            return
+            return Verified(payload_hash, SigningContext(credential.signature, amz_date, scope, key))
     raise SignatureError(
         "SignatureDoesNotMatch",
         "The request signature we calculated does not match the signature you provided. "

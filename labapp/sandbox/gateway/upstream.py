@@ -17,11 +17,13 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import select
 import socket
 import threading
+import time
 from dataclasses import dataclass
 
-from labapp.sandbox.httpserver import MAX_LINE, parse_header_lines, read_header_lines
+from labapp.sandbox.httpserver import IDLE_TIMEOUT, MAX_LINE, parse_header_lines, read_header_lines
 
 # http.client's own validation of what goes on the request line and in header lines.
 _DISALLOWED_METHOD_CHAR = re.compile("[\x00-\x1f]")
@@ -65,8 +67,12 @@ class UpstreamResponse:
 _STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
+class _NoResponse(Exception):
+    """The connection failed before the first byte of a response arrived."""
+
+
 class _Connection:
-    __slots__ = ("sock", "rfile")
+    __slots__ = ("sock", "rfile", "idle_since")
 
     def __init__(self, socket_path: str, timeout: float):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -78,6 +84,17 @@ class _Connection:
             raise
         self.sock = sock
         self.rfile = sock.makefile("rb")
+        self.idle_since = 0.0
+
+    def looks_closed(self) -> bool:
+        """An idle keep-alive connection has nothing to read; if it is readable, the peer closed it
+        (or sent something unasked for): either way it cannot carry a request."""
+        poller = select.poll()  # not select.select: descriptors above 1024 are common in a busy gateway
+        poller.register(self.sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        try:
+            return bool(poller.poll(0))
+        except OSError:
+            return True
 
     def close(self) -> None:
         try:
@@ -224,47 +241,85 @@ def read_response(rfile, method: str) -> tuple[int, str, list[tuple[str, str]], 
 class Upstream:
     MAX_IDLE = 32
 
-    def __init__(self, socket_path: str, timeout: float = 60.0):
+    def __init__(self, socket_path: str, timeout: float = 60.0, max_idle_seconds: float = IDLE_TIMEOUT / 2):
         self.socket_path = socket_path
         self.timeout = timeout
-        self._idle: list[_Connection] = []
+        # The emulator's server closes a connection idle for IDLE_TIMEOUT; ours are dropped well before.
+        self.max_idle_seconds = max_idle_seconds
+        self._idle: list[_Connection] = []  # oldest first
         self._lock = threading.Lock()
+        self.connections_made = 0  # for tests and benchmarks
+
+    def _connect(self) -> _Connection:
+        self.connections_made += 1
+        return _Connection(self.socket_path, self.timeout)
 
     def _borrow(self) -> tuple[_Connection, bool]:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
-        return _Connection(self.socket_path, self.timeout), False
+        stale = []
+        try:
+            with self._lock:
+                cutoff = time.monotonic() - self.max_idle_seconds
+                while self._idle and self._idle[0].idle_since < cutoff:
+                    stale.append(self._idle.pop(0))
+                while self._idle:
+                    conn = self._idle.pop()
+                    if conn.looks_closed():
+                        stale.append(conn)
+                        continue
+                    return conn, True
+        finally:
+            for conn in stale:
+                conn.close()
+        return self._connect(), False
 
     def _give_back(self, conn: _Connection) -> None:
+        conn.idle_since = time.monotonic()
         with self._lock:
             if len(self._idle) < self.MAX_IDLE:
                 self._idle.append(conn)
                 return
         conn.close()
 
+    def _exchange(self, conn: _Connection, method: str, data: bytes):
+        """Send and read one response; _NoResponse if the connection failed before any response byte."""
+        try:
+            conn.sock.sendall(data)
+            first = conn.rfile.peek(1)
+        except _STALE_CONNECTION_ERRORS as exc:
+            raise _NoResponse(str(exc)) from exc
+        if not first:
+            raise _NoResponse("the emulator closed the connection without a response")
+        return read_response(conn.rfile, method)
+
     def request(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes = b"") -> UpstreamResponse:
-        """Send one request; `headers` must not contain Content-Length (it is set from `body`)."""
+        """Send one request; `headers` must not contain Content-Length (it is set from `body`).
+
+        A pooled connection that fails before any byte of a response was read is retried once on a fresh
+        connection. That is safe: the emulator's server closes a keep-alive connection only while waiting
+        for a request line, or after answering one, so a request that got no byte back was not processed
+        (only a crash of the emulator breaks that, and then the fresh connection fails too)."""
         data = encode_request(method, target, headers, body)
-        for _attempt in range(2):
-            conn, reused = self._borrow()
+        conn, reused = self._borrow()
+        try:
             try:
-                conn.sock.sendall(data)
-                status, reason, response_headers, payload, will_close = read_response(conn.rfile, method)
-            except _STALE_CONNECTION_ERRORS:
+                status, reason, response_headers, payload, will_close = self._exchange(conn, method, data)
+            except _NoResponse:
                 conn.close()
-                if reused:
-                    continue
-                raise
-            except BaseException:
-                conn.close()
-                raise
-            if will_close:
-                conn.close()
-            else:
-                self._give_back(conn)
-            return UpstreamResponse(status, reason, response_headers, payload)
-        raise ConnectionError("emulator connection failed twice")
+                if not reused:
+                    raise http.client.RemoteDisconnected("the emulator closed the connection without a response")
+                conn = self._connect()
+                status, reason, response_headers, payload, will_close = self._exchange(conn, method, data)
+        except _NoResponse:
+            conn.close()
+            raise http.client.RemoteDisconnected("the emulator closed the connection without a response") from None
+        except BaseException:
+            conn.close()
+            raise
+        if will_close:
+            conn.close()
+        else:
+            self._give_back(conn)
+        return UpstreamResponse(status, reason, response_headers, payload)
 
     def get_json(self, path: str) -> tuple[int, dict]:
         response = self.request("GET", path, [("Host", "emulator")])
