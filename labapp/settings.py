@@ -301,13 +301,6 @@ LAB_GATEWAY_MAX_CONNECTIONS = env_int("LAB_GATEWAY_MAX_CONNECTIONS", 512, minimu
 LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT = env_int("LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 128, minimum=1)
 # Seconds a client has to send a request's line and headers (a body gets this plus 1 s per 64 KiB).
 LAB_GATEWAY_HEADER_TIMEOUT = env_int("LAB_GATEWAY_HEADER_TIMEOUT", 20, minimum=1)
-# Each gateway connection holds a thread and a descriptor: beyond these the gateway answers 503 SlowDown
-# and closes. The runner's relay reaches the gateway from 127.0.0.1 for every sandbox, so the per-address
-# cap leaves room for several sandboxes (each capped by LAB_RUNNER_RELAY_MAX_CONNECTIONS).
-LAB_GATEWAY_MAX_CONNECTIONS = env_int("LAB_GATEWAY_MAX_CONNECTIONS", 512, minimum=1)
-LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT = env_int("LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 128, minimum=1)
-# Seconds a client has to send a request's line and headers (a body gets this plus 1 s per 64 KiB).
-LAB_GATEWAY_HEADER_TIMEOUT = env_int("LAB_GATEWAY_HEADER_TIMEOUT", 20, minimum=1)
 
 # The emulator refuses to start where it cannot be cut off from the network, unless this accepts the risk.
 LAB_EMULATOR_ALLOW_NETWORK = env_bool("LAB_EMULATOR_ALLOW_NETWORK", False)
@@ -333,8 +326,6 @@ LAB_RUNNER_UID = env_int("LAB_RUNNER_UID", 65534, minimum=1)  # host uid sandbox
 # Where the sandboxes' relay connects; the gateway by default.
 LAB_RUNNER_GATEWAY_HOST = env("LAB_RUNNER_GATEWAY_HOST", LAB_GATEWAY_HOST)
 LAB_RUNNER_GATEWAY_PORT = env_int("LAB_RUNNER_GATEWAY_PORT", LAB_GATEWAY_PORT, minimum=1)
-# Gateway connections one runner sandbox may hold open at once (a script opening thousands waits its turn).
-LAB_RUNNER_RELAY_MAX_CONNECTIONS = env_int("LAB_RUNNER_RELAY_MAX_CONNECTIONS", 32, minimum=1)
 # Gateway connections one runner sandbox may hold open at once (a script opening thousands waits its turn).
 LAB_RUNNER_RELAY_MAX_CONNECTIONS = env_int("LAB_RUNNER_RELAY_MAX_CONNECTIONS", 32, minimum=1)
 # Rlimits only, no v1 cgroups (machines where they are not writable are detected anyway).
