@@ -408,8 +408,7 @@ def regrade(item: RegradeItem, owner: str) -> bool:
     change) for LAB_SUBMISSION_RETENTION_DAYS. When it was released since, or lost with an emulator
     restart, the item is skipped with the reason, and the original result stands (shown as such, never
     as a zero)."""
-    from labapp.grading.checks import CheckContext
-    from labapp.grading.grader import grade as run_checks
+    from labapp.labs.leases import lease_kept
     from labapp.sandbox import client as sandbox
 
     submission = item.submission
@@ -423,17 +422,8 @@ def regrade(item: RegradeItem, owner: str) -> bool:
         return _finish_item(item, owner, RegradeItem.Status.SKIPPED, note=(
             "The submitted sandbox is gone (the emulator was restarted since), so the new checks cannot look "
             "at it; the original result stands."))
-    sandbox.flush_journal()
-    journal = list(
-        session.api_calls.filter(source=ApiCall.Source.LEARNER, at__lte=submission.submitted_at)
-        .order_by("id").values("id", "at", "service", "action", "params", "status", "error_code", "source")
-    )
-    ctx = CheckContext(
-        params=session.params,
-        client=lambda service: sandbox.client(session, service, source="platform"),
-        journal=journal,
-    )
-    outcome = run_checks(session.lab.definition, session.params, ctx)
+    with lease_kept(RegradeItem, item.pk, owner, lab_services.JOB_LEASE):
+        outcome = lab_services.check_sandbox(session, journal_until=submission.submitted_at)
     return _finish_item(item, owner, RegradeItem.Status.DONE, outcome=outcome)
 
 

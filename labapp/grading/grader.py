@@ -4,14 +4,19 @@
 feedback, hint}]}. A task passes when all its checks pass. Its points are split across its checks by
 `weight` (default 1) for partial credit, rounded down; a fully passed task always gets all its points.
 A check that raises never breaks grading: "not found" errors become failed checks with plain feedback,
-anything else fails the check with "could not check: ..." and is logged.
+anything else fails the check with "could not check: ..." and is logged. Except an outage: a sandbox that
+cannot be reached or answers 5xx raises SandboxUnavailable, so that nothing is stored and the grading is
+retried (a grade must never record an outage as the learner's score).
 """
 
 from __future__ import annotations
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from labapp.sandbox.client import SandboxUnavailable
 
 from .checks import RESERVED_KEYS, CheckContext, CheckFailed, CheckOutcome, get_check
 from .templating import TemplateError, render, render_data
@@ -32,6 +37,19 @@ NOT_FOUND = {
 class _Blank(dict):
     def __missing__(self, key):
         return "?"
+
+
+# Error codes of an unhealthy service, not of the learner's resources.
+OUTAGE_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable", "SlowDown"})
+
+
+def is_outage(err: Exception) -> bool:
+    if isinstance(err, SandboxUnavailable | HTTPClientError | BotoConnectionError):  # refused, reset, timed out
+        return True
+    if isinstance(err, ClientError):
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or err.response.get("Error", {}).get("Code") in OUTAGE_CODES
+    return False
 
 
 def outcome_for_error(err: Exception, args: dict) -> CheckOutcome:
@@ -67,6 +85,8 @@ def run_check(check: dict, params: dict, ctx: CheckContext) -> CheckOutcome:
             raise TypeError(f"check {check['kind']} returned {outcome!r}")
         return outcome
     except Exception as err:  # noqa: BLE001 - a broken check must not break grading
+        if is_outage(err):
+            raise SandboxUnavailable(f"check {check.get('kind')}: {err}") from err
         return outcome_for_error(err, args)
 
 
@@ -99,7 +119,8 @@ def _text(text: str, params: dict) -> str:
 
 
 def grade(definition: dict, params: dict, ctx: CheckContext) -> dict:
-    """Grade every task of a lab definition; ctx.params is filled from `params` if empty."""
+    """Grade every task of a lab definition; ctx.params is filled from `params` if empty. Raises
+    SandboxUnavailable on an outage (nothing is graded then)."""
     if not ctx.params:
         ctx.params = dict(params)
     tasks = [grade_task(task, params, ctx) for task in definition.get("tasks", [])]

@@ -18,16 +18,17 @@ from django.utils import timezone
 from labapp.courses.models import Lab
 from labapp.sandbox.credentials import new_access_key_id, new_account_id, new_secret
 
+from .leases import lease_kept
 from .models import Attempt, LabSession, TaskResult
 
 log = logging.getLogger(__name__)
 
-# How long a worker may hold a job before another worker may take it over. Jobs are short (setup
-# and grading take milliseconds to a few seconds), so a short lease means quick recovery after a
-# worker dies; `reap_stale_jobs` runs every few seconds.
-JOB_LEASE = timedelta(seconds=int(os.environ.get("LAB_JOB_LEASE_SECONDS", "15")))
+# How long a job's lease lasts. The worker renews it while it works (`leases.lease_kept`), so a short
+# lease means quick recovery after a worker dies without ever taking over a slow, live job;
+# `reap_stale_jobs` runs every few seconds.
+JOB_LEASE = timedelta(seconds=settings.LAB_JOB_LEASE_SECONDS)
 # A queued job whose message has not been picked up for this long is enqueued again (lost message).
-REQUEUE_AFTER = timedelta(seconds=int(os.environ.get("LAB_REQUEUE_AFTER_SECONDS", "20")))
+REQUEUE_AFTER = timedelta(seconds=settings.LAB_REQUEUE_AFTER_SECONDS)
 # Attempts are given up (marked failed, not graded) after this many claims: a check that kills its
 # worker every time must not loop forever.
 MAX_TRIES = 3
@@ -116,12 +117,13 @@ def provision(session: LabSession, owner: str) -> None:
     from labapp.sandbox import client as sandbox
 
     # A previous try may have died half-way through setup: start again from an empty account.
-    sandbox.reset_account(session.account_id)
-    run_setup(
-        session.lab.definition,
-        session.params,
-        lambda service: sandbox.client(session, service, source="setup"),
-    )
+    with lease_kept(LabSession, session.pk, owner, JOB_LEASE):
+        sandbox.reset_account(session.account_id)
+        run_setup(
+            session.lab.definition,
+            session.params,
+            lambda service: sandbox.client(session, service, source="setup"),
+        )
     LabSession.objects.filter(
         pk=session.pk, status=LabSession.Status.PROVISIONING, lease_owner=owner
     ).update(status=LabSession.Status.READY, ready_at=timezone.now(), lease_owner="", lease_until=None)
@@ -288,28 +290,37 @@ def claim_attempt(attempt_id: int, owner: str) -> Attempt | None:
     return Attempt.objects.select_related("session__lab", "session__user").get(pk=attempt_id)
 
 
-def grade(attempt: Attempt, owner: str) -> bool:
-    """Run the lab's checks against the sandbox and store the result once. Returns False if another
-    worker stored it first (this run's result is then discarded)."""
+def check_sandbox(session: LabSession, journal_until=None) -> dict:
+    """The lab's checks run against the session's sandbox, with the learner's journal (up to
+    `journal_until`, for a regrade of a submission): the grader's outcome. Raises SandboxUnavailable on
+    an outage, so that no grade ever records one. Grading and regrading both come through here."""
     from labapp.grading.checks import CheckContext
     from labapp.grading.grader import grade as run_checks
     from labapp.sandbox import client as sandbox
 
-    session = attempt.session
-    if attempt.tries > MAX_TRIES:
-        return fail_attempt(attempt, owner, "Grading failed repeatedly; please try again.")
     sandbox.flush_journal()  # the gateway writes the journal in batches; graders need all of it
+    calls = session.api_calls.filter(source="learner")
+    if journal_until is not None:
+        calls = calls.filter(at__lte=journal_until)
     journal = list(
-        session.api_calls.filter(source="learner")
-        .order_by("id")
-        .values("id", "at", "service", "action", "params", "status", "error_code", "source")
+        calls.order_by("id").values("id", "at", "service", "action", "params", "status", "error_code", "source")
     )
     ctx = CheckContext(
         params=session.params,
         client=lambda service: sandbox.client(session, service, source="platform"),
         journal=journal,
     )
-    outcome = run_checks(session.lab.definition, session.params, ctx)
+    return run_checks(session.lab.definition, session.params, ctx)
+
+
+def grade(attempt: Attempt, owner: str) -> bool:
+    """Run the lab's checks against the sandbox and store the result once. Returns False if another
+    worker stored it first (this run's result is then discarded)."""
+    session = attempt.session
+    if attempt.tries > MAX_TRIES:
+        return fail_attempt(attempt, owner, "Grading failed repeatedly; please try again.")
+    with lease_kept(Attempt, attempt.pk, owner, JOB_LEASE):
+        outcome = check_sandbox(session)
     with transaction.atomic():
         stored = Attempt.objects.filter(
             pk=attempt.pk, status=Attempt.Status.RUNNING, lease_owner=owner

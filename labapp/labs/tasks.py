@@ -14,15 +14,13 @@ from .models import LabSession
 log = logging.getLogger(__name__)
 
 
-class InfrastructureError(Exception):
-    """The gateway or emulator could not be reached: retry, it is not the learner's fault."""
-
-
 def _is_infrastructure_error(exc: Exception) -> bool:
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from botocore.exceptions import EndpointConnectionError
 
-    return isinstance(exc, (ConnectionError, OSError, BotoConnectionError, EndpointConnectionError))
+    from labapp.sandbox.client import SandboxUnavailable
+
+    return isinstance(exc, (OSError, BotoConnectionError, EndpointConnectionError, SandboxUnavailable))
 
 
 @shared_task(bind=True, max_retries=5)

@@ -127,6 +127,11 @@ def forget_clients(lab_session) -> None:
 # --- gateway control routes -------------------------------------------------------------------
 
 
+class SandboxUnavailable(Exception):
+    """The gateway or the emulator could not serve platform code (down, restarting, answering 5xx, or
+    the journal could not be written): try again later. Never the learner's doing, so never a grade."""
+
+
 def _gateway_post(path: str, payload: dict | None = None, timeout: float = 20.0) -> dict:
     from urllib.parse import urlsplit
 
@@ -142,15 +147,20 @@ def _gateway_post(path: str, payload: dict | None = None, timeout: float = 20.0)
         )
         response = conn.getresponse()
         data = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"gateway {path} answered {response.status}: {data[:200]!r}")
-        return json.loads(data or b"{}")
+    except (OSError, http.client.HTTPException) as error:
+        raise SandboxUnavailable(f"the gateway did not answer {path}: {error}") from error
     finally:
         conn.close()
+    if response.status >= 500:
+        raise SandboxUnavailable(f"gateway {path} answered {response.status}: {data[:200]!r}")
+    if response.status != 200:
+        raise RuntimeError(f"gateway {path} answered {response.status}: {data[:200]!r}")
+    return json.loads(data or b"{}")
 
 
 def flush_journal() -> None:
-    """Block until every API call the gateway has seen so far is in the ApiCall table."""
+    """Block until every API call the gateway has seen so far is in the ApiCall table; raises
+    SandboxUnavailable when it could not (graders must not run on an incomplete journal)."""
     _gateway_post("/_gateway/flush")
 
 

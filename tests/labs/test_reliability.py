@@ -110,3 +110,45 @@ def test_a_second_check_while_one_is_pending_returns_the_pending_one(lab_stack, 
     assert services.request_check(slow_session).pk == first.pk
     wait_for(lambda: reload(first).is_done, "the attempt to be graded", 30)
     assert services.request_check(slow_session).pk != first.pk
+
+
+def make_lab(slug: str, tasks: list[dict]) -> Lab:
+    return Lab.objects.create(
+        uuid=f"00000000-0000-4000-8000-{abs(hash(slug)) % 10**12:012d}",
+        module=Module.objects.first(),
+        slug=slug,
+        title=slug,
+        definition={**SLOW_LAB, "tasks": tasks},
+        source_path="tests",
+    )
+
+
+def ready_session(lab: Lab, username: str) -> LabSession:
+    user = get_user_model().objects.create_user(username, password="a-long-password")
+    session = services.start_session(user, lab)
+    wait_for(lambda: reload(session).status == LabSession.Status.READY, "provisioning", 20)
+    return session
+
+
+def test_a_grade_slower_than_the_lease_is_not_taken_over(lab_stack):
+    """The test worker's lease is 4 s; a 10 s grade keeps it by renewing it, so it runs once."""
+    lab = make_lab("slower-than-lease", [
+        {"id": "slow", "title": "Slow", "points": 2, "hint": "", "checks": [{"kind": "test.sleep", "seconds": 10}]},
+    ])
+    attempt = services.request_check(ready_session(lab, "carol"))
+    wait_for(lambda: reload(attempt).is_done, "the slow attempt to be graded", 60)
+    assert attempt.status == Attempt.Status.GRADED and attempt.score == 2
+    assert attempt.tries == 1  # claimed once: never taken over while it ran
+
+
+def test_an_outage_during_grading_is_retried_not_stored_as_a_score(lab_stack, tmp_path):
+    marker = tmp_path / "outage"
+    lab = make_lab("outage-once", [
+        {"id": "a", "title": "A", "points": 3, "hint": "", "checks": [{"kind": "test.outage_once", "marker": str(marker)}]},
+    ])
+    attempt = services.request_check(ready_session(lab, "dave"))
+    wait_for(lambda: reload(attempt).is_done, "the attempt to be graded after the outage", 60)
+    assert marker.exists()  # the first grading did meet the outage
+    assert attempt.status == Attempt.Status.GRADED
+    assert attempt.score == 3 and attempt.tries == 2  # the second try stored the real result
+    assert "could not check" not in str(attempt.results)

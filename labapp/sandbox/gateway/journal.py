@@ -35,9 +35,19 @@ class JournalEntry:
     duration_ms: float
 
 
+# Rows that could not be written yet (the database is down) wait in memory up to this many; past it the
+# oldest are dropped, loudly, and every flush reports failure until the backlog is written.
+MAX_BACKLOG = 50_000
+RETRY_INTERVAL = 0.5
+
+
+_WAKE = object()  # queued by the writer itself to retry its backlog
+
+
 class _FlushMarker:
     def __init__(self) -> None:
         self.done = threading.Event()
+        self.ok = True
 
 
 class Journal:
@@ -46,6 +56,9 @@ class Journal:
     cost each request a thread switch and a GIL hand-over."""
 
     def __init__(self) -> None:
+        self._backlog: list[JournalEntry] = []  # written first, in order, once the database answers again
+        self.lost = 0  # rows lost for good past MAX_BACKLOG; the next flush reports it
+        self._lost_reported = 0
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._flush_requested = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gateway-journal", daemon=True)
@@ -55,11 +68,13 @@ class Journal:
         self._queue.put(entry)
 
     def flush(self, timeout: float = 15.0) -> bool:
-        """Block until every entry recorded before this call is in the database."""
+        """Block until every entry recorded before this call is in the database. False when that could
+        not be done in time, or when rows were lost since the previous flush: a grader must not trust
+        an incomplete journal (the grading is retried instead)."""
         marker = _FlushMarker()
         self._queue.put(marker)
         self._flush_requested.set()
-        return marker.done.wait(timeout)
+        return marker.done.wait(timeout) and marker.ok
 
     def _run(self) -> None:
         while True:
@@ -73,16 +88,37 @@ class Journal:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            entries = [item for item in items if isinstance(item, JournalEntry)]
+            entries = self._backlog + [item for item in items if isinstance(item, JournalEntry)]
+            self._backlog = []
             for start in range(0, len(entries), MAX_BATCH):
-                self._write(entries[start : start + MAX_BATCH])
+                batch = entries[start : start + MAX_BATCH]
+                done = self._write(batch)
+                if done < len(batch):
+                    self._keep_for_later(entries[start + done :])
+                    break
+            complete = not self._backlog and self.lost == self._lost_reported
             for item in items:
                 if isinstance(item, _FlushMarker):
+                    item.ok = complete
                     item.done.set()
+                    self._lost_reported = self.lost
+            if self._backlog:
+                time.sleep(RETRY_INTERVAL)  # the database is unavailable: retry the backlog soon
+                self._queue.put(_WAKE)  # comes round again even if no request does
 
-    def _write(self, entries: list[JournalEntry]) -> None:
+    def _keep_for_later(self, entries: list[JournalEntry]) -> None:
+        self._backlog = entries
+        if len(entries) > MAX_BACKLOG:
+            lost = len(entries) - MAX_BACKLOG
+            self._backlog = entries[lost:]
+            self.lost += lost
+            log.error("journal: the database has been unavailable too long; %d oldest rows lost", lost)
+
+    def _write(self, entries: list[JournalEntry]) -> int:
+        """Write a batch; returns how many of its first entries are done with (written, or dropped because
+        their session no longer exists). Fewer than all: the database is unavailable; the rest wait."""
         if not entries:
-            return
+            return 0
         rows = [
             (
                 e.session_id,
@@ -99,25 +135,28 @@ class Journal:
             )
             for e in entries
         ]
-        for attempt in range(3):
+        from django.db import IntegrityError
+
+        try:
+            self._connection_check()
+            self._insert(rows)
+            return len(rows)
+        except IntegrityError:  # a session deleted meanwhile: write row by row, so only its rows are lost
+            self._drop_connection()
+        except Exception:
+            self._drop_connection()
+            log.warning("journal: the database is unavailable; %d rows wait to be written", len(rows), exc_info=True)
+            return 0
+        for done, row in enumerate(rows):
             try:
-                self._connection_check()
-                self._insert(rows)
-                return
-            except Exception:  # a session deleted meanwhile, or the database briefly unavailable
+                self._insert([row])
+            except IntegrityError:
                 self._drop_connection()
-                if attempt == 2:
-                    log.exception("journal: dropping %d rows after 3 failed writes", len(rows))
-                    return
-                # Retry row by row the last time, so one bad row (a deleted session) loses only itself.
-                if attempt == 1:
-                    for row in rows:
-                        try:
-                            self._insert([row])
-                        except Exception:
-                            self._drop_connection()
-                            log.warning("journal: dropped a row for session %s", row[0])
-                    return
+                log.warning("journal: dropped a row for session %s, which no longer exists", row[0])
+            except Exception:
+                self._drop_connection()
+                return done
+        return len(rows)
 
     # --- database (journal thread only) ---
     #
