@@ -5,6 +5,12 @@ be reachable any other way: the socket is mode 0600 in a private directory, and 
 empty network namespace (no interfaces at all), which also stops moto's outbound calls (SNS http
 subscriptions, API Gateway integrations, Firehose...).
 
+It also keeps accounts apart itself, whatever a request says (account_guard.py): while it serves a
+request for account A, moto may not look up, create or iterate any other account's state; such a
+request is answered 403 AccessDenied in its protocol's error shape, and a request without one valid
+account id is refused outright. Unsigned S3 reads are decided as S3 decides them for an anonymous
+principal (s3_public_access.py).
+
 Besides moto's API it serves a few admin routes under /_sandbox/ (the gateway refuses that prefix):
     POST /_sandbox/accounts/<account>/reset   forget one account
     GET  /_sandbox/stats                      {"rss_bytes", "accounts"}
@@ -135,6 +141,10 @@ class EmulatorApp:
         return [body]
 
     def service_of(self, environ) -> str | None:
+        """The moto service a request is for (moto infers some from the form body: rewind it first)."""
+        stream = environ.get("wsgi.input")
+        if hasattr(stream, "seek"):
+            stream.seek(0)
         try:
             return getattr(self.moto_app.get_application(environ), "service", None)
         except Exception:

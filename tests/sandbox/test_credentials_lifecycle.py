@@ -150,3 +150,56 @@ def test_forget_drops_every_cached_key_of_the_account(sandbox_stack):
     store.forget(box.key)
     assert store.key("ASIAEXAMPLEEXAMPLE00") is None
     assert store.key(box.key).status == LabSession.Status.ENDED
+
+
+# --- retiring: every account is freed, or retried until it is ---------------------------------------
+
+
+def test_reset_frees_an_account_whose_bucket_holds_delete_markers_and_uploads(sandbox_stack):
+    """moto's delete markers have no dispose(): the reset used to fail half-way (500) for good."""
+    from labapp.sandbox import client as sandbox_client
+
+    box = make_sandbox(sandbox_stack.url)
+    s3 = box.client("s3")
+    bucket = f"versions-{box.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"v1")
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"v2")
+    s3.delete_object(Bucket=bucket, Key="index.html")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=1, Body=b"x" * 1024)
+    assert box.account_id in sandbox_client.emulator_stats()["accounts"]
+    sandbox_client.reset_account(box.account_id)
+    assert box.account_id not in sandbox_client.emulator_stats()["accounts"]
+    # The bucket name is free again, for anyone.
+    other = make_sandbox(sandbox_stack.url)
+    other.client("s3").create_bucket(Bucket=bucket)
+
+
+def test_a_retire_that_did_not_happen_is_done_by_the_reaper(sandbox_stack, monkeypatch):
+    """An ended session whose account still holds state (its retire failed, or its message was lost) is
+    retired again; live and handed-in sessions are left alone."""
+    from labapp.labs import services
+    from labapp.labs.models import LabSession
+    from labapp.sandbox import client as sandbox_client
+
+    ended, live, handed_in = (make_sandbox(sandbox_stack.url) for _ in range(3))
+    for box in (ended, live, handed_in):
+        box.client("sns").create_topic(Name="t")
+    LabSession.objects.filter(pk=ended.session.pk).update(status=LabSession.Status.ENDED)
+    LabSession.objects.filter(pk=handed_in.session.pk).update(status=LabSession.Status.SUBMITTED)
+
+    class RetireNow:  # the worker's task, run here
+        name = "retire_sandbox"
+
+        @staticmethod
+        def delay(session_id):
+            services.retire(LabSession.objects.get(pk=session_id))
+
+    monkeypatch.setattr(services, "_retire_task", lambda: RetireNow)
+    assert services.retire_leftover_sandboxes() == 1
+    accounts = sandbox_client.emulator_stats()["accounts"]
+    assert ended.account_id not in accounts
+    assert live.account_id in accounts and handed_in.account_id in accounts
+    assert services.retire_leftover_sandboxes() == 0
