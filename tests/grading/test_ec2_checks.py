@@ -100,6 +100,52 @@ def test_ssh_other_group_reference(sandbox):
     assert not out.passed and f"security group {other}" in out.feedback
 
 
+def prefix_list(sb, *cidrs):
+    return sb.client("ec2").create_managed_prefix_list(
+        PrefixListName="admin-ips", MaxEntries=5, AddressFamily="IPv4",
+        Entries=[{"Cidr": c} for c in cidrs])["PrefixList"]["PrefixListId"]
+
+
+def allow_prefix_list(sb, gid, port, pl):
+    sb.client("ec2").authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "PrefixListIds": [{"PrefixListId": pl}]}])
+
+
+def test_http_from_anywhere_split_over_two_halves(sandbox):
+    gid = make_sg(sandbox)
+    allow(sandbox, gid, 80, "0.0.0.0/1")
+    out = check(sandbox, "ec2.sg_ingress_allows", group="web-sg", port=80, cidr="0.0.0.0/0")
+    assert not out.passed and "(128.0.0.0/1 cannot reach it)" in out.feedback
+    allow(sandbox, gid, 80, "128.0.0.0/1")
+    assert check(sandbox, "ec2.sg_ingress_allows", group="web-sg", port=80, cidr="0.0.0.0/0").passed
+
+
+def test_http_from_anywhere_through_a_prefix_list(sandbox):
+    gid = make_sg(sandbox)
+    allow_prefix_list(sandbox, gid, 80, prefix_list(sandbox, "0.0.0.0/1", "128.0.0.0/1"))
+    assert check(sandbox, "ec2.sg_ingress_allows", group="web-sg", port=80, cidr="0.0.0.0/0").passed
+
+
+def test_ssh_through_a_prefix_list_counts_by_its_entries(sandbox):
+    gid = make_sg(sandbox)
+    allow_prefix_list(sandbox, gid, 22, prefix_list(sandbox, f"{MY_IP}/32"))
+    out = check(sandbox, "ec2.sg_port_only_from", **SSH)
+    assert out.passed, out.feedback
+    wide = prefix_list(sandbox, f"{MY_IP}/32", "0.0.0.0/0")
+    allow_prefix_list(sandbox, gid, 22, wide)
+    out = check(sandbox, "ec2.sg_port_only_from", **SSH)
+    assert not out.passed and f"0.0.0.0/0 (in prefix list {wide})" in out.feedback
+
+
+def test_ssh_open_through_an_all_traffic_rule_from_half_the_internet(sandbox):
+    gid = make_sg(sandbox)
+    allow(sandbox, gid, 22, f"{MY_IP}/32")
+    sandbox.client("ec2").authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/1"}]}])
+    out = check(sandbox, "ec2.sg_port_only_from", **SSH)
+    assert not out.passed and "is open to 0.0.0.0/1 (through the rule all traffic)" in out.feedback
+
+
 def run(sb, name="web-1", groups=("web-sg",), user_data=SCRIPT):
     kwargs = {"UserData": user_data} if user_data is not None else {}
     inst = sb.client("ec2").run_instances(
@@ -139,6 +185,8 @@ def test_instance_running(sandbox):
         ("#!/bin/bash\nyum -y install httpd mod_ssl && service httpd start\n", None),
         ("#!/bin/bash\nsudo dnf install -y \\\n  httpd\nsudo systemctl enable httpd --now\n", None),
         ("#cloud-config\npackages:\n  - httpd\nruncmd:\n  - systemctl start httpd\n", None),
+        ("#cloud-config\npackages: [httpd]\nruncmd:\n  - [systemctl, enable, --now, httpd]\n", None),
+        ("#cloud-config\npackages: [httpd]\n", "does not start httpd"),
         ("", "web-1 has no user data — give it a script that installs and starts httpd"),
         ("dnf install -y httpd\nsystemctl start httpd\n", "does not start with #!/bin/bash"),
         ("#!/bin/bash\nsystemctl start httpd\n", "does not install httpd (e.g. dnf install -y httpd)"),

@@ -7,6 +7,7 @@ import gzip
 import ipaddress
 import re
 
+import yaml
 from botocore.exceptions import ClientError
 
 from . import Check, CheckFailed, failed, passed, register, schema, string
@@ -45,11 +46,19 @@ def find_group(ctx, name: str, vpc: str = "default") -> dict:
     raise CheckFailed(f"security group {name} is in {groups[0].get('VpcId')}, not in {where} ({want})")
 
 
+def rule_protocol(rule: dict) -> str:
+    """The rule's protocol as AWS normalises it: -1 (all), tcp, udp, icmp, or a number."""
+    proto = str(rule.get("IpProtocol", "")).strip().lower()
+    if proto in ("-1", "all"):
+        return "-1"
+    return {number: name for name, number in PROTOCOL_NUMBERS.items()}.get(proto, proto)
+
+
 def rule_covers(rule: dict, protocol: str, port: int) -> bool:
-    proto = str(rule.get("IpProtocol"))
+    proto = rule_protocol(rule)
     if proto == "-1":
         return True
-    if proto not in (protocol, PROTOCOL_NUMBERS.get(protocol)):
+    if proto != protocol:
         return False
     lo, hi = rule.get("FromPort"), rule.get("ToPort")
     if lo is None or hi is None or lo == -1:
@@ -58,7 +67,7 @@ def rule_covers(rule: dict, protocol: str, port: int) -> bool:
 
 
 def rule_label(rule: dict) -> str:
-    proto = str(rule.get("IpProtocol"))
+    proto = rule_protocol(rule)
     if proto == "-1":
         return "all traffic"
     lo, hi = rule.get("FromPort"), rule.get("ToPort")
@@ -98,6 +107,51 @@ def _within(source: str, allowed: list[str]) -> bool:
     return False
 
 
+def prefix_list_cidrs(ctx, prefix_list_id: str) -> list[str] | None:
+    """The CIDRs of a managed prefix list (None if it cannot be read: then nothing can be proven about it)."""
+    try:
+        entries = ctx.client("ec2").get_managed_prefix_list_entries(PrefixListId=prefix_list_id).get("Entries", [])
+    except ClientError:
+        return None
+    return [e["Cidr"] for e in entries if e.get("Cidr")]
+
+
+def address_sources(ctx, rule: dict) -> list[tuple[str, str | None]]:
+    """(how to name it, CIDR) for every address a rule lets in: its IPv4 and IPv6 ranges and the entries of its
+    prefix lists, which mean exactly the same. A referenced security group, or a prefix list that cannot be
+    read, has no CIDR (None): it lets in addresses nobody can enumerate here."""
+    out: list[tuple[str, str | None]] = [(c, c) for c in rule_sources({"IpRanges": rule.get("IpRanges", []),
+                                                                        "Ipv6Ranges": rule.get("Ipv6Ranges", [])})]
+    for ref in rule.get("PrefixListIds", []):
+        cidrs = prefix_list_cidrs(ctx, ref["PrefixListId"])
+        if cidrs is None:
+            out.append((f"prefix list {ref['PrefixListId']}", None))
+        else:
+            out += [(f"{c} (in prefix list {ref['PrefixListId']})", c) for c in cidrs]
+    out += [(f"security group {g.get('GroupId') or g.get('GroupName')}", None)
+            for g in rule.get("UserIdGroupPairs", [])]
+    return out
+
+
+def uncovered(want, sources: list) -> list:
+    """The parts of network `want` that none of `sources` (networks) contains: their union is what counts,
+    so 0.0.0.0/1 + 128.0.0.0/1 covers 0.0.0.0/0."""
+    remaining = [want]
+    for src in sources:
+        if src is None or src.version != want.version:
+            continue
+        left = []
+        for part in remaining:
+            if part.subnet_of(src):
+                continue
+            if src.subnet_of(part):
+                left += list(part.address_exclude(src))
+            else:
+                left.append(part)
+        remaining = left
+    return sorted(remaining, key=lambda n: (n.network_address, n.prefixlen))
+
+
 @register("ec2.sg_exists")
 class SecurityGroupExists(Check):
     description = "The security group exists (in the default VPC unless `vpc` says otherwise)."
@@ -110,7 +164,8 @@ class SecurityGroupExists(Check):
 
 @register("ec2.sg_ingress_allows")
 class IngressAllows(Check):
-    description = "An inbound rule of the group lets `cidr` reach `port` (directly, by a port range or all traffic)."
+    description = ("Inbound rules of the group together let every address of `cidr` reach `port` (by a port range "
+                   "or all traffic too; CIDRs, IPv6 ranges and prefix-list entries count by what they contain).")
     params_schema = schema(
         {"group": GROUP, "vpc": VPC, "protocol": PROTOCOL, "port": PORT,
          "cidr": string("source CIDR that must be allowed, e.g. 0.0.0.0/0")},
@@ -121,13 +176,13 @@ class IngressAllows(Check):
         sg = find_group(ctx, group, vpc)
         rules = sg.get("IpPermissions", [])
         want = _network(cidr)
-        for rule in rules:
-            if rule_covers(rule, protocol, port):
-                for src in rule_sources(rule):
-                    net = _network(src)
-                    if net is not None and want is not None and net.version == want.version and want.subnet_of(net):
-                        return passed(f"{group} allows {port_label(protocol, port)} from {cidr}")
-        return failed(f"{group} does not allow {port_label(protocol, port)} from {cidr} "
+        sources = [_network(c) for r in rules if rule_covers(r, protocol, port)
+                   for _, c in address_sources(ctx, r) if c]
+        missing = uncovered(want, sources) if want is not None else []
+        if want is not None and not missing:
+            return passed(f"{group} allows {port_label(protocol, port)} from {cidr}")
+        gap = f" ({missing[0]} cannot reach it)" if missing and missing[0] != want else ""
+        return failed(f"{group} does not allow {port_label(protocol, port)} from {cidr}{gap} "
                       f"(inbound rules: {summarise_rules(rules)})")
 
 
@@ -136,7 +191,7 @@ class PortOnlyFrom(Check):
     description = (
         "`port` is reachable only from the listed CIDRs: every inbound rule covering it (including port ranges "
         "and all-traffic rules, IPv6, prefix lists and group references) has only allowed sources, and at least "
-        "one allowed source is present."
+        "one allowed source is present. A prefix list counts by its entries."
     )
     params_schema = schema(
         {"group": GROUP, "vpc": VPC, "protocol": PROTOCOL, "port": PORT,
@@ -154,12 +209,12 @@ class PortOnlyFrom(Check):
         for rule in rules:
             if not rule_covers(rule, protocol, port):
                 continue
-            for src in rule_sources(rule):
-                if _within(src, cidrs):
+            for name, src in address_sources(ctx, rule):
+                if src is not None and _within(src, cidrs):
                     present = True
                 else:
                     how = "" if rule_label(rule) == f"{protocol} {port}" else f" (through the rule {rule_label(rule)})"
-                    offending.append(f"{src}{how}")
+                    offending.append(f"{name}{how}")
         if offending:
             return failed(f"{label} is open to {', '.join(offending)} — restrict it to {allowed_text}")
         if not present:
@@ -216,9 +271,32 @@ def decode_user_data(raw: str | None) -> str:
 
 
 def _script_lines(text: str) -> list[str]:
-    """Lines that run: comments dropped (the shebang is not a command), continuation lines joined."""
+    """Lines that run: comments dropped (the shebang is not a command), continuation lines joined. For a
+    #cloud-config document: its `packages` as the install command cloud-init runs, then its `bootcmd` and
+    `runcmd` commands (each a string or an argument list)."""
+    if text.lstrip().startswith("#cloud-config"):
+        lines = _cloud_config_lines(text)
+        if lines is not None:
+            return lines
     joined = re.sub(r"\\\n", " ", text)
     return [ln.strip() for ln in joined.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+def _cloud_config_lines(text: str) -> list[str] | None:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    lines = []
+    for pkg in doc.get("packages") or []:
+        name = pkg[0] if isinstance(pkg, list) and pkg else pkg
+        lines.append(f"dnf install -y {name}")
+    for key in ("bootcmd", "runcmd"):
+        for cmd in doc.get(key) or []:
+            lines.append(" ".join(str(a) for a in cmd) if isinstance(cmd, list) else str(cmd))
+    return lines
 
 
 def installs(lines: list[str], package: str) -> bool:
@@ -354,7 +432,10 @@ class ElasticIpAssociated(Check):
             if not candidates:
                 return failed(f"no Elastic IP is tagged Name={address_name} "
                               f"(you have {', '.join(a['PublicIp'] for a in addresses)})")
-        mine = [a for a in candidates if a.get("InstanceId") == inst["InstanceId"]]
+        nics = {n.get("NetworkInterfaceId") for n in inst.get("NetworkInterfaces", [])}
+        # Associated with the instance, or with one of its network interfaces: the same thing on AWS.
+        mine = [a for a in candidates if a.get("InstanceId") == inst["InstanceId"]
+                or (a.get("NetworkInterfaceId") and a["NetworkInterfaceId"] in nics)]
         if not mine:
             where = ", ".join(f"{a['PublicIp']} → {a.get('InstanceId') or a.get('NetworkInterfaceId') or 'nothing'}"
                               for a in candidates)
