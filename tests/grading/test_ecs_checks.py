@@ -78,12 +78,12 @@ def test_service(sandbox):
                                  requiresCompatibilities=["FARGATE"], containerDefinitions=[{"name": "api", "image": IMAGE}])
     ecs.create_service(cluster="web", serviceName="web", taskDefinition="web", desiredCount=1, launchType="EC2")
     out = check(sandbox, "ecs.service", cluster="web", name="web", family="web", desired_count=2)
-    assert not out.passed and out.feedback == "service web wants 1 tasks; it should keep at least 2 running"
+    assert not out.passed and out.feedback == "service web wants 1 tasks; it should keep exactly 2 running"
     ecs.update_service(cluster="web", service="web", desiredCount=2)
     out = check(sandbox, "ecs.service", cluster="web", name="web", family="web", desired_count=2, launch_type="EC2")
     assert out.passed and out.feedback == "service web runs web with 2 desired tasks on EC2"
     out = check(sandbox, "ecs.service", cluster="web", name="web", launch_type="FARGATE")
-    assert not out.passed and "uses launch type EC2, not FARGATE" in out.feedback
+    assert not out.passed and out.feedback == "service web runs on EC2, not FARGATE"
     out = check(sandbox, "ecs.service", cluster="web", name="web", family="api")
     assert not out.passed and "runs task definition web, not api" in out.feedback
 
@@ -95,9 +95,127 @@ def test_service(sandbox):
     assert check(sandbox, "ecs.service", cluster="web", name="api", family="api", desired_count=2,
                  launch_type="FARGATE").passed
     out = check(sandbox, "ecs.service", cluster="web", name="api", min_subnets=2)
-    assert not out.passed and "places tasks in 1 subnet(s); use at least 2" in out.feedback
+    assert not out.passed and "places tasks in 1 subnet(s) in 1 Availability Zone(s); use at least 2" in out.feedback
     out = check(sandbox, "ecs.service", cluster="web", name="api", sg_allows_port=80)
     assert not out.passed and out.feedback == "no security group of service api allows TCP 80 in"
     sandbox.client("ec2").authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80,
                                                            CidrIp="0.0.0.0/0")
     assert check(sandbox, "ecs.service", cluster="web", name="api", sg_allows_port=80).passed
+
+
+def test_fixed_host_port_is_not_dynamic(sandbox):
+    ecs = sandbox.client("ecs")
+    args = dict(family="web", launch_type="EC2", image=IMAGE, container_port=80, dynamic_host_port=True)
+    ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": IMAGE, "memory": 256, "portMappings": [{"containerPort": 80, "hostPort": 80}]}])
+    out = check(sandbox, "ecs.task_definition", **args)
+    assert not out.passed and out.feedback.startswith("web:1 maps container port 80 to the fixed host port 80")
+    ecs.register_task_definition(family="web", networkMode="host", containerDefinitions=[
+        {"name": "web", "image": IMAGE, "memory": 256, "portMappings": [{"containerPort": 80}]}])
+    out = check(sandbox, "ecs.task_definition", **args)
+    assert not out.passed and "uses network mode host, where the host port is always the container port" in out.feedback
+    ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": IMAGE, "memory": 256, "portMappings": [{"containerPort": 80}]}])
+    assert check(sandbox, "ecs.task_definition", **args).passed
+
+
+def test_image_tag_and_port_must_be_on_the_same_container(sandbox):
+    ecs = sandbox.client("ecs")
+    ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": IMAGE + "-alpine", "memory": 256, "portMappings": [{"containerPort": 80}]}])
+    out = check(sandbox, "ecs.task_definition", family="web", image=IMAGE, container_port=80)
+    assert not out.passed and out.feedback.startswith(f"no container of web:1 runs {IMAGE} (images:")
+    ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": IMAGE, "memory": 256},
+        {"name": "sidecar", "image": "busybox", "memory": 64, "portMappings": [{"containerPort": 80}]}])
+    out = check(sandbox, "ecs.task_definition", family="web", image=IMAGE, container_port=80)
+    assert not out.passed and out.feedback == f"the container running {IMAGE} in web:2 does not map container port 80"
+
+
+def test_the_revision_the_service_runs_is_graded(sandbox):
+    ecs = sandbox.client("ecs")
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": IMAGE, "memory": 256, "portMappings": [{"containerPort": 80, "hostPort": 80}]}])
+    ecs.create_service(cluster="c", serviceName="web", taskDefinition="web:1", desiredCount=2, launchType="EC2")
+    ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": IMAGE, "memory": 256, "portMappings": [{"containerPort": 80, "hostPort": 0}]}])
+    args = dict(family="web", container_port=80, dynamic_host_port=True, cluster="c", service="web")
+    out = check(sandbox, "ecs.task_definition", **args)
+    assert not out.passed and out.feedback.startswith("web:1 (the revision service web runs) maps container port 80")
+    ecs.update_service(cluster="c", service="web", taskDefinition="web:2")
+    assert check(sandbox, "ecs.task_definition", **args).feedback == \
+        "task definition web:2 (the revision service web runs) is ready"
+
+
+def test_task_size_written_in_vcpu_and_gb(sandbox):
+    ecs = sandbox.client("ecs")
+    ecs.register_task_definition(family="api", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+                                 cpu="0.5 vCPU", memory="1 GB", containerDefinitions=[{"name": "api", "image": IMAGE}])
+    assert check(sandbox, "ecs.task_definition", family="api", launch_type="FARGATE", cpu=512, memory=1024).passed
+    out = check(sandbox, "ecs.task_definition", family="api", launch_type="FARGATE", cpu=1024, memory=2048)
+    assert not out.passed and "the task size must be 1024 CPU units and 2048 MiB" in out.feedback
+
+
+def two_zones(sb):
+    ec2 = sb.client("ec2")
+    subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    group = ec2.create_security_group(GroupName="api-tasks", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80, CidrIp="0.0.0.0/0")
+    return [s["SubnetId"] for s in subnets[:2]], group
+
+
+FARGATE_SERVICE = dict(cluster="c", name="api", family="api", desired_count=2, launch_type="FARGATE",
+                       assign_public_ip="ENABLED", min_subnets=2, sg_allows_port=80)
+
+
+def fargate_family(sb):
+    sb.client("ecs").register_task_definition(family="api", requiresCompatibilities=["FARGATE"],
+                                              networkMode="awsvpc", cpu="512", memory="1024",
+                                              containerDefinitions=[{"name": "api", "image": IMAGE}])
+
+
+def test_fargate_by_capacity_provider_strategy(sandbox):
+    ecs = sandbox.client("ecs")
+    subnets, group = two_zones(sandbox)
+    ecs.create_cluster(clusterName="c", capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    fargate_family(sandbox)
+    net = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group], "assignPublicIp": "ENABLED"}}
+    ecs.create_service(cluster="c", serviceName="api", taskDefinition="api", desiredCount=2, networkConfiguration=net,
+                       capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                                                 {"capacityProvider": "FARGATE_SPOT", "weight": 3}])
+    out = check(sandbox, "ecs.service", **FARGATE_SERVICE)
+    assert out.passed, out.feedback
+    out = check(sandbox, "ecs.service", **{**FARGATE_SERVICE, "launch_type": "EC2"})
+    assert not out.passed and out.feedback == "service api runs on FARGATE, FARGATE_SPOT (FARGATE), not EC2"
+
+
+def test_fargate_by_cluster_default_strategy(sandbox):
+    ecs = sandbox.client("ecs")
+    subnets, group = two_zones(sandbox)
+    ecs.create_cluster(clusterName="c", capacityProviders=["FARGATE"],
+                       defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+    fargate_family(sandbox)
+    net = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group], "assignPublicIp": "ENABLED"}}
+    ecs.create_service(cluster="c", serviceName="api", taskDefinition="api", desiredCount=2, networkConfiguration=net)
+    assert check(sandbox, "ecs.service", **FARGATE_SERVICE).passed
+
+
+def test_two_subnets_in_one_zone_and_too_many_tasks_fail(sandbox):
+    ecs, ec2 = sandbox.client("ecs"), sandbox.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    extra = ec2.create_subnet(VpcId=vpc, CidrBlock="172.31.200.0/24", AvailabilityZone="us-east-1a")["Subnet"]
+    first = ec2.describe_subnets(Filters=[{"Name": "availability-zone", "Values": ["us-east-1a"]},
+                                          {"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]
+    _, group = two_zones(sandbox)
+    ecs.create_cluster(clusterName="c")
+    fargate_family(sandbox)
+    net = {"awsvpcConfiguration": {"subnets": [first["SubnetId"], extra["SubnetId"]], "securityGroups": [group],
+                                   "assignPublicIp": "ENABLED"}}
+    ecs.create_service(cluster="c", serviceName="api", taskDefinition="api", desiredCount=2, launchType="FARGATE",
+                       networkConfiguration=net)
+    out = check(sandbox, "ecs.service", **FARGATE_SERVICE)
+    assert not out.passed and "in 1 Availability Zone(s)" in out.feedback
+    ecs.update_service(cluster="c", service="api", desiredCount=5)
+    out = check(sandbox, "ecs.service", **{**FARGATE_SERVICE, "min_subnets": 1})
+    assert not out.passed and out.feedback == "service api wants 5 tasks; it should keep exactly 2 running"
