@@ -3,17 +3,25 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench check lint clean browser sandbox-tools
+.PHONY: run test bench check lint clean browser sandbox-tools lock
 
-# A virtualenv on a Python 3.12+, with the project's dependencies; redone when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# A virtualenv on a Python 3.12+, with the project's dependencies exactly as requirements.lock pins them;
+# redone when the lock or pyproject.toml changes. `make lock` upgrades the lock, on purpose.
+$(STAMP): requirements.lock pyproject.toml
 	@if ! [ -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
 	  py=$$(scripts/find-python) || exit 1; \
 	  echo "Creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \
 	fi
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
+
+# Re-resolve every dependency to its newest allowed version (for Python 3.12 and later), with uv.
+lock: $(STAMP)
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/python -m uv pip compile pyproject.toml --extra test --universal --python-version 3.12 --upgrade \
+	  --no-header -o requirements.lock
 
 # Database, courses and demo accounts; then every process in the foreground until Ctrl-C.
 run: $(STAMP) sandbox-tools
