@@ -130,3 +130,154 @@ def test_invalidations(site):
     invalidate("/*", ref="c")
     out = check(site, "cloudfront.invalidation_not_everything", bucket=site.bucket)
     assert not out.passed and "emptied the whole cache" in out.feedback
+
+
+# --- cloudfront-s3-origin, graded by what the configuration does ----------------------------------------
+
+from tests.grading.labfiles import grade_lab  # noqa: E402
+
+ORIGIN_TASKS = {"distribution-oac", "bucket-policy"}
+
+
+def origin_tasks(sb):
+    tasks = grade_lab(sb, "cloudfront-s3-origin", bucket=sb.bucket)
+    return {t for t, r in tasks.items() if r["passed"]}, tasks
+
+
+def put_policy(sb, *statements):
+    sb.client("s3").put_bucket_policy(Bucket=sb.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+
+
+def cloudfront_reads(sb, condition, principal=None, action="s3:GetObject", resource=None):
+    return {"Effect": "Allow", "Principal": principal or {"Service": "cloudfront.amazonaws.com"}, "Action": action,
+            "Resource": resource or f"arn:aws:s3:::{sb.bucket}/*", "Condition": condition}
+
+
+def test_origin_lab_reference_passes(site):
+    dist = make_dist(site, site.bucket, oac=make_oac(site))
+    put_policy(site, cloudfront_reads(site, {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}))
+    assert origin_tasks(site)[0] == ORIGIN_TASKS
+
+
+def test_origin_lab_equivalent_configurations_pass(site):
+    """Global endpoint, https-only, a list of actions, ArnLike/ArnEquals, a lower-case key, an extra SourceAccount."""
+    cf = site.client("cloudfront")
+    config = {
+        "CallerReference": "alt", "Comment": "", "Enabled": True, "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": 2, "Items": [
+            {"Id": "api", "DomainName": "api.example.com",
+             "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}},
+            {"Id": "bucket", "DomainName": f"{site.bucket}.s3.amazonaws.com",
+             "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": make_oac(site)}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "https-only",
+                                 "CachePolicyId": CACHING_OPTIMIZED},
+    }
+    dist = cf.create_distribution(DistributionConfig=config)["Distribution"]
+    for condition in ({"ArnEquals": {"aws:sourcearn": dist["ARN"]}},
+                      {"ArnLike": {"AWS:SourceArn": [dist["ARN"]]}, "StringEquals": {"aws:SourceAccount": site.account_id}}):
+        put_policy(site, cloudfront_reads(site, condition, principal={"Service": ["cloudfront.amazonaws.com"]},
+                                          action=["s3:GetObject", "s3:GetObjectVersion"]))
+        assert origin_tasks(site)[0] == ORIGIN_TASKS
+
+
+def test_origin_lab_a_leftover_distribution_does_not_hide_the_right_one(site):
+    cf, oac = site.client("cloudfront"), make_oac(site)
+    old = make_dist(site, site.bucket, oac=oac, ref="old")
+    current = cf.get_distribution_config(Id=old["Id"])
+    cf.update_distribution(Id=old["Id"], IfMatch=current["ETag"],
+                           DistributionConfig={**current["DistributionConfig"], "Enabled": False})
+    dist = make_dist(site, site.bucket, oac=oac, ref="new")
+    put_policy(site, cloudfront_reads(site, {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}))
+    assert origin_tasks(site)[0] == ORIGIN_TASKS
+
+
+@pytest.mark.parametrize("extra,says", [
+    # a public statement whose condition every HTTPS request meets
+    ({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::{b}/*",
+      "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, "allows everyone"),
+    ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:Get*", "Resource": "arn:aws:s3:::{b}/*"}, "allows everyone"),
+    ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::{b}/*"}, "another AWS account"),
+    # CloudFront for any distribution of any account
+    ({"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::{b}/*", "Condition": {"StringLike": {"AWS:SourceArn": "arn:aws:cloudfront::*"}}},
+     "also matches other distributions"),
+])
+def test_origin_lab_policies_that_let_others_read_fail(site, extra, says):
+    dist = make_dist(site, site.bucket, oac=make_oac(site))
+    extra = json.loads(json.dumps(extra).replace("{b}", site.bucket))
+    put_policy(site, cloudfront_reads(site, {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}), extra)
+    passing, tasks = origin_tasks(site)
+    assert passing == {"distribution-oac"}
+    assert says in tasks["bucket-policy"]["feedback"]
+
+
+def test_origin_lab_every_distribution_of_the_account_is_too_many(site):
+    make_dist(site, site.bucket, oac=make_oac(site))
+    put_policy(site, cloudfront_reads(site, {"ArnLike": {"AWS:SourceArn": f"arn:aws:cloudfront::{site.account_id}:distribution/*"}}))
+    passing, tasks = origin_tasks(site)
+    assert passing == {"distribution-oac"} and "other distributions" in tasks["bucket-policy"]["feedback"]
+
+
+def test_origin_lab_a_deny_that_blocks_cloudfront_fails(site):
+    dist = make_dist(site, site.bucket, oac=make_oac(site))
+    put_policy(site, cloudfront_reads(site, {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}),
+               {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{site.bucket}/*"})
+    passing, tasks = origin_tasks(site)
+    assert passing == {"distribution-oac"} and "Deny statement" in tasks["bucket-policy"]["feedback"]
+
+
+def _dist_with(site, origins, target, behaviors=None, ref="x"):
+    config = {"CallerReference": ref, "Comment": "", "Enabled": True, "DefaultRootObject": "index.html",
+              "Origins": {"Quantity": len(origins), "Items": origins},
+              "DefaultCacheBehavior": {"TargetOriginId": target, "ViewerProtocolPolicy": "redirect-to-https",
+                                       "CachePolicyId": CACHING_OPTIMIZED}}
+    if behaviors:
+        config["CacheBehaviors"] = {"Quantity": len(behaviors), "Items": behaviors}
+    return site.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]
+
+
+def test_origin_lab_distribution_near_misses(site):
+    b, oac = site.bucket, make_oac(site)
+    bucket_origin = {"Id": "bucket", "DomainName": f"{b}.s3.us-east-1.amazonaws.com",
+                     "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": oac}
+    other = {"Id": "web", "DomainName": "www.example.com",
+             "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}
+    # The bucket is an origin, but viewers are sent to another one.
+    _dist_with(site, [bucket_origin, other], "web", ref="a")
+    passing, tasks = origin_tasks(site)
+    assert "distribution-oac" not in passing and "sends viewers to origin web" in tasks["distribution-oac"]["feedback"]
+
+
+def test_origin_lab_plain_http_behaviour_to_the_bucket_fails(site):
+    b, oac = site.bucket, make_oac(site)
+    bucket_origin = {"Id": "bucket", "DomainName": f"{b}.s3.us-east-1.amazonaws.com",
+                     "S3OriginConfig": {"OriginAccessIdentity": ""}, "OriginAccessControlId": oac}
+    _dist_with(site, [bucket_origin], "bucket", behaviors=[
+        {"PathPattern": "/downloads/*", "TargetOriginId": "bucket", "ViewerProtocolPolicy": "allow-all",
+         "CachePolicyId": CACHING_OPTIMIZED}])
+    passing, tasks = origin_tasks(site)
+    assert "distribution-oac" not in passing
+    assert "/downloads/* behaviour lets viewers reach" in tasks["distribution-oac"]["feedback"]
+
+
+@pytest.mark.parametrize("domain,says", [
+    ("{b}.s3-website-us-east-1.amazonaws.com", "uses the website endpoint"),
+    ("{b}.s3-website.us-east-1.amazonaws.com", "uses the website endpoint"),
+    ("{b}.s3.eu-west-1.amazonaws.com", "an endpoint of another Region"),
+])
+def test_origin_lab_wrong_endpoints_are_named(site, domain, says):
+    origin = {"Id": "o", "DomainName": domain.format(b=site.bucket),
+              "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}
+    _dist_with(site, [origin], "o")
+    passing, tasks = origin_tasks(site)
+    assert passing == set() and says in tasks["distribution-oac"]["feedback"]
+
+
+@pytest.mark.parametrize("domain", ["{b}.s3.amazonaws.com", "{b}.s3.us-east-1.amazonaws.com",
+                                    "{b}.s3-us-east-1.amazonaws.com", "{b}.s3.dualstack.us-east-1.amazonaws.com"])
+def test_origin_lab_every_rest_endpoint_of_the_bucket_is_its_origin(site, domain):
+    origin = {"Id": "o", "DomainName": domain.format(b=site.bucket), "S3OriginConfig": {"OriginAccessIdentity": ""},
+              "OriginAccessControlId": make_oac(site)}
+    _dist_with(site, [origin], "o")
+    assert "distribution-oac" in origin_tasks(site)[0]

@@ -13,9 +13,13 @@ import re
 
 from botocore.exceptions import ClientError
 
+from labapp.grading import policy as iam_policy
+from labapp.grading.policy import wildcard_match
+
 from . import Check, CheckFailed, failed, passed, register, schema, string
 
 BUCKET = string("the S3 bucket behind the distribution (usually {{ bucket }})")
+OTHER_ACCOUNT = "111122223333"  # a principal that is not the learner's (AWS documentation's example)
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 MANAGED_CACHE_POLICIES = {
     "658327ea-f89d-4fab-a63d-7e88639e58f6": "CachingOptimized",
@@ -26,8 +30,29 @@ MANAGED_CACHE_POLICIES = {
 }
 
 
-def s3_origin_matches(domain: str, bucket: str) -> bool:
-    return bool(re.fullmatch(rf"{re.escape(bucket)}\.s3(\.[a-z0-9-]+)?\.amazonaws\.com", domain or ""))
+# A bucket's REST endpoint: global (`b.s3.amazonaws.com`), regional (`b.s3.us-east-1...`, legacy `b.s3-us-east-1...`)
+# or dual-stack. Website endpoints (`b.s3-website-us-east-1...`, `b.s3-website.us-east-1...`) are custom origins.
+_REST_ENDPOINT = re.compile(
+    r"(?P<bucket>.+?)\.s3(?:\.dualstack)?(?:[.-](?P<region>(?!website)[a-z]{2}(?:-[a-z]+)+-\d+))?\.amazonaws\.com\.?",
+    re.IGNORECASE)
+_WEBSITE_ENDPOINT = re.compile(r"(?P<bucket>.+?)\.s3-website[.-][a-z0-9-]+\.amazonaws\.com\.?", re.IGNORECASE)
+
+
+def bucket_region(ctx, bucket: str) -> str:
+    try:
+        location = ctx.client("s3").get_bucket_location(Bucket=bucket).get("LocationConstraint")
+    except ClientError:
+        return "us-east-1"
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+
+
+def s3_origin_matches(domain: str, bucket: str, region: str | None = None) -> bool:
+    """Whether `domain` is a REST endpoint of `bucket` (in `region`, when one is given and the endpoint is
+    regional): a regional endpoint of another Region does not reach the bucket."""
+    m = _REST_ENDPOINT.fullmatch(domain or "")
+    if not m or m.group("bucket").lower() != bucket.lower():
+        return False
+    return region is None or m.group("region") is None or m.group("region").lower() == region
 
 
 def distributions(ctx) -> list[dict]:
@@ -41,72 +66,60 @@ def distributions(ctx) -> list[dict]:
             return items
 
 
-def distribution_for_bucket(ctx, bucket: str) -> tuple[dict, dict, dict]:
-    """(summary, full config, the origin) of the distribution with `bucket` as an S3 origin."""
+def _no_distribution(ctx, bucket: str, region: str) -> CheckFailed:
+    """Why no distribution reads the bucket: the website endpoint and a wrong Region are common."""
+    for dist in distributions(ctx):
+        for origin in (dist.get("Origins") or {}).get("Items") or []:
+            domain = origin.get("DomainName", "")
+            website = _WEBSITE_ENDPOINT.fullmatch(domain)
+            if website and website.group("bucket").lower() == bucket.lower():
+                return CheckFailed(f"distribution {dist['Id']} uses the website endpoint {domain}: that is a custom "
+                                   "origin, which cannot use origin access control — use the bucket's REST endpoint "
+                                   f"{bucket}.s3.{region}.amazonaws.com")
+            if s3_origin_matches(domain, bucket):
+                return CheckFailed(f"distribution {dist['Id']} uses {domain}, an endpoint of another Region: "
+                                   f"{bucket} is in {region} — use {bucket}.s3.{region}.amazonaws.com")
+    return CheckFailed(f"no CloudFront distribution has the bucket {bucket} as an origin — its origin domain "
+                       f"must be {bucket}.s3.{region}.amazonaws.com (the bucket's REST endpoint, not the "
+                       "website endpoint)")
+
+
+def distributions_for_bucket(ctx, bucket: str) -> list[tuple[dict, dict, dict]]:
+    """(summary, full config, the origin) of every distribution with `bucket` as an S3 origin, those whose origin
+    uses an OAC first; raises CheckFailed (saying why) when there is none."""
+    region = bucket_region(ctx, bucket)
     found = []
     for dist in distributions(ctx):
         for origin in (dist.get("Origins") or {}).get("Items") or []:
-            if s3_origin_matches(origin.get("DomainName", ""), bucket):
+            if s3_origin_matches(origin.get("DomainName", ""), bucket, region):
                 found.append((dist, origin))
     if not found:
-        raise CheckFailed(f"no CloudFront distribution has the bucket {bucket} as an origin — its origin domain "
-                          f"must be {bucket}.s3.<region>.amazonaws.com (the bucket's REST endpoint, not the "
-                          "website endpoint)")
-    # Prefer one that uses an OAC, then the newest listed.
+        raise _no_distribution(ctx, bucket, region)
     found.sort(key=lambda pair: bool(pair[1].get("OriginAccessControlId")), reverse=True)
-    dist, origin = found[0]
-    config = ctx.client("cloudfront").get_distribution_config(Id=dist["Id"])["DistributionConfig"]
-    for full in (config.get("Origins") or {}).get("Items") or []:
-        if full.get("Id") == origin.get("Id"):
-            origin = full
-    return dist, config, origin
+    out = []
+    for dist, origin in found:
+        config = ctx.client("cloudfront").get_distribution_config(Id=dist["Id"])["DistributionConfig"]
+        full = next((o for o in (config.get("Origins") or {}).get("Items") or [] if o.get("Id") == origin.get("Id")),
+                    origin)
+        out.append((dist, config, full))
+    return out
 
 
-@register("cloudfront.s3_origin_oac")
-class S3OriginWithOac(Check):
-    description = ("A distribution has the bucket as an S3 origin that signs its requests with an origin access "
-                   "control (SigV4, always, type s3) and no legacy origin access identity.")
-    params_schema = schema(
-        {"bucket": BUCKET,
-         "viewer_protocol_policy": {"enum": ["redirect-to-https", "https-only", "allow-all"],
-                                    "description": "required viewer protocol policy of the default behaviour"},
-         "default_root_object": string("required default root object, e.g. index.html")},
-        ["bucket"],
-    )
+def distribution_for_bucket(ctx, bucket: str) -> tuple[dict, dict, dict]:
+    """(summary, full config, the origin) of the distribution with `bucket` as an S3 origin (one with an OAC
+    if there is one)."""
+    return distributions_for_bucket(ctx, bucket)[0]
 
-    def run(self, ctx, *, bucket, viewer_protocol_policy=None, default_root_object=None):
-        dist, config, origin = distribution_for_bucket(ctx, bucket)
-        name = f"distribution {dist['Id']}"
-        oai = (origin.get("S3OriginConfig") or {}).get("OriginAccessIdentity")
-        oac_id = origin.get("OriginAccessControlId")
-        if not oac_id:
-            if oai:
-                return failed(f"{name} reaches {bucket} through a legacy origin access identity — use an origin "
-                              "access control (OAC) instead")
-            return failed(f"{name} has {bucket} as its origin but no origin access control: CloudFront would "
-                          "send unsigned requests, so the bucket would have to be public")
-        try:
-            oac = ctx.client("cloudfront").get_origin_access_control(Id=oac_id)["OriginAccessControl"]
-        except ClientError:
-            return failed(f"{name} names origin access control {oac_id}, which does not exist")
-        oac_config = oac.get("OriginAccessControlConfig") or {}
-        if oac_config.get("OriginAccessControlOriginType") != "s3":
-            return failed(f"origin access control {oac_config.get('Name', oac_id)} is for "
-                          f"{oac_config.get('OriginAccessControlOriginType')} origins, not s3")
-        if oac_config.get("SigningBehavior") != "always":
-            return failed(f"origin access control {oac_config.get('Name', oac_id)} signs "
-                          f"'{oac_config.get('SigningBehavior')}' — it must sign always, or a viewer's own "
-                          "Authorization header could reach the bucket")
-        if not config.get("Enabled"):
-            return failed(f"{name} is disabled — enable it")
-        policy = (config.get("DefaultCacheBehavior") or {}).get("ViewerProtocolPolicy")
-        if viewer_protocol_policy and policy != viewer_protocol_policy:
-            return failed(f"{name}'s default behaviour has viewer protocol policy {policy}, not "
-                          f"{viewer_protocol_policy}")
-        if default_root_object and config.get("DefaultRootObject") != default_root_object:
-            return failed(f"{name}'s default root object is '{config.get('DefaultRootObject') or ''}', not "
-                          f"{default_root_object}")
-        return passed(f"{name} reads {bucket} through origin access control {oac_config.get('Name', oac_id)}")
+
+def _serves_origin(config: dict, target: str, origin_id: str) -> bool:
+    """Whether a behaviour's TargetOriginId reaches the origin: directly or through an origin group."""
+    if target == origin_id:
+        return True
+    for group in (config.get("OriginGroups") or {}).get("Items") or []:
+        if group.get("Id") == target:
+            members = ((group.get("Members") or {}).get("Items")) or []
+            return any(m.get("OriginId") == origin_id for m in members)
+    return False
 
 
 def _as_list(value) -> list:
@@ -115,40 +128,105 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _principal_is_public(principal) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        return "*" in _as_list(principal.get("AWS"))
-    return False
+HTTPS_POLICIES = ("redirect-to-https", "https-only")
 
 
-def _covers_objects(resources: list, bucket: str) -> bool:
-    return f"arn:aws:s3:::{bucket}/*" in resources
+@register("cloudfront.s3_origin_oac")
+class S3OriginWithOac(Check):
+    description = ("A distribution has the bucket as an S3 origin that signs its requests with an origin access "
+                   "control (SigV4, always, type s3) and no legacy origin access identity; its default behaviour "
+                   "serves that origin, with an accepted viewer protocol policy (and no other behaviour to that "
+                   "origin allows plain HTTP when HTTPS is required).")
+    params_schema = schema(
+        {"bucket": BUCKET,
+         "viewer_protocol_policy": {
+             "anyOf": [{"enum": ["redirect-to-https", "https-only", "allow-all"]},
+                       {"type": "array", "minItems": 1, "items": {"enum": ["redirect-to-https", "https-only", "allow-all"]}}],
+             "description": "viewer protocol policy (or policies) accepted for the default behaviour"},
+         "default_root_object": string("required default root object, e.g. index.html")},
+        ["bucket"],
+    )
+
+    def run(self, ctx, *, bucket, viewer_protocol_policy=None, default_root_object=None):
+        accepted = _as_list(viewer_protocol_policy)
+        problems = []
+        for dist, config, origin in distributions_for_bucket(ctx, bucket):
+            problem, oac_name = self._problem(ctx, bucket, dist, config, origin, accepted, default_root_object)
+            if problem is None:
+                return passed(f"distribution {dist['Id']} reads {bucket} through origin access control {oac_name}")
+            problems.append(problem)
+        return failed(problems[0])
+
+    @staticmethod
+    def _problem(ctx, bucket, dist, config, origin, accepted, default_root_object) -> tuple[str | None, str]:
+        name = f"distribution {dist['Id']}"
+        oai = (origin.get("S3OriginConfig") or {}).get("OriginAccessIdentity")
+        oac_id = origin.get("OriginAccessControlId")
+        if not oac_id:
+            if oai:
+                return (f"{name} reaches {bucket} through a legacy origin access identity — use an origin "
+                        "access control (OAC) instead"), ""
+            return (f"{name} has {bucket} as its origin but no origin access control: CloudFront would "
+                    "send unsigned requests, so the bucket would have to be public"), ""
+        try:
+            oac = ctx.client("cloudfront").get_origin_access_control(Id=oac_id)["OriginAccessControl"]
+        except ClientError:
+            return f"{name} names origin access control {oac_id}, which does not exist", ""
+        oac_config = oac.get("OriginAccessControlConfig") or {}
+        oac_name = oac_config.get("Name", oac_id)
+        if oac_config.get("OriginAccessControlOriginType") != "s3":
+            return (f"origin access control {oac_name} is for "
+                    f"{oac_config.get('OriginAccessControlOriginType')} origins, not s3"), oac_name
+        if oac_config.get("SigningBehavior") != "always":
+            return (f"origin access control {oac_name} signs '{oac_config.get('SigningBehavior')}' — it must sign "
+                    "always, or a viewer's own Authorization header could reach the bucket"), oac_name
+        if not config.get("Enabled"):
+            return f"{name} is disabled — enable it", oac_name
+        default = config.get("DefaultCacheBehavior") or {}
+        if not _serves_origin(config, default.get("TargetOriginId", ""), origin.get("Id", "")):
+            return (f"{name}'s default behaviour sends viewers to origin {default.get('TargetOriginId')}, not to "
+                    f"{bucket} (origin {origin.get('Id')}) — set its TargetOriginId"), oac_name
+        policy = default.get("ViewerProtocolPolicy")
+        if accepted and policy not in accepted:
+            return (f"{name}'s default behaviour has viewer protocol policy {policy}, not "
+                    f"{' or '.join(accepted)}"), oac_name
+        if accepted and all(p in HTTPS_POLICIES for p in accepted):
+            for behavior in (config.get("CacheBehaviors") or {}).get("Items") or []:
+                if (_serves_origin(config, behavior.get("TargetOriginId", ""), origin.get("Id", ""))
+                        and behavior.get("ViewerProtocolPolicy") not in HTTPS_POLICIES):
+                    return (f"{name}'s {behavior.get('PathPattern')} behaviour lets viewers reach {bucket} over plain "
+                            f"HTTP ({behavior.get('ViewerProtocolPolicy')}) — redirect it to HTTPS too"), oac_name
+        if default_root_object and config.get("DefaultRootObject") != default_root_object:
+            return (f"{name}'s default root object is '{config.get('DefaultRootObject') or ''}', not "
+                    f"{default_root_object}"), oac_name
+        return None, oac_name
 
 
-def _allows_get(actions: list) -> bool:
-    return any(a in ("s3:GetObject", "s3:*", "*", "s3:Get*") for a in actions)
-
-
-def _source_arns(condition: dict) -> list[str]:
+def _source_arns(statements: list[dict]) -> list[str]:
+    """The aws:SourceArn values named in the statements' conditions (for feedback)."""
     arns = []
-    for operator in ("StringEquals", "ArnEquals", "ArnLike", "StringLike"):
-        block = (condition or {}).get(operator) or {}
-        for key, value in block.items():
-            if key.lower() == "aws:sourcearn":
-                arns += _as_list(value)
+    for s in statements:
+        for block in (s.get("Condition") or {}).values():
+            if isinstance(block, dict):
+                for key, value in block.items():
+                    if key.lower() == "aws:sourcearn":
+                        arns += [str(v) for v in _as_list(value)]
     return arns
 
 
 @register("cloudfront.bucket_policy_only_distribution")
 class BucketPolicyOnlyDistribution(Check):
-    description = ("The bucket policy lets the CloudFront service principal read objects only on behalf of the "
-                   "bucket's distribution (AWS:SourceArn), and lets nobody else (no public statement).")
+    description = ("The bucket policy, as AWS evaluates it, lets the CloudFront service principal read the bucket's "
+                   "objects on behalf of the bucket's distribution (AWS:SourceArn), and nobody else: not anyone, "
+                   "not another account, not CloudFront for another distribution or without a SourceArn.")
     params_schema = schema({"bucket": BUCKET}, ["bucket"])
 
+    CLOUDFRONT = "cloudfront.amazonaws.com"
+    PROBE_KEYS = ("index.html", "assets/site.css")
+
     def run(self, ctx, *, bucket):
-        dist, _, _ = distribution_for_bucket(ctx, bucket)
+        candidates = distributions_for_bucket(ctx, bucket)
+        with_oac = [c for c in candidates if c[2].get("OriginAccessControlId")] or candidates
         try:
             text = ctx.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]
         except ClientError as err:
@@ -156,64 +234,147 @@ class BucketPolicyOnlyDistribution(Check):
                 return failed(f"{bucket} has no bucket policy — CloudFront's signed requests would be denied; add "
                               "a statement for the cloudfront.amazonaws.com service principal")
             raise
-        statements = _as_list(json.loads(text).get("Statement"))
-        allows = [s for s in statements if s.get("Effect") == "Allow"]
-        for s in allows:
-            if _principal_is_public(s.get("Principal")) and not s.get("Condition"):
-                return failed(f"a statement of {bucket}'s policy allows everyone (Principal \"*\") — the bucket "
-                              "would be readable without CloudFront; remove it")
-        cloudfront = [s for s in allows
-                      if "cloudfront.amazonaws.com" in _as_list((s.get("Principal") or {}).get("Service")
-                                                                if isinstance(s.get("Principal"), dict) else None)]
-        if not cloudfront:
-            return failed(f"{bucket}'s policy has no Allow statement for the service principal "
-                          "cloudfront.amazonaws.com")
-        reads = [s for s in cloudfront if _allows_get(_as_list(s.get("Action")))
-                 and _covers_objects(_as_list(s.get("Resource")), bucket)]
-        if not reads:
-            return failed(f"the CloudFront statement must allow s3:GetObject on arn:aws:s3:::{bucket}/* (the "
-                          "objects, not the bucket itself)")
+        account = ctx.client("sts").get_caller_identity()["Account"]
+        objects = [f"arn:aws:s3:::{bucket}/{key}" for key in self.PROBE_KEYS]
+
+        def decision(resource, principal, source_arn=None):
+            context = {"aws:SecureTransport": "true"}
+            if source_arn:
+                context.update({"aws:SourceArn": source_arn, "aws:SourceAccount": source_arn.split(":")[4]})
+            return iam_policy.evaluate(text, "s3:GetObject", resource, principal, context)
+
+        reader = next((dist for dist, _, _ in with_oac
+                       if all(decision(r, self.CLOUDFRONT, dist["ARN"]) == iam_policy.ALLOW for r in objects)), None)
+        if reader is None:
+            return failed(self._why_not_allowed(text, bucket, with_oac[0][0]))
+        for resource in objects:
+            if decision(resource, iam_policy.ANONYMOUS) == iam_policy.ALLOW:
+                return failed(f"{bucket}'s policy allows everyone (Principal \"*\") to read {resource} — the bucket "
+                              "would be readable without CloudFront; remove that statement")
+            if decision(resource, f"arn:aws:iam::{OTHER_ACCOUNT}:root") == iam_policy.ALLOW:
+                return failed(f"{bucket}'s policy lets another AWS account read {resource} — only your distribution "
+                              "may")
+            if decision(resource, self.CLOUDFRONT) == iam_policy.ALLOW:
+                return failed("the CloudFront statement has no AWS:SourceArn condition, so any CloudFront "
+                              "distribution — in any account — could read the bucket; limit it to your "
+                              f"distribution's ARN {reader['ARN']}")
+            for other in (f"arn:aws:cloudfront::{OTHER_ACCOUNT}:distribution/EOTHERACCOUNT",
+                          f"arn:aws:cloudfront::{account}:distribution/EANOTHERDIST"):
+                if decision(resource, self.CLOUDFRONT, other) == iam_policy.ALLOW:
+                    return failed(f"the CloudFront statement's condition also matches other distributions (such as "
+                                  f"{other}) — name exactly your distribution's ARN {reader['ARN']}")
+        return passed(f"{bucket} can be read by CloudFront only for distribution {reader['Id']}")
+
+    def _why_not_allowed(self, text: str, bucket: str, dist: dict) -> str:
         expected = dist["ARN"]
-        for s in reads:
-            arns = _source_arns(s.get("Condition") or {})
-            if not arns:
-                continue
-            if expected in arns:
-                return passed(f"{bucket} can be read by CloudFront only for distribution {dist['Id']}")
-            return failed(f"the CloudFront statement's AWS:SourceArn is {', '.join(arns)}, not this distribution's "
-                          f"ARN {expected}")
-        return failed("the CloudFront statement has no AWS:SourceArn condition, so any CloudFront distribution — "
-                      "in any account — could read the bucket; limit it to your distribution's ARN")
+        allows = [s for s in iam_policy.statements(text) if str(s.get("Effect", "")).lower() == "allow"]
+        cloudfront = [s for s in allows if iam_policy.applicable_statements(
+            {"Statement": [{**s, "Action": "*", "Resource": "*"}]}, "s3:GetObject", None, self.CLOUDFRONT,
+            conditions=False)]
+        if not cloudfront:
+            return (f"{bucket}'s policy has no Allow statement for the service principal cloudfront.amazonaws.com")
+        resource = f"arn:aws:s3:::{bucket}/index.html"
+        unconditional = iam_policy.applicable_statements(text, "s3:GetObject", resource, self.CLOUDFRONT,
+                                                         conditions=False)
+        if not [s for s in unconditional if str(s.get("Effect", "")).lower() == "allow"]:
+            return (f"the CloudFront statement must allow s3:GetObject on arn:aws:s3:::{bucket}/* (the objects, not "
+                    "the bucket itself)")
+        context = {"aws:SecureTransport": "true", "aws:SourceArn": expected, "aws:SourceAccount": expected.split(":")[4]}
+        if iam_policy.evaluate(text, "s3:GetObject", resource, self.CLOUDFRONT, context) == iam_policy.DENY:
+            return f"a Deny statement of {bucket}'s policy refuses CloudFront's reads for distribution {dist['Id']}"
+        arns = _source_arns(cloudfront)
+        if arns:
+            return (f"the CloudFront statement's AWS:SourceArn is {', '.join(arns)}, not this distribution's ARN "
+                    f"{expected}")
+        return (f"the CloudFront statement's condition does not hold for requests from distribution {dist['Id']} "
+                f"({expected})")
+
+
+def path_pattern_matches(pattern: str, path: str) -> bool:
+    """CloudFront path patterns: case-sensitive, `*` any characters, `?` one, the leading / optional."""
+    if pattern == "*":
+        return True
+    return wildcard_match("/" + pattern.lstrip("/"), "/" + path.lstrip("/"))
+
+
+def effective_behavior(config: dict, path: str) -> tuple[str, dict]:
+    """(its path pattern, the behaviour) CloudFront applies to a request for `path`: the first cache behaviour, in
+    the distribution's order, whose pattern matches; the default behaviour (`*`) when none does."""
+    for behavior in (config.get("CacheBehaviors") or {}).get("Items") or []:
+        if path_pattern_matches(behavior.get("PathPattern", ""), path):
+            return behavior.get("PathPattern", ""), behavior
+    return "*", config.get("DefaultCacheBehavior") or {}
+
+
+def _never_caches(behavior: dict) -> bool:
+    """CachingDisabled, or legacy cache settings whose TTLs are all zero: nothing is kept at the edge."""
+    if behavior.get("CachePolicyId"):
+        return behavior["CachePolicyId"] == CACHING_DISABLED
+    return all(int(behavior.get(ttl) or 0) == 0 for ttl in ("MinTTL", "DefaultTTL", "MaxTTL"))
+
+
+def _cache_policy_name(behavior: dict) -> str:
+    policy = behavior.get("CachePolicyId")
+    if not policy:
+        return "legacy cache settings (MaxTTL " + str(behavior.get("MaxTTL", "?")) + ")"
+    return MANAGED_CACHE_POLICIES.get(policy, policy)
 
 
 @register("cloudfront.cache_behavior")
 class CacheBehavior(Check):
-    description = "The distribution of the bucket has a cache behaviour for a path pattern using a given cache policy."
+    description = ("The cache behaviour CloudFront applies to a request path (the first behaviour in order whose "
+                   "pattern matches, else the default) uses a given cache policy (CachingDisabled also accepts "
+                   "legacy settings with every TTL 0) and viewer protocol policy; `cached_paths` must still be "
+                   "cached. `path_pattern` instead requires a behaviour with exactly that pattern.")
     params_schema = schema(
-        {"bucket": BUCKET, "path_pattern": string("path pattern, e.g. /index.html or /api/*"),
+        {"bucket": BUCKET,
+         "path": string("a request path, e.g. /index.html: the behaviour that applies to it is checked"),
+         "path_pattern": string("path pattern a behaviour must have, e.g. /api/*"),
          "cache_policy_id": string("required cache policy id (e.g. the managed CachingDisabled policy)"),
-         "viewer_protocol_policy": {"enum": ["redirect-to-https", "https-only", "allow-all"]}},
-        ["bucket", "path_pattern"],
+         "viewer_protocol_policy": {"enum": ["redirect-to-https", "https-only", "allow-all"]},
+         "cached_paths": {"type": "array", "items": {"type": "string", "pattern": "^/"},
+                          "description": "paths whose behaviour must still cache (not CachingDisabled)"}},
+        ["bucket"],
     )
 
-    def run(self, ctx, *, bucket, path_pattern, cache_policy_id=None, viewer_protocol_policy=None):
+    def run(self, ctx, *, bucket, path=None, path_pattern=None, cache_policy_id=None, viewer_protocol_policy=None,
+            cached_paths=None):
         dist, config, _ = distribution_for_bucket(ctx, bucket)
         behaviors = (config.get("CacheBehaviors") or {}).get("Items") or []
-        match = [b for b in behaviors if b.get("PathPattern") == path_pattern]
-        if not match:
-            patterns = ", ".join(b.get("PathPattern", "?") for b in behaviors) or "none"
-            return failed(f"distribution {dist['Id']} has no cache behaviour for {path_pattern} (it has: {patterns})")
-        behavior = match[0]
-        if cache_policy_id and behavior.get("CachePolicyId") != cache_policy_id:
-            got = behavior.get("CachePolicyId") or "none (legacy cache settings)"
-            got = MANAGED_CACHE_POLICIES.get(got, got)
-            want = MANAGED_CACHE_POLICIES.get(cache_policy_id, cache_policy_id)
-            return failed(f"the {path_pattern} behaviour uses cache policy {got}, not {want}")
+        if path_pattern:
+            match = [b for b in behaviors if path_pattern_matches(b.get("PathPattern", ""), path_pattern)
+                     and b.get("PathPattern", "").lstrip("/") == path_pattern.lstrip("/")]
+            if not match:
+                patterns = ", ".join(b.get("PathPattern", "?") for b in behaviors) or "none"
+                return failed(f"distribution {dist['Id']} has no cache behaviour for {path_pattern} (it has: {patterns})")
+            pattern, behavior = match[0].get("PathPattern", path_pattern), match[0]
+            where = f"the {pattern} behaviour"
+        elif path:
+            pattern, behavior = effective_behavior(config, path)
+            if pattern == "*":
+                patterns = ", ".join(b.get("PathPattern", "?") for b in behaviors) or "none"
+                return failed(f"requests for {path} fall through to the default behaviour of distribution {dist['Id']} "
+                              f"— add a cache behaviour whose path pattern matches {path} (behaviours now: {patterns})")
+            where = (f"the {pattern} behaviour" if pattern.lstrip("/") == path.lstrip("/")
+                     else f"the {pattern} behaviour, which CloudFront applies to {path} (the first match wins)")
+        else:
+            raise CheckFailed("this check needs a path or a path_pattern (a lab file error)")
+        if cache_policy_id:
+            ok = (_never_caches(behavior) if cache_policy_id == CACHING_DISABLED
+                  else behavior.get("CachePolicyId") == cache_policy_id)
+            if not ok:
+                want = MANAGED_CACHE_POLICIES.get(cache_policy_id, cache_policy_id)
+                return failed(f"{where} uses cache policy {_cache_policy_name(behavior)}, not {want}")
         if viewer_protocol_policy and behavior.get("ViewerProtocolPolicy") != viewer_protocol_policy:
-            return failed(f"the {path_pattern} behaviour has viewer protocol policy "
-                          f"{behavior.get('ViewerProtocolPolicy')}, not {viewer_protocol_policy}")
-        policy = MANAGED_CACHE_POLICIES.get(behavior.get("CachePolicyId") or "", behavior.get("CachePolicyId"))
-        return passed(f"distribution {dist['Id']} caches {path_pattern} with {policy}")
+            return failed(f"{where} has viewer protocol policy {behavior.get('ViewerProtocolPolicy')}, not "
+                          f"{viewer_protocol_policy}")
+        for other in cached_paths or []:
+            other_pattern, other_behavior = effective_behavior(config, other)
+            if _never_caches(other_behavior):
+                return failed(f"{other} is no longer cached: CloudFront applies the {other_pattern} behaviour to it, "
+                              f"which uses {_cache_policy_name(other_behavior)} — only the HTML page should skip "
+                              "the cache")
+        return passed(f"distribution {dist['Id']} applies {_cache_policy_name(behavior)} through {where}")
 
 
 def _covered(path: str, patterns: list[str]) -> bool:
@@ -266,7 +427,7 @@ class InvalidationNotEverything(Check):
         batches = invalidation_paths(ctx, dist["Id"])
         if not batches:
             return failed(f"no invalidation has been created for distribution {dist['Id']}")
-        if any(p in ("/*", "*") for batch in batches for p in batch):
+        if any(p.rstrip("*") in ("", "/") for batch in batches for p in batch):
             return failed("an invalidation of /* emptied the whole cache: every edge location must fetch every "
                           "object from the origin again — invalidate only what changed")
         return passed("only the changed paths were invalidated")
