@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -60,6 +61,21 @@ def test_aws_cli_just_works(sandbox_stack, tmp_path):
     actions = [(c.service, c.action) for c in journal(box)]
     assert ("s3", "CreateMultipartUpload") in actions and ("s3", "UploadPart") in actions
     assert ("iam", "CreateUser") in actions and ("ec2", "DescribeVpcs") in actions
+
+
+def test_caller_identity_is_the_sessions_own_and_moto_issued_keys_keep_theirs(sandbox_stack):
+    box = make_sandbox(sandbox_stack.url)
+    me = aws(box, "sts", "get-caller-identity")
+    assert me["Account"] == box.account_id
+    assert me["Arn"] == f"arn:aws:sts::{box.account_id}:assumed-role/LabAdministrator/learner"
+    assert re.fullmatch(r"AROA[A-Z2-7]{17}:learner", me["UserId"])
+    assert "moto" not in json.dumps(me) and "AKIAIOSFODNN7EXAMPLE" not in json.dumps(me)
+    # An IAM user's own key answers as that user, as on AWS.
+    iam = box.client("iam")
+    user = iam.create_user(UserName="ci-bot")["User"]
+    key = iam.create_access_key(UserName="ci-bot")["AccessKey"]
+    bot = box.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).get_caller_identity()
+    assert (bot["Arn"], bot["UserId"], bot["Account"]) == (user["Arn"], user["UserId"], box.account_id)
 
 
 def test_managed_policies_attach_to_groups_too(sandbox_stack):

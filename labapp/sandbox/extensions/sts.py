@@ -1,4 +1,5 @@
-"""STS DecodeAuthorizationMessage, which moto 5.2.5 lacks (it answers NotImplemented, then 500).
+"""STS DecodeAuthorizationMessage, which moto 5.2.5 lacks (it answers NotImplemented, then 500), and
+GetCallerIdentity for the lab session's own keys (see `SESSION_ROLE`).
 
 On AWS some services (EC2 above all) answer a refused request with an *encoded authorization failure
 message*: an opaque blob only the same account can turn back into JSON with
@@ -103,3 +104,35 @@ def apply() -> None:
         return ActionResult({"DecodedMessage": json.dumps(decoded)})
 
     TokenResponse.decode_authorization_message = decode_authorization_message
+    _answer_for_session_keys()
+
+
+# The lab session's own keys are not moto's: the gateway verifies them and forwards only verified requests,
+# so a key moto does not know *is* the session's. moto would answer `user/moto` with AWS's documentation
+# key as UserId; AWS-run labs sign learners in as a session of an administrator role, and so do we (the
+# role is not listed in the sandbox's IAM: it is the platform's way in, not part of the learner's work).
+SESSION_ROLE = "LabAdministrator"
+SESSION_NAME = "learner"
+
+
+def session_identity(account_id: str, partition: str = "aws") -> tuple[str, str, str]:
+    """(UserId, Arn, Account) of the lab session's own keys in `account_id`."""
+    digest = hashlib.sha256(f"lab-session-role:{account_id}".encode()).digest()
+    role_id = "AROA" + base64.b32encode(digest).decode()[:17]
+    arn = f"arn:{partition}:sts::{account_id}:assumed-role/{SESSION_ROLE}/{SESSION_NAME}"
+    return f"{role_id}:{SESSION_NAME}", arn, account_id
+
+
+def _answer_for_session_keys() -> None:
+    from moto.sts.models import STSBackend
+    from moto.utilities.utils import get_partition
+
+    original = STSBackend.get_caller_identity
+
+    def get_caller_identity(self, access_key_id: str, region: str) -> tuple[str, str, str]:
+        user_id, arn, account = original(self, access_key_id, region)
+        if arn.endswith(":user/moto"):  # moto's default: a key it did not issue
+            return session_identity(self.account_id, get_partition(region))
+        return user_id, arn, account
+
+    STSBackend.get_caller_identity = get_caller_identity
