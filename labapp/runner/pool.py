@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 
 class Pool:
     def __init__(self, size: int = 2, runtime: Runtime | None = None, gateway=None, tmpfs_mb: int = 16,
-                 runtime_dir: Path | None = None, host_uid: int | None = 65534, cgroups: bool = True):
+                 runtime_dir: Path | None = None, host_uid: int | None = 65534, cgroups: bool = True,
+                 relay_max_connections: int = 32):
         self.size = max(int(size), 0)
         self.runtime = runtime or Runtime.discover(runtime_dir, host_uid, cgroups)
-        self.relay = Relay(gateway or (lambda: ("127.0.0.1", 4566)))
+        self.relay = Relay(gateway or (lambda: ("127.0.0.1", 4566)), relay_max_connections)
         self.tmpfs_mb = tmpfs_mb
         self.pid = os.getpid()
         self.ready: deque[Sandbox] = deque()
@@ -169,6 +170,7 @@ def pool_from_settings(size: int | None = None) -> Pool:
         runtime_dir=runtime_dir_from_settings(),
         host_uid=settings.LAB_RUNNER_UID,
         cgroups=not settings.LAB_RUNNER_NO_CGROUPS,
+        relay_max_connections=settings.LAB_RUNNER_RELAY_MAX_CONNECTIONS,
     )
 
 

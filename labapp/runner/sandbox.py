@@ -377,13 +377,24 @@ class CgroupSlot:
 # --- host-side gateway relay --------------------------------------------------------------
 
 
+RELAY_BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nRetry-After: 1\r\nConnection: close\r\n"
+    b"Content-Length: 120\r\n\r\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
+    b"<Message>Too many open connections.</Message></Error>"
+)
+
+
 class Relay:
     """Serves each sandbox's /gw/gw.sock: every connection is forwarded to the gateway (TCP).
 
-    `target` is called per connection and returns (host, port), so settings changes (tests) apply."""
+    `target` is called per connection and returns (host, port), so settings changes (tests) apply.
+    A sandbox may hold at most `max_per_sandbox` connections at once (two threads and two descriptors
+    each, here and in the gateway); beyond that a connection is answered 503 SlowDown, which SDKs retry."""
 
-    def __init__(self, target):
+    def __init__(self, target, max_per_sandbox: int = 32):
         self.target = target
+        self.max_per_sandbox = max_per_sandbox
+        self.active: dict[socket.socket, int] = {}  # listener -> open relayed connections
         self.selector = selectors.DefaultSelector()
         self.lock = threading.Lock()
         self.wake_r, self.wake_w = os.pipe()
@@ -401,6 +412,7 @@ class Relay:
         listener.listen(32)
         listener.setblocking(False)
         with self.lock:
+            self.active[listener] = 0
             self.selector.register(listener, selectors.EVENT_READ, listener)
         os.write(self.wake_w, b"x")
         return listener
@@ -411,6 +423,7 @@ class Relay:
                 self.selector.unregister(listener)
             except (KeyError, ValueError):
                 pass
+            self.active.pop(listener, None)
         listener.close()
 
     def _loop(self) -> None:
@@ -422,14 +435,33 @@ class Relay:
                     except BlockingIOError:
                         pass
                     continue
+                listener = key.data
                 try:
-                    client, _ = key.data.accept()
+                    client, _ = listener.accept()
                 except (BlockingIOError, OSError):
                     continue
+                with self.lock:
+                    busy = self.active.get(listener, 0) >= self.max_per_sandbox
+                    if not busy:
+                        self.active[listener] = self.active.get(listener, 0) + 1
+                if busy:
+                    _refuse_busy(client)
+                    continue
                 client.setblocking(True)
-                threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+                threading.Thread(target=self._serve, args=(client, listener), daemon=True).start()
 
-    def _serve(self, client: socket.socket) -> None:
+    def _release(self, listener: socket.socket) -> None:
+        with self.lock:
+            if listener in self.active:
+                self.active[listener] -= 1
+
+    def _serve(self, client: socket.socket, listener: socket.socket) -> None:
+        try:
+            self._relay(client)
+        finally:
+            self._release(listener)
+
+    def _relay(self, client: socket.socket) -> None:
         try:
             upstream = socket.create_connection(self.target(), timeout=5)
         except OSError:
@@ -443,6 +475,18 @@ class Relay:
         back.join()
         client.close()
         upstream.close()
+
+
+def _refuse_busy(client: socket.socket) -> None:
+    """Answer without reading the request (a fresh socket's buffer takes it without blocking), then close."""
+    try:
+        client.setblocking(False)
+        client.send(RELAY_BUSY_RESPONSE)
+        client.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finally:
+        client.close()
 
 
 def _pump(src: socket.socket, dst: socket.socket) -> None:

@@ -263,7 +263,28 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.limits: ConnectionLimits | None = getattr(self.server, "limits", None)
         self.requests_served = 0
-        self.body: RequestBody | None = None
+        self.unread_body = False
+
+    def finish(self) -> None:
+        super().finish()
+        if self.unread_body:
+            self._linger()
+
+    def _linger(self) -> None:
+        """Closing a socket with unread input makes the kernel send a reset, which can destroy the answer
+        before the client reads it (it is still sending the body we refused). So: stop writing, read and
+        discard briefly, then close."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(1.0)
+            deadline, discarded = time.monotonic() + 2.0, 0
+            while time.monotonic() < deadline and discarded < 4 * 1024 * 1024:
+                chunk = self.connection.recv(65536)
+                if not chunk:
+                    break
+                discarded += len(chunk)
+        except OSError:
+            pass
 
     # --- deadlines (only with ConnectionLimits) ---
 
@@ -489,16 +510,20 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
 
         # Whatever the app left unread must not be parsed as the next request. A body the client was never
         # invited to send (100-continue unanswered), or a large one, is not read at all: the connection closes.
+        # A small rest is read (the connection stays usable); anything else closes the connection once the
+        # answer is sent (finish() lingers so the client still reads it).
         if not body_stream.exhausted:
-            if body_stream.continue_pending and not body_stream.started:
+            self.unread_body = True
+            closing = any(
+                name.lower() == "connection" and value.lower() == "close" for name, value in response["headers"]
+            )
+            small = isinstance(body_stream.inner, LengthBody) and body_stream.inner.left <= MAX_DRAIN
+            if closing or not small or (body_stream.continue_pending and not body_stream.started):
                 self.close_connection = True
             else:
                 try:
-                    drained = 0
-                    while not body_stream.exhausted and drained <= MAX_DRAIN:
-                        drained += len(body_stream.read(MAX_DRAIN) or b"") or MAX_DRAIN + 1
-                    if not body_stream.exhausted:
-                        self.close_connection = True
+                    body_stream.inner.read()
+                    self.unread_body = False
                 except Exception:
                     self.close_connection = True
 
@@ -510,8 +535,10 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             if lowered == "content-length":
                 if not head_request:
                     continue  # recomputed below from the buffered body
-            if lowered == "connection" and value.lower() == "close":
-                self.close_connection = True
+            if lowered == "connection":
+                if value.lower() == "close":
+                    self.close_connection = True
+                continue  # written once below
             if lowered == "transfer-encoding":
                 continue
             lines.append(f"{name}: {value}\r\n")
@@ -637,13 +664,16 @@ def make_tcp_server(host: str, port: int, app, limits: ConnectionLimits | None =
     return server
 
 
-def make_unix_server(path: str, app, mode: int = 0o600) -> socketserver.BaseServer:
+def make_unix_server(path: str, app, mode: int = 0o600, idle_timeout: float = IDLE_TIMEOUT) -> socketserver.BaseServer:
     """Bind `path` (replacing a stale socket file) with `mode`, with no window where it is wider."""
     if os.path.exists(path):
         os.unlink(path)
+    handler = WSGIRequestHandler
+    if idle_timeout != IDLE_TIMEOUT:  # tests of clients' connection pools
+        handler = type("ShortIdleHandler", (WSGIRequestHandler,), {"timeout": idle_timeout})
     old_umask = os.umask(0o777 & ~mode)
     try:
-        server = _ThreadingUnixServer(path, WSGIRequestHandler)
+        server = _ThreadingUnixServer(path, handler)
     finally:
         os.umask(old_umask)
     os.chmod(path, mode)
