@@ -34,6 +34,30 @@ def test_eip_associated_and_idle(sandbox):
     assert not check(sandbox, "ec2.no_idle_eips").passed
 
 
+def test_eip_associated_through_the_instances_interface(sandbox):
+    ec2 = sandbox.client("ec2")
+    inst = launch(sandbox, "web-eip")
+    alloc = ec2.allocate_address(Domain="vpc", TagSpecifications=[
+        {"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "web-ip"}]}])["AllocationId"]
+    ec2.associate_address(NetworkInterfaceId=inst["NetworkInterfaces"][0]["NetworkInterfaceId"], AllocationId=alloc)
+    out = check(sandbox, "ec2.eip_associated", instance="web-eip", address_name="web-ip")
+    assert out.passed, out.feedback
+
+
+def test_a_second_address_on_the_instance_leaves_the_first_idle(sandbox):
+    ec2 = sandbox.client("ec2")
+    inst = launch(sandbox, "web-eip")
+    tagged = ec2.allocate_address(Domain="vpc", TagSpecifications=[
+        {"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "web-ip"}]}])
+    spare = ec2.allocate_address(Domain="vpc")
+    ec2.associate_address(InstanceId=inst["InstanceId"], AllocationId=tagged["AllocationId"])
+    ec2.associate_address(InstanceId=inst["InstanceId"], AllocationId=spare["AllocationId"])
+    out = check(sandbox, "ec2.eip_associated", instance="web-eip", address_name="web-ip")
+    assert not out.passed and "no Elastic IP is associated with web-eip" in out.feedback
+    out = check(sandbox, "ec2.no_idle_eips")
+    assert not out.passed and f"Elastic IP {tagged['PublicIp']} is allocated but not associated" in out.feedback
+
+
 def test_eni_failover(sandbox):
     ec2 = sandbox.client("ec2")
     primary = launch(sandbox, "app-primary")
@@ -61,6 +85,29 @@ def test_eni_failover(sandbox):
     ]
     out = check(sandbox, "ec2.eni_attached", journal=journal, **args)
     assert out.passed and out.feedback == "app-eni moved from app-primary to app-standby"
+
+
+def test_eni_failover_of_another_interface_does_not_count(sandbox):
+    ec2 = sandbox.client("ec2")
+    primary = launch(sandbox, "app-primary")
+    standby = launch(sandbox, "app-standby")
+    eni = ec2.create_network_interface(SubnetId=primary["SubnetId"], TagSpecifications=[
+        {"ResourceType": "network-interface", "Tags": [{"Key": "Name", "Value": "app-eni"}]}])["NetworkInterface"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=standby["InstanceId"],
+                                 DeviceIndex=1)
+    args = {"eni": "app-eni", "instance": "app-standby", "device_index": 1, "moved_from": "app-primary"}
+    attach = {"source": "learner", "action": "AttachNetworkInterface", "status": 200,
+              "params": {"InstanceId": primary["InstanceId"], "NetworkInterfaceId": "eni-someotherone", "DeviceIndex": "1"}}
+    detach = {"source": "learner", "action": "DetachNetworkInterface", "status": 200, "params": {}}
+    out = check(sandbox, "ec2.eni_attached", journal=[attach, detach], **args)
+    assert not out.passed and "was never attached to app-primary" in out.feedback
+    attach["params"] = {**attach["params"], "NetworkInterfaceId": eni["NetworkInterfaceId"], "DeviceIndex": "2"}
+    out = check(sandbox, "ec2.eni_attached", journal=[attach, detach], **args)
+    assert not out.passed and "at device index 2, not 1" in out.feedback
+    attach["params"]["DeviceIndex"] = "1"
+    out = check(sandbox, "ec2.eni_attached", journal=[detach, attach], **args)  # a detach before is not a failover
+    assert not out.passed and "was not detached from app-primary" in out.feedback
+    assert check(sandbox, "ec2.eni_attached", journal=[attach, detach], **args).passed
 
 
 def test_eni_config_other_subnet(sandbox):
