@@ -151,3 +151,53 @@ def test_choice_ids_are_kept_when_choices_move_and_must_be_unique(root):
     [error] = scan(root).errors
     assert error.line == line_of(path, "- id: b", after=line_of(path, "- id: b"))
     assert "choice id 'b' is used twice in this question" in error.message
+
+
+# --- The course's own bank: no answer-blind rule beats chance ---------------------------------------
+
+COURSES = Path(__file__).resolve().parent.parent.parent / "courses"
+
+
+@pytest.fixture(scope="module")
+def course_bank():
+    result = scan(COURSES)
+    bank = [q for c in result.courses for m in c.modules for q in m.questions]
+    assert len(bank) >= 150, [str(e) for e in result.errors if "questions.yaml" in str(e)]
+    return bank
+
+
+def test_the_course_bank_does_not_give_keys_away_by_length(course_bank):
+    """A learner who picks by length alone (the longest, the shortest, or any other rank) scores near
+    chance: about 25% on single-answer questions, about 10-17% on choose-two ones. Before the rewrite,
+    "always the longest" scored 76% on single-answer questions."""
+    from labapp.quizzes.guessing import best_length_rank, longest_score, shortest_score
+
+    single = [q for q in course_bank if q.type == "single"]
+    double = [q for q in course_bank if q.answers == 2]
+    assert len(single) >= 100 and len(double) >= 20
+
+    def mean(score, questions):
+        return sum(score(q) for q in questions) / len(questions)
+
+    assert mean(longest_score, single) <= 0.35
+    assert mean(shortest_score, single) <= 0.35
+    ranks, score = best_length_rank(single)
+    assert score <= 0.35, f"always the choice of length rank {ranks[0] + 1} scores {score:.0%}"
+    assert mean(longest_score, double) <= 0.25
+    ranks, score = best_length_rank(double)
+    assert score <= 0.25, f"always the choices of length ranks {[r + 1 for r in ranks]} score {score:.0%}"
+
+
+def test_the_course_bank_does_not_write_the_key_first(course_bank):
+    """The quiz shuffles choices, so the file order no longer reaches learners; authors should still
+    not rely on it (a file is also what reviewers and exports read)."""
+    from labapp.quizzes.guessing import authored_first_score
+
+    first = sum(authored_first_score(q) for q in course_bank) / len(course_bank)
+    assert first <= 0.4, f"the key is written first in {first:.0%} of the questions"
+    # Every choice names its id in the file: stored answers refer to it, so reordering must keep it.
+    import yaml
+
+    for path in COURSES.glob("*/*/questions.yaml"):
+        for question in yaml.safe_load(path.read_text())["questions"]:
+            assert all("id" in choice for choice in question["choices"]), (path, question["uuid"])
