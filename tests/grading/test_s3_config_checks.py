@@ -203,6 +203,46 @@ def test_replication(b):
     out = check(b, "s3.replication", bucket=n, destination=dst, storage_class="STANDARD_IA")
     assert not out.passed and "not STANDARD_IA" in out.feedback
     assert check(b, "s3.replication", bucket=n, destination=dst).passed
+    # The configuration must use the role the task names.
+    out = check(b, "s3.replication", bucket=n, destination=dst, role="s3-replication-role")
+    assert not out.passed and "uses the role repl, not s3-replication-role" in out.feedback
+
+
+def _replicate(b, dst, *rules):
+    s3, n = b.client("s3"), b.bucket
+    for name in (n, dst):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    arn = b.client("iam").create_role(RoleName="repl", AssumeRolePolicyDocument=_policy(
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    s3.put_bucket_replication(Bucket=n, ReplicationConfiguration={"Role": arn, "Rules": list(rules)})
+    return check(b, "s3.replication", bucket=n, destination=dst, storage_class="STANDARD_IA")
+
+
+def _repl_rule(dst, priority=1, storage="STANDARD_IA", **filter_):
+    return {"ID": f"r{priority}", "Status": "Enabled", "Priority": priority, "Filter": filter_,
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": f"arn:aws:s3:::{dst}", "StorageClass": storage}}
+
+
+def test_replication_must_cover_every_object(b):
+    dst = f"dst-{b.account_id}"
+    b.client("s3").create_bucket(Bucket=dst)
+    out = _replicate(b, dst, _repl_rule(dst, Prefix="exports/"))
+    assert not out.passed and "replicates only keys starting with 'exports/'" in out.feedback
+
+
+def test_replication_highest_priority_rule_decides_the_class(b):
+    dst = f"dst-{b.account_id}"
+    b.client("s3").create_bucket(Bucket=dst)
+    out = _replicate(b, dst, _repl_rule(dst, 1), _repl_rule(dst, 2, storage="STANDARD"))
+    assert not out.passed and "as STANDARD, not STANDARD_IA" in out.feedback
+
+
+def test_replication_split_rules_pass(b):
+    dst = f"dst-{b.account_id}"
+    b.client("s3").create_bucket(Bucket=dst)
+    # A narrow rule beside the whole-bucket one, which has the higher priority.
+    assert _replicate(b, dst, _repl_rule(dst, 1, storage="STANDARD", Prefix="tmp/"), _repl_rule(dst, 5, Prefix="")).passed
 
 
 def test_lifecycle(b):

@@ -317,34 +317,42 @@ class RolePermissions:
 @register("iam.role_allows")
 class RoleAllows(Check):
     description = ("The role's effective permissions (managed and inline policies, Deny wins, within a permissions "
-                   "boundary) allow the action, optionally on a resource; `no_wildcard` fails when the action is "
-                   "granted only through a wildcard such as s3:* or s3:Get*.")
+                   "boundary) allow the action (or every one of `actions`), optionally on a resource; "
+                   "`no_wildcard` fails when an action is granted only through a wildcard such as s3:* or s3:Get*.")
     params_schema = schema(
         {"role": ROLE, "action": string("e.g. s3:GetObject"),
+         "actions": {"type": "array", "minItems": 1, "items": string("e.g. s3:ReplicateObject"),
+                     "description": "several actions, all needed (instead of action)"},
          "resource": string("the resource ARN of the request, e.g. arn:aws:s3:::bucket/key"),
          "no_wildcard": {"type": "boolean", "default": False,
                          "description": "fail when the action is granted only through a wildcard"}},
-        ["role", "action"],
+        ["role"],
     )
 
-    def run(self, ctx, *, role, action, resource=None, no_wildcard=False):
+    def run(self, ctx, *, role, action=None, actions=None, resource=None, no_wildcard=False):
+        wanted = list(actions or []) + ([action] if action else [])
+        if not wanted:
+            raise CheckFailed("this check needs action or actions")
         perms = RolePermissions(ctx, role)
         if not perms.docs:
-            return failed(f"{role} has no permission policies — attach one that allows {action}")
+            return failed(f"{role} has no permission policies — attach one that allows {', '.join(wanted)}")
         on = f" on {resource}" if resource else ""
-        decision = perms.decide(action, resource)
-        if decision == _policy.DENY:
-            return failed(f"an explicit Deny in a policy of {role} refuses {action}{on}")
-        if decision != _policy.ALLOW:
-            if perms.boundary and _policy.evaluate([d for _, d in perms.docs], action, resource, None,
-                                                   perms.context) == _policy.ALLOW:
-                return failed(f"{role}'s permissions boundary {perms.boundary[0]} does not allow {action}{on}")
-            return failed(f"no policy of {role} allows {action}{on}")
-        granting = perms.granting(action, resource)
-        if no_wildcard and not any(a.lower() == action.lower() for _, s in granting for a in _list(s.get("Action"))):
-            return failed(f"{role} gets {action} only through a wildcard in {granting[0][0]} — name just the "
-                          "actions needed (least privilege)")
-        return passed(f"{role} may {action}{on} (policy {granting[0][0]})")
+        sources = set()
+        for one in wanted:
+            decision = perms.decide(one, resource)
+            if decision == _policy.DENY:
+                return failed(f"an explicit Deny in a policy of {role} refuses {one}{on}")
+            if decision != _policy.ALLOW:
+                if perms.boundary and _policy.evaluate([d for _, d in perms.docs], one, resource, None,
+                                                       perms.context) == _policy.ALLOW:
+                    return failed(f"{role}'s permissions boundary {perms.boundary[0]} does not allow {one}{on}")
+                return failed(f"no policy of {role} allows {one}{on}")
+            granting = perms.granting(one, resource)
+            if no_wildcard and not any(a.lower() == one.lower() for _, s in granting for a in _list(s.get("Action"))):
+                return failed(f"{role} gets {one} only through a wildcard in {granting[0][0]} — name just the "
+                              "actions needed (least privilege)")
+            sources.add(granting[0][0])
+        return passed(f"{role} may {', '.join(wanted)}{on} (policy {', '.join(sorted(sources))})")
 
 
 @register("iam.role_denies")

@@ -506,13 +506,16 @@ class LogDeliveryAllowed(Check):
 
 @register("s3.replication")
 class Replication(Check):
-    description = ("Replication is configured: versioning on source and destination, an IAM role that exists, "
-                   "and an enabled rule to the destination bucket (optionally a storage class).")
+    description = ("Replication is configured: versioning on source and destination, the replication role "
+                   "(optionally a given one) exists, and the enabled rules replicate every object to the "
+                   "destination bucket (a prefix or tag filter leaves objects out); with overlapping rules the "
+                   "highest Priority decides the replicas' storage class.")
     params_schema = schema({"bucket": BUCKET, "destination": BUCKET,
+                            "role": string("name of the IAM role the configuration must use"),
                             "storage_class": string("required destination storage class")},
                            ["bucket", "destination"])
 
-    def run(self, ctx, *, bucket, destination, storage_class=None):
+    def run(self, ctx, *, bucket, destination, role=None, storage_class=None):
         s3 = ctx.client("s3")
         for name in (bucket, destination):
             if s3.get_bucket_versioning(Bucket=name).get("Status") != "Enabled":
@@ -521,22 +524,44 @@ class Replication(Check):
         if not found:
             return failed(f"{bucket} has no replication configuration")
         config = found["ReplicationConfiguration"]
-        role = config.get("Role", "")
+        role_arn = config.get("Role", "")
+        role_name = role_arn.rsplit("/", 1)[-1]
         try:
-            ctx.client("iam").get_role(RoleName=role.rsplit("/", 1)[-1])
+            ctx.client("iam").get_role(RoleName=role_name)
         except ClientError:
-            return failed(f"the replication role {role or '(none)'} does not exist — create a role S3 can assume")
-        rules = [r for r in config.get("Rules", [])
-                 if r.get("Destination", {}).get("Bucket", "").rsplit(":", 1)[-1] == destination]
-        if not rules:
+            return failed(f"the replication role {role_arn or '(none)'} does not exist — create a role S3 can assume")
+        if role and role_name.lower() != role.lower():
+            return failed(f"the replication configuration uses the role {role_name}, not {role}")
+        to_destination = [r for r in config.get("Rules", [])
+                          if r.get("Destination", {}).get("Bucket", "").rsplit(":", 1)[-1] == destination]
+        if not to_destination:
             return failed(f"no replication rule on {bucket} sends objects to {destination}")
-        enabled = [r for r in rules if r.get("Status") == "Enabled"]
+        enabled = [r for r in to_destination if r.get("Status") == "Enabled"]
         if not enabled:
             return failed(f"the replication rule to {destination} is Disabled")
-        if storage_class and not any(r["Destination"].get("StorageClass") == storage_class for r in enabled):
+        whole = [r for r in enabled if not _replication_rule_narrows(r)]
+        if not whole:
+            return failed(f"the replication rule to {destination} {_replication_rule_narrows(enabled[0])} — "
+                          "every object must be replicated (an empty Filter)")
+        deciding = max(whole, key=lambda r: r.get("Priority") or 0)
+        if storage_class and deciding["Destination"].get("StorageClass") != storage_class:
             return failed(f"the replication rule to {destination} stores replicas as "
-                          f"{enabled[0]['Destination'].get('StorageClass') or 'the source class'}, not {storage_class}")
-        return passed(f"{bucket} replicates to {destination} with role {role.rsplit('/', 1)[-1]}")
+                          f"{deciding['Destination'].get('StorageClass') or 'the source class'}, not {storage_class}")
+        return passed(f"{bucket} replicates every object to {destination} with role {role_name}")
+
+
+def _replication_rule_narrows(rule: dict) -> str:
+    """How a replication rule's filter leaves objects out ("" when it replicates every object)."""
+    f = rule.get("Filter")
+    if f is None:
+        f = {"Prefix": rule.get("Prefix", "")}  # the first version of the schema
+    scope = f.get("And") or f
+    if scope.get("Prefix"):
+        return f"replicates only keys starting with {scope['Prefix']!r}"
+    tags = _listify(scope.get("Tags")) + _listify(scope.get("Tag"))
+    if tags:
+        return "replicates only objects tagged " + ", ".join(f"{t.get('Key')}={t.get('Value')}" for t in tags)
+    return ""
 
 
 @register("s3.lifecycle_rule")
