@@ -39,6 +39,7 @@ MAX_LINE = 65536  # the limits http.client applies
 MAX_HEADERS = 100
 MAX_TRAILERS = 16
 MAX_DRAIN = 64 * 1024  # unread body bytes worth reading to keep a connection; beyond that it is closed
+LINGER_SECONDS, LINGER_GAP, LINGER_BYTES = 10.0, 2.0, 64 * 1024 * 1024  # discarding a refused body
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:;[^\r\n]*)?\r?\n")
 
@@ -272,13 +273,13 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
 
     def _linger(self) -> None:
         """Closing a socket with unread input makes the kernel send a reset, which can destroy the answer
-        before the client reads it (it is still sending the body we refused). So: stop writing, read and
-        discard briefly, then close."""
+        before the client reads it (it is still sending the body we refused). So, as nginx's lingering
+        close does: stop writing, read and discard (nothing is kept) for a while, then close."""
         try:
             self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(1.0)
-            deadline, discarded = time.monotonic() + 2.0, 0
-            while time.monotonic() < deadline and discarded < 4 * 1024 * 1024:
+            self.connection.settimeout(LINGER_GAP)
+            deadline, discarded = time.monotonic() + LINGER_SECONDS, 0
+            while time.monotonic() < deadline and discarded < LINGER_BYTES:
                 chunk = self.connection.recv(65536)
                 if not chunk:
                     break

@@ -404,3 +404,42 @@ def test_sdk_uploads_with_checksums_keep_working(pair):
     head = s3.head_object(Bucket=bucket, Key="gz")
     assert head["ContentEncoding"] == "gzip"  # object metadata, stored as sent
     assert gzip.decompress(s3.get_object(Bucket=bucket, Key="gz")["Body"].read()) == b"css"
+
+
+def _multipart(fields: list[tuple[str, str]], file_data: bytes, boundary: str = "B0undary") -> bytes:
+    out = b""
+    for name, value in fields:
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    out += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n\r\n'.encode()
+    return out + file_data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _post_upload(gateway_url, url, body):
+    parts, gateway = urlsplit(url), urlsplit(gateway_url)
+    conn = http.client.HTTPConnection(gateway.hostname, gateway.port, timeout=30)
+    try:
+        conn.request("POST", parts.path or "/", body=body, headers={
+            "Host": parts.netloc, "Content-Type": "multipart/form-data; boundary=B0undary"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_s3_browser_upload_works_and_a_field_given_twice_is_refused(pair):
+    a, b = pair
+    s3 = a.client("s3")
+    bucket = f"own-{a.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    post = a.client("s3", signature_version="s3v4").generate_presigned_post(bucket, "uploaded.txt")
+    url = f"{a.gateway_url}/{bucket}"
+    status, body = _post_upload(a.gateway_url, url, _multipart(list(post["fields"].items()), b"browser data"))
+    assert status in (200, 204), body[:300]
+    assert s3.get_object(Bucket=bucket, Key="uploaded.txt")["Body"].read() == b"browser data"
+    fields = list(post["fields"].items()) + [("key", "other.txt")]
+    status, body = _post_upload(a.gateway_url, url, _multipart(fields, b"x"))
+    assert status == 400 and b"twice" in body, body[:300]
+    # Multipart is for uploads to a bucket only, not for other operations.
+    status, body = send(a, "POST", f"http://s3.amazonaws.com/{bucket}?delete", "s3", _multipart([], b"<Delete/>"),
+                        {"Content-Type": "multipart/form-data; boundary=B0undary"})
+    assert status == 400 and b"multipart" in body, body[:300]

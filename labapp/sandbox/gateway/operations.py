@@ -37,6 +37,7 @@ KEY_PARAMS = frozenset(
     UserName GroupName RoleName PolicyArn PolicyName InstanceProfileName Path RoleSessionName RoleArn
     GroupId GroupIds InstanceId InstanceIds InstanceType ImageId VpcId SubnetId KeyName VolumeId SnapshotId
     AllocationId SecurityGroupId SecurityGroupIds CidrIp IpProtocol FromPort ToPort
+    NetworkInterfaceId AttachmentId DeviceIndex
     TopicArn SubscriptionArn Protocol QueueUrl QueueName FunctionName Runtime TableName
     DBInstanceIdentifier DBClusterIdentifier KeyId AliasName LogGroupName LogStreamName StackName
     Name Id HostedZoneId DistributionId AlarmName MetricName Namespace ClusterName ServiceName
@@ -62,6 +63,8 @@ def service_from_request(environ: dict, path: str, form_pairs=None) -> str:
         return "sts" if action.startswith("AssumeRole") else "query"
     if target:
         return target.split("_", 1)[0].split(".", 1)[0].lower()
+    if environ.get("CONTENT_TYPE", "").lower().startswith("application/x-www-form-urlencoded"):
+        return "query"  # an unsigned query-protocol call (its body is not read): answered in that protocol
     match = re.match(r"^(?:[^.]+\.)?([a-z0-9-]+)\.(?:[a-z0-9-]+\.)?amazonaws\.com", host)
     if match and match.group(1) != "s3":
         return match.group(1)
