@@ -4,8 +4,10 @@ import pytest
 
 from labapp.grading.grader import run_check
 from labapp.sandbox.extensions import elasticbeanstalk as eb_extension
+from labapp.sandbox.extensions import elasticbeanstalk_platforms
 
 eb_extension.apply()  # the test moto server runs in this process: give it the emulator's Elastic Beanstalk
+elasticbeanstalk_platforms.apply()  # and its platforms (ListPlatformVersions, --platform-arn)
 
 STACK = "64bit Amazon Linux 2023 v4.6.0 running Python 3.12"
 
@@ -137,3 +139,35 @@ def test_no_application_version(app):
                                                               DeleteSourceBundle=True)
     out = check(app, "elasticbeanstalk.no_application_version", **{**kept, "label": "v2", "bundle_key": "app-v2.zip"})
     assert not out.passed and "but so is its source bundle" in out.feedback
+
+
+def test_platform_arn_is_the_same_platform(app):
+    eb = app.client("elasticbeanstalk")
+    arn = eb.list_platform_versions(Filters=[{"Type": "PlatformBranchName", "Operator": "contains",
+                                              "Values": ["Python 3.12"]}])["PlatformSummaryList"][0]["PlatformArn"]
+    eb.create_environment(ApplicationName="shop", EnvironmentName="shop-prod", PlatformArn=arn)
+    out = check(app, "elasticbeanstalk.environment", application="shop", name="shop-prod",
+                platform_contains="Python 3.12", tier="WebServer")
+    assert out.passed, out.feedback
+
+
+def test_worker_tier_is_not_a_web_server(app):
+    app.client("elasticbeanstalk").create_environment(
+        ApplicationName="shop", EnvironmentName="shop-prod", SolutionStackName=STACK,
+        Tier={"Name": "Worker", "Type": "SQS/HTTP"})
+    out = check(app, "elasticbeanstalk.environment", application="shop", name="shop-prod", tier="WebServer")
+    assert not out.passed and out.feedback.startswith("environment shop-prod is a Worker tier environment, not WebServer")
+
+
+def test_deleting_more_than_the_obsolete_version_fails(app):
+    version(app, "old", "app-v1.zip")
+    version(app, "current", "app-v2.zip")
+    eb = app.client("elasticbeanstalk")
+    eb.delete_application_version(ApplicationName="shop", VersionLabel="old")
+    args = dict(application="shop", label="old", keep_labels=["current"])
+    assert check(app, "elasticbeanstalk.no_application_version", **args).passed
+    eb.delete_application(ApplicationName="shop")
+    eb.create_application(ApplicationName="shop")
+    out = check(app, "elasticbeanstalk.no_application_version", **args)
+    assert not out.passed and out.feedback == ("version old is gone, but so is current — only the obsolete version "
+                                               "was to be removed")

@@ -54,12 +54,13 @@ class Environment(Check):
                    "on a platform whose name contains a word, with given option settings.")
     params_schema = schema(
         {"application": APP, "name": string("environment name"), "version_label": string("deployed version"),
-         "platform_contains": string("text the solution stack name must contain, e.g. Python"),
+         "platform_contains": string("text the solution stack name (or platform ARN) must contain, e.g. Python"),
+         "tier": {"enum": ["WebServer", "Worker"], "description": "environment tier"},
          "options": {"type": "array", "items": OPTION, "description": "option settings the environment must have"}},
         ["application", "name"],
     )
 
-    def run(self, ctx, *, application, name, version_label=None, platform_contains=None, options=None):
+    def run(self, ctx, *, application, name, version_label=None, platform_contains=None, options=None, tier=None):
         eb = ctx.client("elasticbeanstalk")
         envs = eb.describe_environments(ApplicationName=application, EnvironmentNames=[name],
                                         IncludeDeleted=False).get("Environments") or []
@@ -70,9 +71,15 @@ class Environment(Check):
         if version_label and env.get("VersionLabel") != version_label:
             return failed(f"environment {name} runs version {env.get('VersionLabel') or 'none (the sample app)'}, "
                           f"not {version_label}")
+        if tier and (env.get("Tier") or {}).get("Name", "WebServer") != tier:
+            return failed(f"environment {name} is a {(env.get('Tier') or {}).get('Name')} tier environment, not "
+                          f"{tier} — the tier is chosen at creation; create a new {tier} environment")
+        # --solution-stack-name and --platform-arn name the same platform in two spellings.
         stack = env.get("SolutionStackName") or ""
-        if platform_contains and platform_contains.lower() not in stack.lower():
-            return failed(f"environment {name} runs on '{stack}', not a {platform_contains} platform")
+        platform = env.get("PlatformArn") or ""
+        if platform_contains and not any(platform_contains.lower() in text.lower() for text in (stack, platform)):
+            return failed(f"environment {name} runs on '{stack or platform or 'no platform'}', not a "
+                          f"{platform_contains} platform")
         if options:
             settings = eb.describe_configuration_settings(ApplicationName=application, EnvironmentName=name)
             have = {(o.get("Namespace"), o.get("OptionName")): o.get("Value")
@@ -127,15 +134,22 @@ class NoApplicationVersion(Check):
                    "bundle must still be in S3.")
     params_schema = schema({"application": APP, "label": string("version label that must be gone"),
                             "bundle_bucket": string("bucket of a source bundle that must have been kept"),
-                            "bundle_key": string("key of that source bundle")},
+                            "bundle_key": string("key of that source bundle"),
+                            "keep_labels": {"type": "array", "items": {"type": "string"},
+                                            "description": "versions that must still exist (nothing else was lost)"}},
                            ["application", "label"])
 
-    def run(self, ctx, *, application: str, label, bundle_bucket=None, bundle_key=None):
+    def run(self, ctx, *, application: str, label, bundle_bucket=None, bundle_key=None, keep_labels=None):
         find_application(ctx, application)
         versions = ctx.client("elasticbeanstalk").describe_application_versions(
-            ApplicationName=application, VersionLabels=[label]).get("ApplicationVersions") or []
-        if any(v.get("VersionLabel") == label for v in versions):
+            ApplicationName=application).get("ApplicationVersions") or []
+        labels = {v.get("VersionLabel") for v in versions}
+        if label in labels:
             return failed(f"version {label} of {application} still exists — delete it")
+        lost = [k for k in keep_labels or [] if k not in labels]
+        if lost:
+            return failed(f"version {label} is gone, but so {'is' if len(lost) == 1 else 'are'} {', '.join(lost)} — "
+                          "only the obsolete version was to be removed")
         if bundle_bucket and bundle_key:
             from .s3 import object_reads
 
