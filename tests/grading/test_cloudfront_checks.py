@@ -281,3 +281,58 @@ def test_origin_lab_every_rest_endpoint_of_the_bucket_is_its_origin(site, domain
               "OriginAccessControlId": make_oac(site)}
     _dist_with(site, [origin], "o")
     assert "distribution-oac" in origin_tasks(site)[0]
+
+
+# --- cloudfront-invalidation: the behaviour that really serves /index.html -----------------------------
+
+def behavior(pattern, policy=CACHING_DISABLED, vpp="redirect-to-https", **legacy):
+    item = {"PathPattern": pattern, "TargetOriginId": "s3", "ViewerProtocolPolicy": vpp}
+    if legacy:
+        item.update({"ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, **legacy})
+    else:
+        item["CachePolicyId"] = policy
+    return item
+
+
+def html_task(sb, *behaviors):
+    config = {
+        "CallerReference": "shop", "Comment": "", "Enabled": True, "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": f"{sb.bucket}.s3.us-east-1.amazonaws.com",
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "CachePolicyId": CACHING_OPTIMIZED},
+        "CacheBehaviors": {"Quantity": len(behaviors), "Items": list(behaviors)},
+    }
+    sb.client("cloudfront").create_distribution(DistributionConfig=config)
+    return grade_lab(sb, "cloudfront-invalidation", bucket=sb.bucket)["html-behaviour"]
+
+
+@pytest.mark.parametrize("behaviors", [
+    [behavior("/index.html")],
+    [behavior("index.html")],                                        # the leading / is optional
+    [behavior("/img/*", CACHING_OPTIMIZED), behavior("*.html")],     # a broader pattern that does the same
+    [behavior("/index.htm?", MinTTL=0, DefaultTTL=0, MaxTTL=0)],     # legacy settings that never cache
+])
+def test_html_behaviour_equivalent_configurations_pass(site, behaviors):
+    task = html_task(site, *behaviors)
+    assert task["passed"], task["feedback"]
+
+
+@pytest.mark.parametrize("behaviors,says", [
+    ([behavior("*.html", CACHING_OPTIMIZED), behavior("/index.html")], "the first match wins"),
+    ([behavior("/*")], "/css/site.css is no longer cached"),
+    ([behavior("/index.html", vpp="allow-all")], "viewer protocol policy allow-all"),
+    ([behavior("/Index.html")], "fall through to the default behaviour"),    # patterns are case-sensitive
+    ([behavior("/index.html", MinTTL=0, DefaultTTL=0, MaxTTL=31536000)], "legacy cache settings"),
+])
+def test_html_behaviour_near_misses(site, behaviors, says):
+    task = html_task(site, *behaviors)
+    assert not task["passed"] and says in task["feedback"]
+
+
+def test_an_invalidation_of_everything_in_any_spelling_is_flagged(site):
+    dist = make_dist(site, site.bucket)
+    site.client("cloudfront").create_invalidation(DistributionId=dist["Id"], InvalidationBatch={
+        "Paths": {"Quantity": 2, "Items": ["/index.html", "/**"]}, "CallerReference": "all"})
+    out = check(site, "cloudfront.invalidation_not_everything", bucket=site.bucket)
+    assert not out.passed and "emptied the whole cache" in out.feedback

@@ -56,32 +56,58 @@ def _policy(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def test_bucket_policy_statement_and_public_write(b):
-    s3, n = b.client("s3"), b.bucket
-    assert "no bucket policy" in check(b, "s3.bucket_policy_statement", bucket=n, effect="Deny", action="s3:GetObject").feedback
-    assert not check(b, "s3.public_write_not_allowed", bucket=n).passed
-    s3.put_bucket_policy(Bucket=n, Policy=_policy(
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{n}/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{n}/reports/*"},
-    ))
-    assert check(b, "s3.bucket_policy_statement", bucket=n, effect="Deny", action="s3:GetObject",
-                 condition_key="aws:SecureTransport", condition_value="false").passed
-    out = check(b, "s3.bucket_policy_statement", bucket=n, effect="Allow", action="s3:GetObject",
-                principal_role="report-reader")
-    assert not out.passed and "makes it public" in out.feedback
-    out = check(b, "s3.bucket_policy_statement", bucket=n, effect="Allow", action="s3:DeleteObject")
-    assert not out.passed and "is Deny, it must be Allow" in out.feedback
-    assert check(b, "s3.public_write_not_allowed", bucket=n).passed
-    # The emulator (with the S3 extension) does not enforce a conditional Deny: objects still read.
-    s3.put_bucket_policy(Bucket=n, Policy=_policy(
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{b.account_id}:role/report-reader"},
-         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{n}/reports/*"},
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{n}/*"}))
-    assert check(b, "s3.bucket_policy_statement", bucket=n, effect="Allow", action="s3:GetObject",
-                 principal_role="report-reader", resource=f"arn:aws:s3:::{n}/reports/*").passed
-    out = check(b, "s3.public_write_not_allowed", bucket=n)
-    assert not out.passed and "lets anyone" in out.feedback
+WEBSITE_TASKS = {"website", "unblock", "public-read"}
+
+
+def website_tasks(sb, *statements, website=None):
+    s3 = sb.client("s3")
+    s3.put_bucket_website(Bucket=sb.bucket, WebsiteConfiguration=website or {
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+    if statements:
+        s3.put_bucket_policy(Bucket=sb.bucket, Policy=_policy(*statements))
+    return grade_lab(sb, "s3-static-website", bucket=sb.bucket)
+
+
+def public_read(bucket, **fields):
+    return {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*", **fields}
+
+
+def test_static_website_equivalent_policies_pass(b):
+    n = b.bucket
+    assert passing(website_tasks(b, public_read(n))) == WEBSITE_TASKS
+    # {"AWS": "*"}, lists, a wildcard action that only reads, and a Deny that protects the policy.
+    assert passing(website_tasks(
+        b, public_read(n, Principal={"AWS": ["*"]}, Action=["s3:GetObject", "s3:GetObjectVersion"], Resource=[f"arn:aws:s3:::{n}/*"]),
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutBucketPolicy", "Resource": f"arn:aws:s3:::{n}",
+         "Condition": {"StringNotEquals": {"aws:PrincipalAccount": b.account_id}}})) == WEBSITE_TASKS
+
+
+@pytest.mark.parametrize("statements,says", [
+    # the finding behind this: reads that need TLS, on an HTTP-only endpoint
+    (lambda n: [public_read(n, Condition={"Bool": {"aws:SecureTransport": "true"}})], "has a condition that does not hold"),
+    (lambda n: [public_read(n, Resource=f"arn:aws:s3:::{n}/index.html")], "error.html"),
+    (lambda n: [public_read(n, Action="s3:*")], "your policy allows s3:PutObject"),
+    (lambda n: [public_read(n), public_read(n, Action="s3:Put*")], "your policy allows s3:PutObject"),
+    # a NotAction Allow that still lets anyone delete the site
+    (lambda n: [public_read(n, Action=None) | {"NotAction": ["s3:PutObject"]}], "your policy allows s3:DeleteObject"),
+    (lambda n: [public_read(n), {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                                 "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{n}/*"}], "another AWS account"),
+    (lambda n: [public_read(n), {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{n}/*",
+                                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}], "explicitly denies s3:GetObject"),
+])
+def test_static_website_public_read_near_misses(b, statements, says):
+    rules = [{k: v for k, v in st.items() if v is not None} for st in statements(b.bucket)]
+    tasks = website_tasks(b, *rules)
+    assert passing(tasks) == {"website", "unblock"}
+    assert says in tasks["public-read"]["feedback"], tasks["public-read"]["feedback"]
+
+
+def test_static_website_routing_rule_that_redirects_everything_fails(b):
+    tasks = website_tasks(b, public_read(b.bucket), website={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"},
+        "RoutingRules": [{"Redirect": {"HostName": "example.com"}}]})
+    assert passing(tasks) == {"unblock", "public-read"}
+    assert "redirects every request (to example.com)" in tasks["website"]["feedback"]
 
 
 def test_public_access_block_and_website(b):

@@ -274,59 +274,6 @@ class ObjectEncryption(Check):
         return passed(f"{key} is encrypted with {algorithm}")
 
 
-@register("s3.bucket_policy_statement")
-class BucketPolicyStatement(Check):
-    description = ("The bucket policy has a statement with this effect covering the action (wildcards in the "
-                   "policy count), optionally for a principal, a resource suffix and a condition key/value.")
-    params_schema = schema(
-        {"bucket": BUCKET, "effect": {"enum": ["Allow", "Deny"]}, "action": string("e.g. s3:GetObject"),
-         "principal": string("required principal value, e.g. * or an ARN"),
-         "principal_role": string("a role of the sandbox account that must be the principal (by name)"),
-         "resource": string("a Resource the statement must list, e.g. arn:aws:s3:::b/*"),
-         "condition_key": string("e.g. aws:SecureTransport"),
-         "condition_value": string("e.g. false")},
-        ["bucket", "effect", "action"],
-    )
-
-    def run(self, ctx, *, bucket, effect, action, principal=None, principal_role=None, resource=None,
-            condition_key=None, condition_value=None):
-        if principal_role:
-            account = ctx.client("sts").get_caller_identity()["Account"]
-            principal = f"arn:aws:iam::{account}:role/{principal_role}"
-        found = _get(ctx, "get_bucket_policy", bucket, {"NoSuchBucketPolicy"})
-        if not found:
-            return failed(f"{bucket} has no bucket policy")
-        statements = policy_statements(found.get("Policy"))
-        same_action = [s for s in statements
-                       if any(action_matches(a, action) for a in _listify(s.get("Action")))]
-        if not same_action:
-            return failed(f"no statement of the policy on {bucket} covers {action}")
-        same_effect = [s for s in same_action if s.get("Effect") == effect]
-        if not same_effect:
-            return failed(f"the statement covering {action} on {bucket} is {same_action[0].get('Effect')}, "
-                          f"it must be {effect}")
-        problems = []
-        for s in same_effect:
-            if principal and principal not in principal_values(s.get("Principal")):
-                why = " (that makes it public)" if principal_values(s.get("Principal")) == ["*"] and effect == "Allow" else ""
-                problems.append(f"its Principal is {_json.dumps(s.get('Principal'))}{why}, not {principal}")
-                continue
-            if resource and resource not in _listify(s.get("Resource")):
-                problems.append(f"its Resource is {_json.dumps(s.get('Resource'))} — it must include {resource}")
-                continue
-            if condition_key:
-                values = [v for op in (s.get("Condition") or {}).values() if isinstance(op, dict)
-                          for k, vs in op.items() if k.lower() == condition_key.lower() for v in _listify(vs)]
-                if not values:
-                    problems.append(f"it has no condition on {condition_key}")
-                    continue
-                if condition_value is not None and str(condition_value).lower() not in [str(v).lower() for v in values]:
-                    problems.append(f"its {condition_key} condition is {values}, not {condition_value}")
-                    continue
-            return passed(f"the policy on {bucket} has a {effect} statement for {action}")
-        return failed(f"the {effect} statement for {action} on {bucket} is not right: {problems[0]}")
-
-
 @register("s3.public_access_block")
 class PublicAccessBlock(Check):
     description = "The bucket's Block Public Access settings: `blocked` true (all four on) or false (policy allowed)."
@@ -359,6 +306,11 @@ class Website(Check):
             return failed(f"static website hosting is not enabled on {bucket}")
         if "RedirectAllRequestsTo" in found:
             return failed(f"{bucket} redirects every request to another host instead of serving {index}")
+        for rule in found.get("RoutingRules", []):
+            if not rule.get("Condition"):  # a rule without a condition redirects every request
+                target = rule.get("Redirect", {}).get("HostName") or rule.get("Redirect", {}).get("ReplaceKeyWith") or "elsewhere"
+                return failed(f"a routing rule of {bucket} without a Condition redirects every request (to {target}), "
+                              f"so {index} is never served — give it a Condition or remove it")
         current = found.get("IndexDocument", {}).get("Suffix")
         if current != index:
             return failed(f"the index document of {bucket} is {current}, not {index}")
@@ -831,26 +783,6 @@ class RetriedUploads(Check):
                           f"{min - len(retried & keys)} of them — upload them with a client whose retries handle "
                           "the injected SlowDown (did you remove the bucket's lab:slowdown-prefix tag?)")
         return passed(f"{len(retried & keys)} uploads under {prefix} were throttled with SlowDown and retried successfully")
-
-
-@register("s3.public_write_not_allowed")
-class PublicWriteNotAllowed(Check):
-    description = "No Allow statement of the bucket policy gives everyone (Principal *) a write or delete action."
-    params_schema = schema({"bucket": BUCKET}, ["bucket"])
-
-    def run(self, ctx, *, bucket):
-        found = _get(ctx, "get_bucket_policy", bucket, {"NoSuchBucketPolicy"})
-        if not found:
-            return failed(f"{bucket} has no bucket policy yet")
-        for s in policy_statements((found or {}).get("Policy")):
-            if s.get("Effect") != "Allow" or "*" not in principal_values(s.get("Principal")):
-                continue
-            risky = [a for a in _listify(s.get("Action")) for w in ("s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy")
-                     if action_matches(a, w)]
-            if risky:
-                return failed(f"the policy of {bucket} lets anyone {sorted(set(risky))[0]} — a public policy must "
-                              "grant s3:GetObject only, or anyone can overwrite or delete your site")
-        return passed(f"nobody outside your account may write to {bucket}")
 
 
 @register("s3.object_count")

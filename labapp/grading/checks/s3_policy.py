@@ -134,14 +134,26 @@ class BucketPolicyDecision(Check):
                                   "pattern": "^(anyone|account|other-account|role:.+|service:.+)$"}},
          "context": {"type": "object", "additionalProperties": {"type": ["string", "array"]},
                      "description": "request condition keys, e.g. {aws:SecureTransport: 'false'}"},
+         "contexts": {"type": "array", "minItems": 1,
+                      "items": {"type": "object", "additionalProperties": {"type": ["string", "array"]}},
+                      "description": "several request contexts: every probe is tried in each"},
          "requirement": string("what the task asks, in the learner's words, for the feedback")},
         ["bucket", "expect", "actions", "principals", "requirement"],
     )
 
-    def run(self, ctx, *, bucket, expect, actions, principals, requirement, keys=None, context=None):
+    def run(self, ctx, *, bucket, expect, actions, principals, requirement, keys=None, context=None, contexts=None):
         text = bucket_policy(ctx, bucket)
         account = account_id(ctx)
-        request_context = {"aws:SecureTransport": "true", **(context or {})}
+        for extra in contexts or [context or {}]:
+            outcome = self._probe_all(text, account, bucket, expect, actions, principals, requirement, keys,
+                                      {"aws:SecureTransport": "true", **extra})
+            if outcome is not None:
+                return outcome
+        return passed(f"{requirement}: checked for {', '.join(actions)}")
+
+    @staticmethod
+    def _probe_all(text, account, bucket, expect, actions, principals, requirement, keys, request_context):
+        """The failed outcome of the first probe that comes out wrong, or None when all are right."""
         for action in actions:
             if is_object_action(action):
                 resources = [f"arn:aws:s3:::{bucket}/{key}" for key in (keys or ["any-object.txt"])]
@@ -157,4 +169,4 @@ class BucketPolicyDecision(Check):
                           else decision != iam_policy.ALLOW)
                     if not ok:
                         return failed(f"not yet: {requirement} — {explain(text, probe, decision, expect)}")
-        return passed(f"{requirement}: checked for {', '.join(actions)}")
+        return None
