@@ -86,3 +86,52 @@ def test_listers(sandbox):
     assert groups["error"] is None and policies["error"] is None
     assert groups["rows"][0][0] == "web-asg" and groups["rows"][0][2] == "2 / 2 / 6" and groups["rows"][0][4] == "2"
     assert policies["rows"][0][1:] == ["cpu40", "TargetTrackingScaling", "ASGAverageCPUUtilization = 40.0"]
+
+
+def test_group_grades_the_template_version_it_launches(sandbox):
+    asg, ec2 = sandbox.client("autoscaling"), sandbox.client("ec2")
+    _, a, b = subnets(sandbox)
+    ec2.create_launch_template(LaunchTemplateName="web-lt",
+                               LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.small"})
+    # version 2 starts from version 1 and changes only the instance type (the emulator keeps the AMI, as AWS does)
+    ec2.create_launch_template_version(LaunchTemplateName="web-lt", SourceVersion="1",
+                                       LaunchTemplateData={"InstanceType": "t3.micro"})
+    want = {"name": "web-asg", "image": AMI, "instance_type": "t3.micro"}
+    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", MinSize=1, MaxSize=2, VPCZoneIdentifier=f"{a},{b}",
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt"})  # no Version: $Default, still 1
+    out = check(sandbox, "autoscaling.group", **want)
+    assert not out.passed and out.feedback == ("web-asg launches version 1 of web-lt (Version $Default) with instance "
+                                               "type t3.small, not t3.micro")
+    asg.update_auto_scaling_group(AutoScalingGroupName="web-asg",
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt", "Version": "$Latest"})
+    assert check(sandbox, "autoscaling.group", **want).passed
+    asg.update_auto_scaling_group(AutoScalingGroupName="web-asg",
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt", "Version": "1"})
+    assert not check(sandbox, "autoscaling.group", **want).passed
+    ec2.modify_launch_template(LaunchTemplateName="web-lt", DefaultVersion="2")
+    asg.update_auto_scaling_group(AutoScalingGroupName="web-asg",
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt", "Version": "$Default"})
+    assert check(sandbox, "autoscaling.group", **want).passed
+    versions = ec2.describe_launch_template_versions(LaunchTemplateName="web-lt", Versions=["2"])
+    assert versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]["ImageId"] == AMI
+
+
+def test_target_group_attached_as_a_traffic_source(sandbox):
+    asg, ec2 = sandbox.client("autoscaling"), sandbox.client("ec2")
+    vpc, a, b = subnets(sandbox)
+    ec2.create_launch_template(LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"})
+    tg = sandbox.client("elbv2").create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)[
+        "TargetGroups"][0]["TargetGroupArn"]
+    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", MinSize=2, MaxSize=6, VPCZoneIdentifier=f"{a},{b}",
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt"})
+    assert not check(sandbox, "autoscaling.group", name="web-asg", target_group="web-tg").passed
+    asg.attach_traffic_sources(AutoScalingGroupName="web-asg", TrafficSources=[{"Identifier": tg, "Type": "elbv2"}])
+    assert check(sandbox, "autoscaling.group", name="web-asg", target_group="web-tg").passed
+    assert [s["Identifier"] for s in asg.describe_traffic_sources(AutoScalingGroupName="web-asg")["TrafficSources"]] == [tg]
+    health = sandbox.client("elbv2").describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    assert len(health) == 2  # the group's instances are registered, as with attach-load-balancer-target-groups
+    asg.detach_traffic_sources(AutoScalingGroupName="web-asg", TrafficSources=[{"Identifier": tg}])
+    assert not check(sandbox, "autoscaling.group", name="web-asg", target_group="web-tg").passed
+    asg.create_auto_scaling_group(AutoScalingGroupName="new-asg", MinSize=1, MaxSize=2, VPCZoneIdentifier=a,
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt"}, TrafficSources=[{"Identifier": tg}])
+    assert check(sandbox, "autoscaling.group", name="new-asg", target_group="web-tg").passed

@@ -28,6 +28,23 @@ def group_template(group: dict) -> dict | None:
     return spec
 
 
+def launched_version(ctx, spec: dict) -> dict:
+    """The launch template version the group launches: its Version ($Latest, $Default, a number; none means
+    $Default), resolved the way Auto Scaling resolves it when it starts an instance."""
+    version = str(spec.get("Version") or "$Default")
+    ref = ({"LaunchTemplateId": spec["LaunchTemplateId"]} if spec.get("LaunchTemplateId")
+           else {"LaunchTemplateName": spec.get("LaunchTemplateName")})
+    versions = ctx.client("ec2").describe_launch_template_versions(Versions=[version], **ref)["LaunchTemplateVersions"]
+    if not versions:
+        raise CheckFailed(f"version {version} of the launch template does not exist")
+    return versions[0]
+
+
+def override_types(group: dict) -> list[str]:
+    overrides = ((group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get("Overrides") or []
+    return [o["InstanceType"] for o in overrides if o.get("InstanceType")]
+
+
 @register("autoscaling.group")
 class Group(Check):
     description = ("The group uses the launch template (not a launch configuration), has the min/max/desired sizes "
@@ -37,13 +54,19 @@ class Group(Check):
          "min_size": SIZE, "max_size": SIZE, "desired_capacity": SIZE,
          "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
          "target_group": string("name of a target group the group registers its instances in"),
-         "health_check_type": {"enum": ["EC2", "ELB"]}},
+         "health_check_type": {"enum": ["EC2", "ELB"]},
+         "image": string("AMI id the instances the group launches must use"),
+         "instance_type": string("instance type the group must launch")},
         ["name"],
     )
 
     def run(self, ctx, *, name, launch_template=None, min_size=None, max_size=None, desired_capacity=None,
-            min_azs=None, target_group=None, health_check_type=None):
+            min_azs=None, target_group=None, health_check_type=None, image=None, instance_type=None):
         group = find_group(ctx, name)
+        if image or instance_type:
+            outcome = self.launches(ctx, group, image, instance_type)
+            if outcome is not None:
+                return outcome
         if launch_template:
             spec = group_template(group)
             if not spec:
@@ -79,6 +102,25 @@ class Group(Check):
             return failed(f"{name} uses {group.get('HealthCheckType')} health checks, not {health_check_type}")
         return passed(f"{name} ({group.get('MinSize')}–{group.get('MaxSize')}, desired {group.get('DesiredCapacity')}) "
                       f"spans {', '.join(zones)}")
+
+
+    @staticmethod
+    def launches(ctx, group: dict, image, instance_type):
+        """None when the instances the group launches use this AMI and instance type; else a failed outcome."""
+        name = group["AutoScalingGroupName"]
+        spec = group_template(group)
+        if not spec:
+            return failed(f"{name} does not launch from a launch template")
+        version = launched_version(ctx, spec)
+        data = version.get("LaunchTemplateData") or {}
+        label = (f"{name} launches version {version.get('VersionNumber')} of {version.get('LaunchTemplateName')} "
+                 f"(Version {spec.get('Version') or '$Default'})")
+        if image and data.get("ImageId") != image:
+            return failed(f"{label}, which uses AMI {data.get('ImageId') or 'none'}, not {image}")
+        types = override_types(group) or [data.get("InstanceType") or "none"]
+        if instance_type and set(types) != {instance_type}:
+            return failed(f"{label} with instance type {', '.join(types)}, not {instance_type}")
+        return None
 
 
 METRICS = ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"]
