@@ -248,11 +248,13 @@ def test_https_listener_and_redirect(sandbox):
     args = {"load_balancer": "secure-alb", "domain": "shop.example.com", "forward_to": "web-tg"}
     plain = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=fwd)["Listeners"][0]
     out = check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80)
-    assert not out.passed and out.feedback == "the listener on port 80 does forward to web-tg — it should redirect to HTTPS"
+    assert not out.passed and out.feedback == ("a request for http://…/ on port 80 is not redirected: the default "
+                                               "action forwards them to web-tg — it should redirect to HTTPS")
     elb.modify_listener(ListenerArn=plain["ListenerArn"], DefaultActions=[{"Type": "redirect", "RedirectConfig": {
         "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_302"}}])
     out = check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80)
-    assert not out.passed and out.feedback == "the redirect uses HTTP_302, not HTTP_301 (a permanent redirect)"
+    assert not out.passed and out.feedback == ("the redirect on port 80 (default action) uses HTTP_302, not HTTP_301 "
+                                               "(a permanent redirect)")
     elb.modify_listener(ListenerArn=plain["ListenerArn"], DefaultActions=[{"Type": "redirect", "RedirectConfig": {
         "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
     assert check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80).passed
@@ -267,3 +269,102 @@ def test_https_listener_and_redirect(sandbox):
     cert = acm.request_certificate(DomainName="shop.example.com")["CertificateArn"]
     elb.modify_listener(ListenerArn=listener["ListenerArn"], Certificates=[{"CertificateArn": cert}])
     assert check(sandbox, "elbv2.https_listener", **args).passed
+
+
+def secure_alb(sb):
+    elb = sb.client("elbv2")
+    vpc, a, b = subnets(sb)
+    lb = elb.create_load_balancer(Name="secure-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    return lb, tg
+
+
+def redirect(**conf):
+    return [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301", **conf}}]
+
+
+def test_redirect_must_keep_host_path_and_query_for_every_request(sandbox):
+    elb = sandbox.client("elbv2")
+    lb, tg = secure_alb(sandbox)
+    args = {"load_balancer": "secure-alb", "port": 80}
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                              DefaultActions=redirect(Path="/"))["Listeners"][0]["ListenerArn"]
+    out = check(sandbox, "elbv2.listener_redirect", **args)
+    assert not out.passed and "sends every page to the path / instead of keeping it (/#{path})" in out.feedback
+    elb.modify_listener(ListenerArn=lis, DefaultActions=redirect(Host="www.example.org"))
+    out = check(sandbox, "elbv2.listener_redirect", **args)
+    assert not out.passed and "sends everyone to the host www.example.org" in out.feedback
+    assert not check(sandbox, "elbv2.listener_redirect", host="shop.example.com", **args).passed
+    elb.modify_listener(ListenerArn=lis, DefaultActions=redirect(Host="Shop.Example.com", Query="#{query}"))
+    assert check(sandbox, "elbv2.listener_redirect", host="shop.example.com", **args).passed
+    elb.modify_listener(ListenerArn=lis, DefaultActions=redirect(Port="#{port}"))
+    out = check(sandbox, "elbv2.listener_redirect", **args)
+    assert not out.passed and "goes to port #{port}, not 443" in out.feedback
+    elb.modify_listener(ListenerArn=lis, DefaultActions=redirect(Host="#{host}", Path="/#{path}", Query="#{query}"))
+    assert check(sandbox, "elbv2.listener_redirect", **args).passed
+    # a rule that still forwards some pages over plain HTTP: those requests are not redirected
+    elb.create_rule(ListenerArn=lis, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/images/*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": tg}])
+    out = check(sandbox, "elbv2.listener_redirect", **args)
+    assert not out.passed and out.feedback.startswith("a request for http://…/images/logo.png on port 80 is not "
+                                                      "redirected: the rule with priority 1 forwards them to web-tg")
+
+
+def test_redirect_by_a_catch_all_rule_and_sni_certificates(sandbox):
+    elb, acm = sandbox.client("elbv2"), sandbox.client("acm")
+    lb, tg = secure_alb(sandbox)
+    fwd = [{"Type": "forward", "TargetGroupArn": tg}]
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=fwd)["Listeners"][0]
+    elb.create_rule(ListenerArn=lis["ListenerArn"], Priority=1, Actions=redirect(),
+                    Conditions=[{"Field": "path-pattern", "Values": ["/*"]}])
+    assert check(sandbox, "elbv2.listener_redirect", load_balancer="secure-alb", port=80).passed
+    args = {"load_balancer": "secure-alb", "domain": "shop.example.com", "forward_to": "web-tg"}
+    deep = acm.request_certificate(DomainName="*.example.com")["CertificateArn"]
+    wide = acm.request_certificate(DomainName="*.com")["CertificateArn"]  # a wildcard covers one label only
+    https = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, DefaultActions=fwd,
+                                Certificates=[{"CertificateArn": wide}])["Listeners"][0]["ListenerArn"]
+    out = check(sandbox, "elbv2.https_listener", **args)
+    assert not out.passed and "has no certificate for shop.example.com (*.com)" in out.feedback
+    elb.add_listener_certificates(ListenerArn=https, Certificates=[{"CertificateArn": deep}])  # SNI
+    assert check(sandbox, "elbv2.https_listener", **args).passed
+    elb.create_rule(ListenerArn=https, Priority=5, Conditions=[{"Field": "path-pattern", "Values": ["/checkout*"]}],
+                    Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}])
+    out = check(sandbox, "elbv2.https_listener", **args)
+    assert not out.passed and "a request for /checkout should reach web-tg" in out.feedback
+
+
+def test_stickiness_on_the_group_and_on_weighted_forwards(sandbox):
+    from botocore.exceptions import ClientError
+
+    elb = sandbox.client("elbv2")
+    vpc, a, b = subnets(sandbox)
+    lb = elb.create_load_balancer(Name="cart-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    cart = elb.create_target_group(Name="cart-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    canary = elb.create_target_group(Name="cart-v2", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    want = {"target_group": "cart-tg", "type": "lb_cookie", "duration_seconds": 1800}
+
+    def forward(*pairs, sticky=False):
+        return [{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": arn, "Weight": w} for arn, w in pairs],
+            "TargetGroupStickinessConfig": {"Enabled": sticky, **({"DurationSeconds": 1800} if sticky else {})}}}]
+
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                              DefaultActions=forward((cart, 1), sticky=True))["Listeners"][0]["ListenerArn"]
+    out = check(sandbox, "elbv2.stickiness", **want)  # group-level stickiness only: not bound to one server
+    assert not out.passed and "keeps a client on the group, not on one server" in out.feedback
+    for bad in ("0", "700000", "30m"):  # the emulator refuses what AWS refuses
+        try:
+            elb.modify_target_group_attributes(TargetGroupArn=cart, Attributes=[
+                {"Key": "stickiness.lb_cookie.duration_seconds", "Value": bad}])
+            raise AssertionError(f"duration {bad} was accepted")
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "ValidationError" and "1-604800" in str(err)
+    elb.modify_target_group_attributes(TargetGroupArn=cart, Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "lb_cookie"},
+        {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "1800"}])
+    assert check(sandbox, "elbv2.stickiness", **want).passed
+    elb.modify_listener(ListenerArn=lis, DefaultActions=forward((cart, 90), (canary, 10)))
+    out = check(sandbox, "elbv2.stickiness", **want)
+    assert not out.passed and "splits requests between cart-tg and other target groups" in out.feedback
+    elb.modify_listener(ListenerArn=lis, DefaultActions=forward((cart, 90), (canary, 10), sticky=True))
+    assert check(sandbox, "elbv2.stickiness", **want).passed

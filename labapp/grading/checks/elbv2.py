@@ -284,10 +284,33 @@ def tg_attributes(ctx, name: str) -> dict[str, str]:
     return {a["Key"]: a.get("Value") for a in attrs.get("Attributes", [])}
 
 
+def forwards_to(ctx, tg_arn: str) -> list[tuple[str, dict]]:
+    """(where, forward action) for every listener default action and rule action that sends to this group."""
+    elb = ctx.client("elbv2")
+    out = []
+    for lb in elb.describe_load_balancers().get("LoadBalancers", []):
+        for lis in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"]).get("Listeners", []):
+            for rule in listener_rules(ctx, lis):
+                action = albrouting.terminal_action(rule.get("Actions") or [])
+                if action and action.get("Type") == "forward" and tg_arn in albrouting.forward_weights(action):
+                    where = "default action" if rule.get("IsDefault") else f"rule {rule.get('Priority')}"
+                    out.append((f"the {where} of {lb['LoadBalancerName']}:{lis.get('Port')}", action))
+    return out
+
+
+def same_number(a, b) -> bool:
+    try:
+        return int(str(a)) == int(str(b))
+    except ValueError:
+        return str(a).lower() == str(b).lower()
+
+
 @register("elbv2.stickiness")
 class Stickiness(Check):
-    description = ("Sticky sessions are enabled on the target group with the cookie type given "
-                   "(lb_cookie: duration in seconds; app_cookie: the application's cookie name).")
+    description = ("Sticky sessions bind each client to one target of the target group (the group's stickiness "
+                   "attributes) with the cookie type given (lb_cookie: duration in seconds; app_cookie: the "
+                   "application's cookie name). Where a listener splits traffic between this group and others "
+                   "(weighted forward), that forward action must also keep clients on one group.")
     params_schema = schema(
         {"target_group": TG, "type": {"enum": ["lb_cookie", "app_cookie", "source_ip"]},
          "duration_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
@@ -296,10 +319,16 @@ class Stickiness(Check):
     )
 
     def run(self, ctx, *, target_group, type=None, duration_seconds=None, cookie_name=None):
+        tg = find_tg(ctx, target_group)
         attrs = tg_attributes(ctx, target_group)
+        uses = forwards_to(ctx, tg["TargetGroupArn"])
         if str(attrs.get("stickiness.enabled", "false")).lower() != "true":
+            group_level = [w for w, a in uses if ((a.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig")
+                                                 or {}).get("Enabled")]
+            extra = (f" — the target group stickiness of {group_level[0]} keeps a client on the group, not on one "
+                     "server; enable stickiness on the target group itself" if group_level else "")
             return failed(f"stickiness is not enabled on {target_group} (stickiness.enabled is "
-                          f"{attrs.get('stickiness.enabled', 'false')})")
+                          f"{attrs.get('stickiness.enabled', 'false')}){extra}")
         kind = attrs.get("stickiness.type", "lb_cookie")
         if type and kind != type:
             return failed(f"{target_group} uses {kind} stickiness, not {type}")
@@ -307,11 +336,18 @@ class Stickiness(Check):
             key = "stickiness.app_cookie.duration_seconds" if kind == "app_cookie" else \
                 "stickiness.lb_cookie.duration_seconds"
             have = attrs.get(key, "86400")
-            if str(have) != str(duration_seconds):
+            if not same_number(have, duration_seconds):
                 return failed(f"the stickiness cookie of {target_group} lasts {have} seconds, not {duration_seconds}")
         if cookie_name and attrs.get("stickiness.app_cookie.cookie_name") != cookie_name:
             return failed(f"{target_group} follows the cookie {attrs.get('stickiness.app_cookie.cookie_name') or 'none'}, "
                           f"not {cookie_name}")
+        for where, action in uses:
+            weights = albrouting.forward_weights(action)
+            if sum(1 for w in weights.values() if w > 0) > 1:
+                conf = (action.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig") or {}
+                if not conf.get("Enabled"):
+                    return failed(f"{where} splits requests between {target_group} and other target groups without "
+                                  "target group stickiness, so a client can land on another group's servers")
         return passed(f"{target_group} has {kind} stickiness enabled")
 
 
@@ -326,7 +362,7 @@ class TargetGroupAttribute(Check):
     def run(self, ctx, *, target_group, key, value):
         attrs = tg_attributes(ctx, target_group)
         have = attrs.get(key)
-        if str(have).lower() != str(value).lower():
+        if have is None or not same_number(have, value):
             return failed(f"{key} of {target_group} is {have if have is not None else 'not set'}, not {value}")
         return passed(f"{key} of {target_group} is {value}")
 
@@ -371,10 +407,30 @@ class ElasticIps(Check):
         return passed(f"{load_balancer} answers on the Elastic IPs {', '.join(ips)}")
 
 
+def cert_covers(names: set[str], domain: str) -> bool:
+    """A certificate name covers the domain: the same name, or a wildcard for exactly one more label."""
+    domain = domain.lower().rstrip(".")
+    for n in (x.lower().rstrip(".") for x in names if x):
+        if n == domain or (n.startswith("*.") and "." in domain and domain.split(".", 1)[1] == n[2:]):
+            return True
+    return False
+
+
+def listener_cert_arns(ctx, lis: dict) -> list[str]:
+    """The default certificate first, then those added for SNI (add-listener-certificates)."""
+    arns = [c.get("CertificateArn") for c in lis.get("Certificates") or []]
+    try:
+        extra = ctx.client("elbv2").describe_listener_certificates(ListenerArn=lis["ListenerArn"]).get("Certificates", [])
+    except ClientError:
+        extra = []
+    return list(dict.fromkeys(a for a in arns + [c.get("CertificateArn") for c in extra] if a))
+
+
 @register("elbv2.https_listener")
 class HttpsListener(Check):
-    description = ("The load balancer has an HTTPS listener on `port` with an ACM certificate for `domain` "
-                   "(optionally: forwarding to `forward_to` by default).")
+    description = ("The load balancer has an HTTPS listener on `port` with an ACM certificate for `domain` (default "
+                   "or SNI certificate; a wildcard covers one label) and optionally forwards every request (rules by "
+                   "priority, then the default action) to `forward_to`.")
     params_schema = schema(
         {"load_balancer": LB, "port": PORT, "domain": string("domain name the certificate must cover"),
          "forward_to": TG},
@@ -388,49 +444,74 @@ class HttpsListener(Check):
             return failed(f"the listener on port {port} of {load_balancer} speaks {lis.get('Protocol')}, not HTTPS")
         acm = ctx.client("acm")
         domains = []
-        for cert in lis.get("Certificates") or []:
-            arn = cert.get("CertificateArn", "")
+        for arn in listener_cert_arns(ctx, lis):
             if ":acm:" not in arn:
                 continue
             info = acm.describe_certificate(CertificateArn=arn)["Certificate"]
             names = {info.get("DomainName"), *(info.get("SubjectAlternativeNames") or [])}
             domains += sorted(n for n in names if n)
-            if domain in names or any(n.startswith("*.") and domain.endswith(n[1:]) for n in names if n):
+            if cert_covers(names, domain):
                 break
         else:
-            have = ", ".join(domains) or "no ACM certificate"
+            have = ", ".join(dict.fromkeys(domains)) or "no ACM certificate"
             return failed(f"the HTTPS listener of {load_balancer} has no certificate for {domain} ({have})")
         if forward_to:
-            names = tg_names(ctx)
-            if not default_only_to(lis, forward_to, names):
-                return failed(f"the HTTPS listener's default action is "
-                              f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward to {forward_to}")
-        return passed(f"{load_balancer} serves HTTPS on {port} with a certificate for {domain}")
+            outcome = check_routes(ctx, load_balancer, port, [{"path": p, "to": forward_to} for p in SAMPLE_PATHS])
+            if not outcome.passed:
+                return outcome
+        return passed(f"{load_balancer} serves HTTPS on {port} with a certificate for {domain}"
+                      + (f" and forwards to {forward_to}" if forward_to else ""))
+
+
+SAMPLE_PATHS = ("/", "/checkout", "/images/logo.png")
+
+
+def redirect_problem(conf: dict, to_port: int, status_code: str, host: str | None) -> str | None:
+    """Why this redirect would not send http://host/path?query to https://host:to_port/path?query with the status."""
+    protocol = conf.get("Protocol") or "#{protocol}"
+    if protocol != "HTTPS":
+        return f"keeps protocol {protocol}, it must go to HTTPS"
+    port = str(conf.get("Port") or "#{port}")
+    if port != str(to_port):
+        return f"goes to port {port}, not {to_port}"
+    want_host = {"#{host}", *([host.lower()] if host else [])}
+    if (conf.get("Host") or "#{host}").lower() not in want_host:
+        return f"sends everyone to the host {conf.get('Host')} instead of keeping the host asked for (#{{host}})"
+    if (conf.get("Path") or "/#{path}") != "/#{path}":
+        return f"sends every page to the path {conf.get('Path')} instead of keeping it (/#{{path}})"
+    if (conf.get("Query") or "#{query}") != "#{query}":
+        return f"replaces the query string with {conf.get('Query')!r} instead of keeping it (#{{query}})"
+    if conf.get("StatusCode") != status_code:
+        return (f"uses {conf.get('StatusCode')}, not {status_code}"
+                + (" (a permanent redirect)" if status_code == "HTTP_301" else ""))
+    return None
 
 
 @register("elbv2.listener_redirect")
 class ListenerRedirect(Check):
-    description = "The listener on `port` redirects every request (its default action) to HTTPS on `to_port` with `status_code`."
+    description = ("Every request to the listener on `port` (its rules by priority, then its default action) is "
+                   "redirected to HTTPS on `to_port` with `status_code`, keeping the host (or going to `host`), path "
+                   "and query string.")
     params_schema = schema(
         {"load_balancer": LB, "port": PORT, "to_port": PORT,
-         "status_code": {"enum": ["HTTP_301", "HTTP_302"]}},
+         "status_code": {"enum": ["HTTP_301", "HTTP_302"]},
+         "host": string("a fixed host name the redirect may name instead of #{host}, e.g. shop.example.com")},
         ["load_balancer", "port"],
     )
 
-    def run(self, ctx, *, load_balancer, port, to_port=443, status_code="HTTP_301"):
+    def run(self, ctx, *, load_balancer, port, to_port=443, status_code="HTTP_301", host=None):
         lb = find_lb(ctx, load_balancer)
         lis = find_listener(ctx, lb, port)
-        redirects = [a for a in lis.get("DefaultActions", []) if a.get("Type") == "redirect"]
-        if not redirects:
-            got = describe_actions(lis.get("DefaultActions", []), tg_names(ctx))
-            return failed(f"the listener on port {port} does {got} — it should redirect to HTTPS")
-        conf = redirects[0].get("RedirectConfig") or {}
-        if (conf.get("Protocol") or "#{protocol}") != "HTTPS":
-            return failed(f"the redirect on port {port} keeps protocol {conf.get('Protocol') or '#{protocol}'}, "
-                          "it must go to HTTPS")
-        if str(conf.get("Port") or "#{port}") != str(to_port):
-            return failed(f"the redirect on port {port} goes to port {conf.get('Port') or '#{port}'}, not {to_port}")
-        if conf.get("StatusCode") != status_code:
-            return failed(f"the redirect uses {conf.get('StatusCode')}, not {status_code}"
-                          + (" (a permanent redirect)" if status_code == "HTTP_301" else ""))
-        return passed(f"port {port} of {load_balancer} redirects to HTTPS:{to_port} with {status_code}")
+        rules = listener_rules(ctx, lis)
+        names = tg_names(ctx)
+        for path in SAMPLE_PATHS:
+            r = albrouting.route(rules, lis.get("DefaultActions", []), albrouting.Request(path, lb.get("DNSName", "")))
+            if r.action is None or r.action.get("Type") != "redirect":
+                return failed(f"a request for http://…{path} on port {port} is not redirected: "
+                              f"{describe_route(r, names)} — it should redirect to HTTPS")
+            problem = redirect_problem(r.action.get("RedirectConfig") or {}, to_port, status_code, host)
+            if problem:
+                who = f"rule {r.rule.get('Priority')}" if r.rule is not None else "default action"
+                return failed(f"the redirect on port {port} ({who}) {problem}")
+        return passed(f"port {port} of {load_balancer} redirects every request to HTTPS:{to_port} with {status_code}, "
+                      "keeping host, path and query")

@@ -2,14 +2,69 @@
 of each zone, as on AWS: `describe_load_balancers` lists it under the zone's `LoadBalancerAddresses`
 (AllocationId and IpAddress), and the Elastic IP shows as associated (with a stand-in network interface of
 the load balancer) in `describe_addresses`. moto 5.2.5 reads only the SubnetId of each mapping and drops
-the rest. An unknown allocation id is refused as AWS refuses it."""
+the rest. An unknown allocation id is refused as AWS refuses it.
+
+Target group attributes are validated as AWS validates them: stickiness cookie durations are whole seconds
+from 1 to 604800 (one week), `stickiness.enabled` is true or false, an application cookie name may not
+start with the load balancer's reserved AWSALB prefixes, and numeric attributes must be numbers. moto 5.2.5
+stores `Value=0`, `Value=700000` or `Value=30m` for a duration, and answers 500 to
+`deregistration_delay.timeout_seconds=60s` (int() of the text)."""
 
 from __future__ import annotations
 
 import functools
 
 
+INTEGER_RANGES = {
+    "stickiness.lb_cookie.duration_seconds": (1, 604800),
+    "stickiness.app_cookie.duration_seconds": (1, 604800),
+    "deregistration_delay.timeout_seconds": (0, 3600),
+    "slow_start.duration_seconds": (0, 900),
+}
+BOOLEANS = ("stickiness.enabled", "load_balancing.cross_zone.enabled")
+RESERVED_COOKIE_PREFIXES = ("AWSALB", "AWSALBAPP", "AWSALBTG")
+
+
+def attribute_problem(key: str, value) -> str | None:
+    text = str(value)
+    if key in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[key]
+        if not text.strip().lstrip("-").isdigit() or not low <= int(text) <= high:
+            return f"'{key}' value '{text}' must be between '{low}-{high}' inclusive"
+    if key in BOOLEANS and text.lower() not in ("true", "false"):
+        return f"'{key}' value '{text}' must be one of [true, false]"
+    if key == "stickiness.app_cookie.cookie_name" and text.upper().startswith(RESERVED_COOKIE_PREFIXES):
+        return f"'{key}' value '{text}' is reserved for the load balancer (AWSALB, AWSALBAPP, AWSALBTG)"
+    return None
+
+
 def apply() -> None:
+    _validate_target_group_attributes()
+    _keep_subnet_mapping_eips()
+
+
+def _validate_target_group_attributes() -> None:
+    from moto.elbv2 import models as elb_models
+    from moto.elbv2.exceptions import ELBClientError
+
+    backend_cls = elb_models.ELBv2Backend
+    original = backend_cls.modify_target_group_attributes
+    if getattr(original, "_lab_patched", False):
+        return
+
+    @functools.wraps(original)
+    def modify_target_group_attributes(self, target_group_arn, attributes, *args, **kwargs):
+        for key, value in (attributes or {}).items():
+            problem = attribute_problem(key, value)
+            if problem:
+                raise ELBClientError("ValidationError", problem)
+        return original(self, target_group_arn, attributes, *args, **kwargs)
+
+    modify_target_group_attributes._lab_patched = True
+    backend_cls.modify_target_group_attributes = modify_target_group_attributes
+
+
+def _keep_subnet_mapping_eips() -> None:
     from moto.ec2.utils import random_eip_association_id
     from moto.elbv2 import models as elb_models
     from moto.elbv2.exceptions import ELBClientError as RESTError
