@@ -501,6 +501,12 @@ class WSGIRequestHandler(BaseHTTPRequestHandler):
             finally:
                 if hasattr(result, "close"):
                     result.close()
+        except BadFraming as exc:  # found while the app read the body: the client's fault, not the app's
+            response = {"status": "400 Bad Request", "headers": [("Content-Type", "text/plain")]}
+            body = f"Bad request framing: {exc}\n".encode()
+            self.close_connection = True
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away mid-body: nobody to answer (handle_one_request closes)
         except Exception:
             import traceback
 
