@@ -124,13 +124,18 @@ class EmulatorApp:
             return lambda data: None  # moto returns its body; nothing writes through this
 
         with self.locks.for_account(account_id), account_guard.guarded(account_id) as guard:
-            # Materialise the response inside the lock: moto builds some bodies lazily.
-            result = self.moto_app(environ, capture)
             try:
-                body = b"".join(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
+                # Materialise the response inside the lock: moto builds some bodies lazily.
+                result = self.moto_app(environ, capture)
+                try:
+                    body = b"".join(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            except Exception:
+                if not guard.denied:
+                    raise
+                # The refusal propagated out of moto (its Flask apps run in debug mode): answered below.
         if guard.denied:
             # moto may have caught the refusal and answered anything (a 500, or carried on): the request
             # tried to reach another account, so it is refused whatever moto made of it.
