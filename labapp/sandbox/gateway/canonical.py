@@ -17,6 +17,7 @@ headers; the protocol parsers read `request.values` (URL query, then form) and t
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlencode
 from xml.parsers import expat
@@ -92,9 +93,18 @@ def _no_constants(name):
     raise refuse(f"The JSON body contains {name}, which is not JSON.", code="SerializationException")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 would be forwarded as Infinity, which is not JSON
+        raise refuse(f"The JSON number {text[:40]} is out of range.", code="SerializationException")
+    return value
+
+
 def loads_strict(text: bytes | str):
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
+        return json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants, parse_float=_finite_float
+        )
     except RecursionError:
         raise refuse("The JSON body is nested too deeply.", code="SerializationException") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -183,9 +193,9 @@ def fallback_query_strings(body: bytes) -> list[tuple[str, str]]:
 
 def parse_form_body(body: bytes, query_pairs) -> Parsed:
     try:
-        text = body.decode("ascii")  # a form body is percent-encoded: anything else is not one
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise refuse("A form body must be ASCII (percent-encoded UTF-8).") from None
+        raise refuse("A form body must be UTF-8 (SDKs percent-encode it).") from None
     pairs = parse_pairs(text, "form body")
     overlap = {name for name, _ in pairs} & {name for name, _ in query_pairs}
     if overlap:
