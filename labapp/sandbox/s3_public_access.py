@@ -27,6 +27,12 @@ _ACCESS_DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>'
     b"<RequestId>lab-anonymous</RequestId></Error>"
 )
+# What an anonymous object read may carry: a version, a part, and the response-header overrides. Sub-
+# resources (?acl, ?tagging, ?attributes...) need other permissions than s3:GetObject: refused.
+READ_QUERY_KEYS = frozenset(
+    {"versionId", "partNumber", "x-id", "response-content-type", "response-content-disposition",
+     "response-content-encoding", "response-content-language", "response-cache-control", "response-expires"}
+)
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 _READ_GRANTS = ("READ", "FULL_CONTROL")
 # The gateway listens on plain HTTP (see settings.LAB_GATEWAY_URL).
@@ -123,7 +129,7 @@ def install() -> None:
 
     def _key_response(self, request, full_url):
         if is_anonymous(request):
-            if request.method not in ("GET", "HEAD"):
+            if request.method not in ("GET", "HEAD") or any(k not in READ_QUERY_KEYS for k in request.args.keys()):
                 return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
             bucket_name = self.parse_bucket_name_from_url(request, full_url)
             key_name = self.parse_key_name()

@@ -134,3 +134,32 @@ def hammer(box, path: str, count: int, statuses: list[int]) -> None:
             statuses.append(response.status)
     finally:
         conn.close()
+
+
+def test_the_emulator_decides_by_itself_whatever_reaches_it(box, sandbox_stack):
+    """Straight to the emulator's socket, as the bucket owner's account but without credentials: moto alone
+    would serve the private object for an empty Authorization header or `Signature=` in a query value."""
+    from tests.sandbox.test_emulator_isolation import _UnixConnection
+
+    def emulator_get(path, headers=()):
+        conn = _UnixConnection(sandbox_stack.socket_path)
+        try:
+            conn.request("GET", path, headers={"Host": "s3.amazonaws.com", "x-moto-account-id": box.account_id, **dict(headers)})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    private = f"/{box.bucket}/private.txt"
+    for path, headers in [
+        (private, ()),
+        (private, [("Authorization", "")]),
+        (f"{private}?response-content-type=x%3BSignature%3Dy", ()),
+        (f"{private}?acl", ()),
+    ]:
+        status, body = emulator_get(path, headers)
+        assert status == 403 and b"PRIVATE" not in body, (path, headers)
+    box.client("s3").put_object(Bucket=box.bucket, Key="open.txt", Body=b"OPEN", ACL="public-read")
+    assert emulator_get(f"/{box.bucket}/open.txt") == (200, b"OPEN")
+    status, body = emulator_get(f"/{box.bucket}/open.txt?acl")
+    assert status == 403 and b"AccessControlPolicy" not in body
