@@ -368,3 +368,30 @@ def test_stickiness_on_the_group_and_on_weighted_forwards(sandbox):
     assert not out.passed and "splits requests between cart-tg and other target groups" in out.feedback
     elb.modify_listener(ListenerArn=lis, DefaultActions=forward((cart, 90), (canary, 10), sticky=True))
     assert check(sandbox, "elbv2.stickiness", **want).passed
+
+
+def test_cross_zone_and_ip_targets(sandbox):
+    elb, ec2 = sandbox.client("elbv2"), sandbox.client("ec2")
+    vpc, a, b = subnets(sandbox)
+    lb = elb.create_load_balancer(Name="game-nlb", Type="network", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="game-tg", Protocol="TCP", Port=7777, VpcId=vpc, TargetType="ip")[
+        "TargetGroups"][0]["TargetGroupArn"]
+    args = {"load_balancer": "game-nlb", "target_group": "game-tg"}
+    out = check(sandbox, "elbv2.cross_zone", **args)
+    assert not out.passed and "set by the load balancer game-nlb" in out.feedback
+    elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])  # the group's setting wins
+    assert check(sandbox, "elbv2.cross_zone", **args).passed
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
+    elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "false"}])
+    out = check(sandbox, "elbv2.cross_zone", **args)
+    assert not out.passed and "set by the target group game-tg" in out.feedback
+    elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "load_balancing.cross_zone.enabled", "Value": "use_load_balancer_configuration"}])
+    assert check(sandbox, "elbv2.cross_zone", **args).passed
+    game = instance(sandbox, "game-1")
+    ip = ec2.describe_instances(InstanceIds=[game])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": ip, "Port": 7777}])
+    assert check(sandbox, "elbv2.target_group", name="game-tg", instances=["game-1"]).passed

@@ -126,6 +126,19 @@ def instance_names(ctx, ids: list[str]) -> dict[str, str]:
     return out
 
 
+def instance_names_by_ip(ctx, ips: list[str]) -> dict[str, str]:
+    """IP targets (target type ip) named after the instance that holds the address."""
+    if not ips:
+        return {}
+    out = {}
+    pages = ctx.client("ec2").describe_instances(Filters=[{"Name": "private-ip-address", "Values": ips}])
+    for res in pages.get("Reservations", []):
+        for inst in res.get("Instances", []):
+            name = next((t["Value"] for t in inst.get("Tags", []) if t["Key"] == "Name"), inst["InstanceId"])
+            out[inst.get("PrivateIpAddress")] = name
+    return out
+
+
 @register("elbv2.target_group")
 class TargetGroup(Check):
     description = ("The target group exists with the protocol, port and target type given, and the instances "
@@ -154,6 +167,7 @@ class TargetGroup(Check):
             health = ctx.client("elbv2").describe_target_health(TargetGroupArn=tg["TargetGroupArn"])
             ids = [d["Target"]["Id"] for d in health.get("TargetHealthDescriptions", [])]
             names = instance_names(ctx, [i for i in ids if i.startswith("i-")])
+            names.update(instance_names_by_ip(ctx, [i for i in ids if not i.startswith("i-")]))
             registered = set(names.values())
             missing = [n for n in instances if n not in registered]
             if missing:
@@ -382,6 +396,30 @@ class LoadBalancerAttribute(Check):
         if str(have).lower() != str(value).lower():
             return failed(f"{key} of {load_balancer} is {have if have is not None else 'not set'}, not {value}")
         return passed(f"{key} of {load_balancer} is {value}")
+
+
+@register("elbv2.cross_zone")
+class CrossZone(Check):
+    description = ("Cross-zone load balancing is in effect for the target group behind the load balancer: the "
+                   "group's own load_balancing.cross_zone.enabled (true/false) wins over the load balancer's "
+                   "attribute, which applies when the group says use_load_balancer_configuration (the default).")
+    params_schema = schema({"load_balancer": LB, "target_group": TG}, ["load_balancer", "target_group"])
+
+    def run(self, ctx, *, load_balancer, target_group):
+        lb = find_lb(ctx, load_balancer)
+        lb_attrs = ctx.client("elbv2").describe_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"])
+        lb_value = {a["Key"]: a.get("Value") for a in lb_attrs.get("Attributes", [])}.get(
+            "load_balancing.cross_zone.enabled", "false")
+        tg_value = str(tg_attributes(ctx, target_group).get("load_balancing.cross_zone.enabled")
+                       or "use_load_balancer_configuration").lower()
+        if tg_value in ("true", "false"):
+            effective, source = tg_value, f"target group {target_group}"
+        else:
+            effective, source = str(lb_value).lower(), f"load balancer {load_balancer}"
+        if effective != "true":
+            return failed(f"cross-zone load balancing is off for {target_group} (set by the {source}: "
+                          "load_balancing.cross_zone.enabled is false)")
+        return passed(f"cross-zone load balancing is on for {target_group} (set by the {source})")
 
 
 @register("elbv2.elastic_ips")

@@ -21,7 +21,7 @@ INTEGER_RANGES = {
     "deregistration_delay.timeout_seconds": (0, 3600),
     "slow_start.duration_seconds": (0, 900),
 }
-BOOLEANS = ("stickiness.enabled", "load_balancing.cross_zone.enabled")
+BOOLEANS = ("stickiness.enabled",)  # a group's load_balancing.cross_zone.enabled may also be use_load_balancer_configuration
 RESERVED_COOKIE_PREFIXES = ("AWSALB", "AWSALBAPP", "AWSALBTG")
 
 
