@@ -215,3 +215,13 @@ def test_user_data_gzip(sandbox):
 
     raw = base64.b64encode(gzip.compress(SCRIPT.encode())).decode()
     assert decode_user_data(raw) == SCRIPT
+
+
+def test_a_stopped_builder_counts_when_the_lab_allows_it(sandbox):
+    iid = run(sandbox, name="builder", groups=())
+    sandbox.client("ec2").stop_instances(InstanceIds=[iid])
+    out = check(sandbox, "ec2.instance_running", name="builder")
+    assert not out.passed and "is stopped" in out.feedback
+    out = check(sandbox, "ec2.instance_running", name="builder", allow_stopped=True)
+    assert out.passed and out.feedback == f"builder ({iid}) is stopped"
+    assert check(sandbox, "ec2.instance_user_data", name="builder", package="httpd").passed

@@ -178,6 +178,25 @@ def test_snapshot_restore_attach(sandbox):
     assert check(sandbox, "ec2.volume_attached", volume="data-c", instance="reports-b").passed
 
 
+def test_leftover_restore_does_not_hide_the_attached_one_and_a_copy_counts(sandbox):
+    ec2 = sandbox.client("ec2")
+    tags = lambda n: [{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": n}]}]  # noqa: E731
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=20, TagSpecifications=tags("data"))["VolumeId"]
+    snap = ec2.create_snapshot(VolumeId=vol)["SnapshotId"]
+    copy = ec2.copy_snapshot(SourceSnapshotId=snap, SourceRegion="us-east-1")["SnapshotId"]
+    inst = launch(sandbox, "reports-b", az="us-east-1b")
+    ec2.create_volume(AvailabilityZone="us-east-1a", SnapshotId=snap, TagSpecifications=tags("data-b"))  # a mistake
+    new = ec2.create_volume(AvailabilityZone="us-east-1b", SnapshotId=copy, VolumeType="gp2",
+                            TagSpecifications=tags("data-b"))["VolumeId"]
+    ec2.attach_volume(VolumeId=new, InstanceId=inst["InstanceId"], Device="/dev/sdf")
+    args = {"source": "data", "availability_zone": "us-east-1b", "name": "data-b", "volume_type": "gp3"}
+    out = check(sandbox, "ec2.volume_from_snapshot", **args)
+    assert not out.passed and "is gp2, not gp3" in out.feedback
+    ec2.modify_volume(VolumeId=new, VolumeType="gp3")  # Elastic Volumes: converted after the restore
+    assert check(sandbox, "ec2.volume_from_snapshot", **args).passed
+    assert check(sandbox, "ec2.volume_attached", volume="data-b", instance="reports-b").passed
+
+
 def test_sg_port_only_from_group(sandbox):
     ec2 = sandbox.client("ec2")
     alb = ec2.create_security_group(GroupName="alb-sg", Description="x")["GroupId"]

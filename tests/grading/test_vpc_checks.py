@@ -324,6 +324,25 @@ def test_peering_and_routes(sandbox):
     assert not check(sandbox, "vpc.route_to_peer", vpc="shared-vpc", peer_vpc="app-vpc").passed
 
 
+def test_peering_routes_by_longest_prefix(sandbox):
+    ec2 = sandbox.client("ec2")
+    a = ec2.create_vpc(CidrBlock="10.10.0.0/16", TagSpecifications=name_tag("vpc", "app-vpc"))["Vpc"]["VpcId"]
+    b = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=name_tag("vpc", "shared-vpc"))["Vpc"]["VpcId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=b, PeerVpcId=a)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    main_a = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [a]}])["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=main_a, DestinationCidrBlock="10.20.0.0/24", VpcPeeringConnectionId=pcx)
+    out = check(sandbox, "vpc.route_to_peer", vpc="app-vpc", peer_vpc="shared-vpc")
+    assert not out.passed and "(none for 10.20.1.0/24)" in out.feedback
+    ec2.create_route(RouteTableId=main_a, DestinationCidrBlock="10.0.0.0/8", VpcPeeringConnectionId=pcx)
+    assert check(sandbox, "vpc.route_to_peer", vpc="app-vpc", peer_vpc="shared-vpc").passed  # requested by the peer
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=a)
+    ec2.create_route(RouteTableId=main_a, DestinationCidrBlock="10.20.128.0/17", GatewayId=igw)
+    out = check(sandbox, "vpc.route_to_peer", vpc="app-vpc", peer_vpc="shared-vpc")
+    assert not out.passed and f"10.20.0.0/16 (10.20.128.0/17 of it) goes to {igw}" in out.feedback
+
+
 def test_gateway_endpoint(sandbox):
     ec2 = sandbox.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=name_tag("vpc", "data-vpc"))["Vpc"]["VpcId"]
@@ -336,11 +355,40 @@ def test_gateway_endpoint(sandbox):
     ec2.modify_vpc_endpoint(VpcEndpointId=ep, AddRouteTableIds=[main])
     assert check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3").passed
     out = check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3", bucket="reports")
-    assert not out.passed and "allows *" in out.feedback
+    assert not out.passed and "also allows s3:GetObject on arn:aws:s3:::lab-some-other-bucket/key" in out.feedback
     policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*",
                              "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]}]}
     ec2.modify_vpc_endpoint(VpcEndpointId=ep, PolicyDocument=json.dumps(policy))
     assert check(sandbox, "vpc.gateway_endpoint", vpc="data-vpc", service="s3", bucket="reports").passed
+
+
+def endpoint_on_main(sb):
+    ec2 = sb.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", TagSpecifications=name_tag("vpc", "data-vpc"))["Vpc"]["VpcId"]
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    return ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway",
+                                   RouteTableIds=[main])["VpcEndpoint"]["VpcEndpointId"]
+
+
+def endpoint_policy(sb, ep, *statements):
+    sb.client("ec2").modify_vpc_endpoint(VpcEndpointId=ep, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": list(statements)}))
+    return check(sb, "vpc.gateway_endpoint", vpc="data-vpc", service="s3", bucket="reports")
+
+
+def test_endpoint_policy_is_judged_by_what_it_allows(sandbox):
+    ep = endpoint_on_main(sandbox)
+    everything = {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    only_reports = {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "NotResource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]}
+    assert endpoint_policy(sandbox, ep, everything, only_reports).passed  # Allow all, Deny the rest: only reports
+    out = endpoint_policy(sandbox, ep, {**everything, "Resource": "arn:aws:s3:::reports*"})
+    assert not out.passed and "also allows s3:GetObject on arn:aws:s3:::reports-other/key" in out.feedback
+    out = endpoint_policy(sandbox, ep, {**everything, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"})
+    assert not out.passed and "does not let the jobs write objects to reports" in out.feedback
+    out = endpoint_policy(sandbox, ep, {**everything, "Resource": ["arn:aws:s3:::reports/*"]},
+                          {**everything, "Action": "s3:ListBucket", "Resource": "*"})
+    assert not out.passed and "also allows s3:ListBucket on arn:aws:s3:::lab-some-other-bucket" in out.feedback
 
 
 def test_interface_endpoint_is_a_near_miss(sandbox):

@@ -235,17 +235,21 @@ def instances_named(ctx, name: str) -> list[dict]:
 
 @register("ec2.instance_running")
 class InstanceRunning(Check):
-    description = "Exactly one running instance carries the Name tag (optionally: and is in the security group)."
+    description = ("Exactly one running instance (or stopped, with `allow_stopped`) carries the Name tag (optionally: "
+                   "and is in the security group).")
     params_schema = schema(
-        {"name": NAME, "security_group": string("name of a security group the instance must be in")},
+        {"name": NAME, "security_group": string("name of a security group the instance must be in"),
+         "allow_stopped": {"type": "boolean", "description": "a stopped instance counts too (e.g. a builder "
+                                                             "stopped before baking an AMI)"}},
         ["name"],
     )
 
-    def run(self, ctx, *, name, security_group=None):
+    def run(self, ctx, *, name, security_group=None, allow_stopped=False):
         found = instances_named(ctx, name)
         if not found:
             raise CheckFailed(f"there is no instance tagged Name={name}")
-        running = [i for i in found if i["State"]["Name"] in ("running", "pending")]
+        states = ("running", "pending", "stopping", "stopped") if allow_stopped else ("running", "pending")
+        running = [i for i in found if i["State"]["Name"] in states]
         if not running:
             states = ", ".join(f"{i['InstanceId']} is {i['State']['Name']}" for i in found)
             return failed(f"no instance named {name} is running ({states})")
@@ -258,7 +262,7 @@ class InstanceRunning(Check):
             return failed(f"{name} ({inst['InstanceId']}) is in security groups {', '.join(groups) or 'none'}, "
                           f"not {security_group}")
         where = f" in {security_group}" if security_group else ""
-        return passed(f"{name} ({inst['InstanceId']}) is running{where}")
+        return passed(f"{name} ({inst['InstanceId']}) is {inst['State']['Name']}{where}")
 
 
 def decode_user_data(raw: str | None) -> str:
@@ -481,6 +485,10 @@ def _instance_names(ctx) -> dict[str, str]:
     return out
 
 
+def _succeeded(row: dict) -> bool:
+    return row.get("source") == "learner" and 200 <= int(row.get("status") or 0) < 300
+
+
 @register("ec2.eni_attached")
 class EniAttached(Check):
     description = ("The network interface tagged Name=`eni` is attached to the instance `instance` (optionally at "
@@ -510,17 +518,23 @@ class EniAttached(Check):
                           f"{inst.get('Placement', {}).get('AvailabilityZone')}")
         if moved_from:
             before = running_instance(ctx, moved_from)
-            attached_before = any(
-                row.get("source") == "learner" and row.get("action") == "AttachNetworkInterface"
-                and 200 <= int(row.get("status") or 0) < 300
-                and (row.get("params") or {}).get("InstanceId") == before["InstanceId"]
-                for row in ctx.journal)
-            detached = any(
-                row.get("source") == "learner" and row.get("action") == "DetachNetworkInterface"
-                and 200 <= int(row.get("status") or 0) < 300 for row in ctx.journal)
-            if not attached_before:
+            ok = [i for i, row in enumerate(ctx.journal) if _succeeded(row)]
+
+            def this_eni(row) -> bool:  # rows journaled before NetworkInterfaceId was kept cannot tell
+                return (row.get("params") or {}).get("NetworkInterfaceId", nic["NetworkInterfaceId"]) == \
+                    nic["NetworkInterfaceId"]
+
+            attaches = [i for i in ok if ctx.journal[i].get("action") == "AttachNetworkInterface"
+                        and (ctx.journal[i].get("params") or {}).get("InstanceId") == before["InstanceId"]
+                        and this_eni(ctx.journal[i])]
+            if not attaches:
                 return failed(f"{eni} was never attached to {moved_from} — attach it there first, then fail it "
                               f"over to {instance}")
+            index = (ctx.journal[attaches[0]].get("params") or {}).get("DeviceIndex")
+            if device_index is not None and index is not None and str(index) != str(device_index):
+                return failed(f"{eni} was attached to {moved_from} at device index {index}, not {device_index}")
+            detached = any(i > attaches[0] and ctx.journal[i].get("action") == "DetachNetworkInterface"
+                           for i in ok)
             if not detached:
                 return failed(f"{eni} was not detached from {moved_from} before moving to {instance}")
             return passed(f"{eni} moved from {moved_from} to {instance}")
@@ -720,8 +734,13 @@ class VolumeAttached(Check):
     params_schema = schema({"volume": string("Name tag of the volume"), "instance": NAME}, ["volume", "instance"])
 
     def run(self, ctx, *, volume, instance):
-        vol = volume_named(ctx, volume)
         inst = running_instance(ctx, instance)
+        named = ctx.client("ec2").describe_volumes(Filters=[{"Name": "tag:Name", "Values": [volume]}])["Volumes"]
+        if not named:
+            raise CheckFailed(f"there is no volume tagged Name={volume}")
+        # A first attempt left behind under the same name must not hide the volume that is attached.
+        vol = next((v for v in named if any(a.get("InstanceId") == inst["InstanceId"]
+                                           for a in v.get("Attachments", []))), named[0])
         attached = [a.get("InstanceId") for a in vol.get("Attachments", []) if a.get("State") in
                     ("attached", "attaching", None)]
         if inst["InstanceId"] in attached:

@@ -462,33 +462,56 @@ class RouteToPeer(Check):
     def run(self, ctx, *, vpc, peer_vpc, tables="main"):
         a, b = find_vpc(ctx, vpc), find_vpc(ctx, peer_vpc)
         pcx_ids = {p["VpcPeeringConnectionId"] for p in peering_between(ctx, a, b) if p["Status"]["Code"] == "active"}
-        want = ipaddress.ip_network(b["CidrBlock"])
+        want = routing.address_span(b["CidrBlock"])
         rts = route_tables(ctx, a["VpcId"])
         if tables == "main":
             rts = [t for t in rts if any(x.get("Main") for x in t.get("Associations", []))]
         for table in rts:
-            routes = [r for r in table.get("Routes", []) if r.get("DestinationCidrBlock")]
-            covering = [r for r in routes if want.subnet_of(ipaddress.ip_network(r["DestinationCidrBlock"]))
-                        and r["DestinationCidrBlock"] != "0.0.0.0/0"]
-            if not covering:
-                return failed(f"route table {table['RouteTableId']} of {vpc} has no route for {peer_vpc}'s "
-                              f"CIDR {b['CidrBlock']}")
-            via = [r for r in covering if r.get("VpcPeeringConnectionId") in pcx_ids]
-            if not via:
-                return failed(f"in {table['RouteTableId']} of {vpc}, {b['CidrBlock']} goes to "
-                              f"{route_target(covering[0])}, not to an active peering connection with {peer_vpc}")
+            # Longest prefix match over the whole peer CIDR: a wider route (10.0.0.0/8) carries it too, and a
+            # more specific route elsewhere takes part of it away.
+            for piece, route in routing.routing_of(ipv4_routes(table), want):
+                if route is None:
+                    return failed(f"route table {table['RouteTableId']} of {vpc} has no route for {peer_vpc}'s "
+                                  f"CIDR {b['CidrBlock']}" + (f" (none for {piece.describe()})"
+                                                              if piece != want else ""))
+                if route.get("VpcPeeringConnectionId") not in pcx_ids:
+                    part = "" if piece == want else f" ({piece.describe()} of it)"
+                    return failed(f"in {table['RouteTableId']} of {vpc}, {b['CidrBlock']}{part} goes to "
+                                  f"{route_target(route)}, not to an active peering connection with {peer_vpc}")
         return passed(f"{vpc} routes {b['CidrBlock']} ({peer_vpc}) through the peering connection")
 
 
-def _statement_resources(stmt: dict) -> list[str]:
-    res = stmt.get("Resource", [])
-    return [res] if isinstance(res, str) else list(res)
+# What an endpoint policy lets through is judged by evaluating it (labapp.grading.policy), not by reading
+# its Resource lists: an Allow of "*" narrowed by a Deny with NotResource is as tight as a list of two ARNs,
+# and a wildcard like arn:aws:s3:::reports-* reaches other buckets.
+PROBE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket")
+
+
+def endpoint_policy_problem(document: str | None, bucket: str) -> str | None:
+    from .. import policy
+
+    doc = document or '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
+    try:
+        json.loads(doc)
+    except ValueError:
+        return "is not valid JSON"
+    if policy.evaluate(doc, "s3:PutObject", f"arn:aws:s3:::{bucket}/reports/report.csv") != policy.ALLOW:
+        return f"does not let the jobs write objects to {bucket} (s3:PutObject on arn:aws:s3:::{bucket}/*)"
+    others = ("lab-some-other-bucket", f"{bucket}-other", f"{bucket}2")
+    for other in others:
+        for action in PROBE_ACTIONS:
+            target = f"arn:aws:s3:::{other}" if action == "s3:ListBucket" else f"arn:aws:s3:::{other}/key"
+            if policy.evaluate(doc, action, target) == policy.ALLOW:
+                return (f"also allows {action} on {target} — allow only arn:aws:s3:::{bucket} and "
+                        f"arn:aws:s3:::{bucket}/*")
+    return None
 
 
 @register("vpc.gateway_endpoint")
 class GatewayEndpoint(Check):
     description = ("A gateway VPC endpoint for the service exists in the VPC and is associated with the VPC's main "
-                   "route table; with `bucket`, its policy allows only that bucket.")
+                   "route table; with `bucket`, its policy (evaluated) lets s3:PutObject reach that bucket's objects "
+                   "and no S3 action reach any other bucket.")
     params_schema = schema({"vpc": VPC_REF, "service": string("e.g. s3 or dynamodb"),
                             "bucket": string("the only bucket the endpoint policy may allow")}, ["vpc", "service"])
 
@@ -511,19 +534,8 @@ class GatewayEndpoint(Check):
             return failed(f"gateway endpoint {gateway[0]['VpcEndpointId']} is not associated with {vpc}'s main route "
                           f"table {main} — without it no subnet's traffic uses the endpoint")
         if bucket:
-            try:
-                policy = json.loads(ep.get("PolicyDocument") or "{}")
-            except ValueError:
-                return failed(f"the policy of {ep['VpcEndpointId']} is not valid JSON")
-            stmts = policy.get("Statement", [])
-            stmts = [stmts] if isinstance(stmts, dict) else stmts
-            allowed = [r for s in stmts if s.get("Effect") == "Allow" for r in _statement_resources(s)]
-            ok = {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
-            wider = [r for r in allowed if r not in ok and not r.startswith(f"arn:aws:s3:::{bucket}/")]
-            if not allowed:
-                return failed(f"the policy of {ep['VpcEndpointId']} allows nothing")
-            if wider:
-                return failed(f"the policy of {ep['VpcEndpointId']} allows {', '.join(wider)} — allow only "
-                              f"arn:aws:s3:::{bucket} and arn:aws:s3:::{bucket}/*")
+            problem = endpoint_policy_problem(ep.get("PolicyDocument"), bucket)
+            if problem:
+                return failed(f"the policy of {ep['VpcEndpointId']} {problem}")
             return passed(f"gateway endpoint {ep['VpcEndpointId']} serves {vpc}'s main route table and allows only {bucket}")
         return passed(f"gateway endpoint {ep['VpcEndpointId']} for {name} is associated with {vpc}'s main route table")
