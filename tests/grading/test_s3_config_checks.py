@@ -436,3 +436,64 @@ def test_presigned_get_near_misses(b):
     out = check(b, "s3.presigned_get", journal=[], bucket=n, key="r.txt", require_private=True)
     assert not out.passed and "Block Public Access" in out.feedback
     # The passing case needs the emulator's presigned counter: tests/sandbox/extensions/test_s3.py.
+
+
+# --- s3-default-encryption: the object must be under the learner's key -----------------------------------
+
+ENCRYPTION_TASKS = {"key", "default-encryption", "object"}
+
+
+def encryption_tasks(sb, alias="alias/payroll-abc123"):
+    return grade_lab(sb, "s3-default-encryption", bucket=sb.bucket, alias=alias)
+
+
+def _customer_key(sb, alias="alias/payroll-abc123"):
+    meta = sb.client("kms").create_key()["KeyMetadata"]
+    sb.client("kms").create_alias(AliasName=alias, TargetKeyId=meta["KeyId"])
+    return meta
+
+
+def _default(sb, key_ref, bucket_key=True):
+    sb.client("s3").put_bucket_encryption(Bucket=sb.bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_ref},
+         "BucketKeyEnabled": bucket_key}]})
+
+
+@pytest.mark.parametrize("ref", ["alias", "alias_arn", "key_arn", "key_id"])
+def test_default_encryption_lab_accepts_every_way_to_name_the_key(b, ref):
+    meta = _customer_key(b)
+    key_ref = {"alias": "alias/payroll-abc123", "alias_arn": f"arn:aws:kms:us-east-1:{b.account_id}:alias/payroll-abc123",
+               "key_arn": meta["Arn"], "key_id": meta["KeyId"]}[ref]
+    _default(b, key_ref)
+    b.client("s3").put_object(Bucket=b.bucket, Key="exports/2026-11.csv", Body=b"x")
+    assert passing(encryption_tasks(b)) == ENCRYPTION_TASKS
+
+
+def test_default_encryption_lab_object_under_the_aws_managed_key_fails(b):
+    """A plain --sse aws:kms on the upload overrides the default's key with aws/s3: that used to pass."""
+    _customer_key(b)
+    _default(b, "alias/payroll-abc123")
+    b.client("s3").put_object(Bucket=b.bucket, Key="exports/2026-11.csv", Body=b"x", ServerSideEncryption="aws:kms")
+    tasks = encryption_tasks(b)
+    assert passing(tasks) == {"key", "default-encryption"}
+    assert "AWS managed key aws/s3" in tasks["object"]["feedback"]
+
+
+def test_default_encryption_lab_object_under_another_key_fails(b):
+    _customer_key(b)
+    other = b.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    _default(b, "alias/payroll-abc123")
+    b.client("s3").put_object(Bucket=b.bucket, Key="exports/2026-11.csv", Body=b"x", ServerSideEncryption="aws:kms",
+                              SSEKMSKeyId=other)
+    tasks = encryption_tasks(b)
+    assert passing(tasks) == {"key", "default-encryption"}
+    assert f"KMS key {other}, not the key behind" in tasks["object"]["feedback"]
+
+
+def test_default_encryption_lab_upload_before_the_default_fails(b):
+    _customer_key(b)
+    b.client("s3").put_object(Bucket=b.bucket, Key="exports/2026-11.csv", Body=b"x")
+    _default(b, "alias/payroll-abc123")
+    tasks = encryption_tasks(b)
+    assert passing(tasks) == {"key", "default-encryption"}
+    assert "upload it again" in tasks["object"]["feedback"]

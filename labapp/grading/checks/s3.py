@@ -256,11 +256,13 @@ class BucketEncryption(Check):
 
 @register("s3.object_encryption")
 class ObjectEncryption(Check):
-    description = "The object is stored encrypted with the given algorithm (HEAD shows ServerSideEncryption)."
-    params_schema = schema({"bucket": BUCKET, "key": KEY, "algorithm": {"enum": ["AES256", "aws:kms"]}},
+    description = ("The object is stored encrypted with the given algorithm (HEAD shows ServerSideEncryption), "
+                   "and for aws:kms optionally with the customer managed key behind an alias.")
+    params_schema = schema({"bucket": BUCKET, "key": KEY, "algorithm": {"enum": ["AES256", "aws:kms"]},
+                            "kms_alias": string("alias/... of the key the object must be encrypted with")},
                            ["bucket", "key", "algorithm"])
 
-    def run(self, ctx, *, bucket, key, algorithm):
+    def run(self, ctx, *, bucket, key, algorithm, kms_alias=None):
         try:
             head = ctx.client("s3").head_object(Bucket=bucket, Key=key)
         except ClientError as err:
@@ -271,7 +273,16 @@ class ObjectEncryption(Check):
         if current != algorithm:
             return failed(f"{key} is stored with {current or 'no'} encryption, not {algorithm} — upload it again "
                           "after setting default encryption")
-        return passed(f"{key} is encrypted with {algorithm}")
+        if algorithm == "aws:kms" and kms_alias:
+            key_ref = head.get("SSEKMSKeyId")
+            if not key_ref:
+                return failed(f"{key} is encrypted with the AWS managed key aws/s3, not {kms_alias} — upload it again "
+                              "without --sse (the bucket default names your key) or with your key's id")
+            wanted, actual = _kms_key_info(ctx, kms_alias), _kms_key_info(ctx, key_ref)
+            if wanted is None or actual is None or actual["KeyId"] != wanted["KeyId"]:
+                return failed(f"{key} is encrypted with KMS key {key_ref}, not the key behind {kms_alias} — upload "
+                              "it again now that the bucket default names your key")
+        return passed(f"{key} is encrypted with {algorithm}" + (f" using {kms_alias}" if kms_alias else ""))
 
 
 @register("s3.public_access_block")

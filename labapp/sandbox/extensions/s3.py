@@ -16,6 +16,11 @@
    answers an empty 403. We answer `AccessDenied` whose message ends with an encoded authorization
    failure message that `aws sts decode-authorization-message` turns back into JSON (see sts.py).
    (Real S3 does not encode its denials; EC2 and other services do. The lab's fidelity notes say so.)
+
+4. An upload's own encryption header wins over the bucket default, as in S3. moto fills in the default's KMS
+   key whenever the request names none, so `--sse aws:kms` without a key id (AWS: the AWS managed key
+   aws/s3) or `--sse AES256` in a bucket whose default is SSE-KMS stored the default's customer key. Such an
+   object now records no key id (aws/s3) or, for AES256, no key at all.
 """
 
 from __future__ import annotations
@@ -96,6 +101,7 @@ def apply() -> None:
         return IAMPolicy(enforceable).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
+    _explicit_encryption_wins()
 
     from . import sts as sts_ext
 
@@ -167,3 +173,23 @@ def apply() -> None:
 
     S3Response.key_response = key_response
     S3Response._key_response_put = _key_response_put
+
+
+def _explicit_encryption_wins() -> None:
+    import inspect
+
+    from moto.s3.models import S3Backend
+
+    original_put_object = S3Backend.put_object
+    signature = inspect.signature(original_put_object)
+
+    def put_object(self, *args, **kwargs):
+        new_key = original_put_object(self, *args, **kwargs)
+        asked = signature.bind(self, *args, **kwargs).arguments
+        if asked.get("encryption") and not asked.get("kms_key_id"):
+            new_key.kms_key_id = None  # aws:kms without a key id: the AWS managed key, not the default's key
+            if asked["encryption"] == "AES256":
+                new_key.bucket_key_enabled = None
+        return new_key
+
+    S3Backend.put_object = put_object

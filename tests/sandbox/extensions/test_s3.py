@@ -61,3 +61,25 @@ def test_conditional_and_principal_specific_statements_are_not_enforced(sandbox_
          "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
     assert s3.get_object(Bucket=bucket, Key="a")["Body"].read() == b"x"
     s3.delete_object(Bucket=bucket, Key="a")
+
+
+def test_an_uploads_own_encryption_header_wins_over_the_bucket_default(sandbox_stack):
+    """S3: `--sse aws:kms` without a key id means the AWS managed key aws/s3, and `--sse AES256` means SSE-S3,
+    even when the bucket's default names a customer managed key (moto used to store the default's key)."""
+    sb = make_sandbox(sandbox_stack.url)
+    s3, kms = sb.client("s3"), sb.client("kms")
+    bucket = f"enc-{sb.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
+         "BucketKeyEnabled": True}]})
+    s3.put_object(Bucket=bucket, Key="default", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="managed", Body=b"x", ServerSideEncryption="aws:kms")
+    s3.put_object(Bucket=bucket, Key="sse-s3", Body=b"x", ServerSideEncryption="AES256")
+    s3.put_object(Bucket=bucket, Key="named", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)
+    heads = {k: s3.head_object(Bucket=bucket, Key=k) for k in ("default", "managed", "sse-s3", "named")}
+    assert (heads["default"]["ServerSideEncryption"], heads["default"]["SSEKMSKeyId"]) == ("aws:kms", key_id)
+    assert heads["managed"]["ServerSideEncryption"] == "aws:kms" and "SSEKMSKeyId" not in heads["managed"]
+    assert heads["sse-s3"]["ServerSideEncryption"] == "AES256" and "SSEKMSKeyId" not in heads["sse-s3"]
+    assert heads["named"]["SSEKMSKeyId"] == key_id
