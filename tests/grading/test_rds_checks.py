@@ -168,3 +168,55 @@ def test_listers(sandbox):
     assert tables["rds.subnet_groups"]["rows"][0][0] == "db-private"
     assert any(r[0] == "snap" for r in tables["rds.snapshots"]["rows"])
     assert tables["rds.clusters"]["rows"][0][0] == "shop"
+
+
+def test_restore_of_another_instances_snapshot_fails(sandbox):
+    db(sandbox, "legacy-db")
+    db(sandbox, "scratch", StorageEncrypted=True)
+    rds = sandbox.client("rds")
+    rds.create_db_snapshot(DBSnapshotIdentifier="scratch-snap", DBInstanceIdentifier="scratch")
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="legacy-db-encrypted",
+                                             DBSnapshotIdentifier="scratch-snap")
+    row = restore_row("legacy-db-encrypted")
+    row["params"]["DBSnapshotIdentifier"] = "scratch-snap"
+    args = dict(identifier="legacy-db-encrypted", encrypted=True, snapshot_of="legacy-db")
+    out = check(sandbox, "rds.restored_from_snapshot", journal=[row], **args)
+    assert not out.passed and out.feedback == ("legacy-db-encrypted was restored from scratch-snap, a snapshot of "
+                                               "scratch, not of legacy-db — it does not hold legacy-db's data")
+
+
+def test_restore_named_by_snapshot_arn_passes(sandbox):
+    db(sandbox, "legacy-db")
+    rds = sandbox.client("rds")
+    rds.create_db_snapshot(DBSnapshotIdentifier="snap", DBInstanceIdentifier="legacy-db")
+    key = sandbox.client("kms").create_key()["KeyMetadata"]["Arn"]
+    copy = rds.copy_db_snapshot(SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="snap-enc",
+                                KmsKeyId=key)["DBSnapshot"]["DBSnapshotArn"]
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="legacy-db-encrypted", DBSnapshotIdentifier=copy)
+    row = restore_row("legacy-db-encrypted")
+    row["params"]["DBSnapshotIdentifier"] = copy
+    out = check(sandbox, "rds.restored_from_snapshot", journal=[row], identifier="legacy-db-encrypted",
+                encrypted=True, snapshot_of="legacy-db")
+    assert out.passed and out.feedback == ("legacy-db-encrypted was restored from a snapshot of legacy-db and is "
+                                           "encrypted")
+
+
+def test_replica_by_source_arn_passes_and_a_promoted_one_fails(sandbox):
+    db(sandbox, "orders-db", BackupRetentionPeriod=1)
+    rds = sandbox.client("rds")
+    arn = rds.describe_db_instances(DBInstanceIdentifier="orders-db")["DBInstances"][0]["DBInstanceArn"]
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="orders-replica", SourceDBInstanceIdentifier=arn)
+    assert check(sandbox, "rds.read_replica", identifier="orders-replica", source="orders-db").passed
+    rds.promote_read_replica(DBInstanceIdentifier="orders-replica")
+    out = check(sandbox, "rds.read_replica", identifier="orders-replica", source="orders-db")
+    assert not out.passed and "standalone instance, not a read replica of orders-db" in out.feedback
+
+
+def test_multi_az_waits_for_the_maintenance_window_without_apply_immediately(sandbox):
+    db(sandbox, "orders-db")
+    rds = sandbox.client("rds")
+    rds.modify_db_instance(DBInstanceIdentifier="orders-db", MultiAZ=True)
+    out = check(sandbox, "rds.db_instance", identifier="orders-db", multi_az=True)
+    assert not out.passed and "Multi-AZ is off" in out.feedback
+    rds.modify_db_instance(DBInstanceIdentifier="orders-db", ApplyImmediately=True)
+    assert check(sandbox, "rds.db_instance", identifier="orders-db", multi_az=True).passed

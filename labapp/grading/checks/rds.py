@@ -51,7 +51,12 @@ class DbInstance(Check):
             problems.append("it is publicly accessible (it gets a public IP) — it must not be" if not publicly_accessible
                             else "it is not publicly accessible")
         if multi_az is not None and bool(db.get("MultiAZ")) != multi_az:
-            problems.append("Multi-AZ is off — turn it on (a standby in another AZ)" if multi_az else "Multi-AZ is on")
+            if multi_az and (db.get("PendingModifiedValues") or {}).get("MultiAZ"):
+                problems.append("Multi-AZ is off: the change waits for the next maintenance window — apply it "
+                                "immediately (--apply-immediately)")
+            else:
+                problems.append("Multi-AZ is off — turn it on (a standby in another AZ)" if multi_az
+                                else "Multi-AZ is on")
         if subnet_group:
             current = (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
             if current != subnet_group:
@@ -118,13 +123,28 @@ class EncryptedSnapshotOf(Check):
         return passed(f"snapshot {enc[0]['DBSnapshotIdentifier']} of {source} is encrypted")
 
 
+def find_snapshot(ctx, identifier: str) -> dict | None:
+    """A DB snapshot by identifier or ARN (the restore may have named it either way)."""
+    name = identifier.rsplit(":", 1)[-1] if identifier.startswith("arn:") else identifier
+    try:
+        found = ctx.client("rds").describe_db_snapshots(DBSnapshotIdentifier=name)["DBSnapshots"]
+    except ClientError as err:
+        if "NotFound" in _code(err):
+            return None
+        raise
+    return found[0] if found else None
+
+
 @register("rds.restored_from_snapshot")
 class RestoredFromSnapshot(Check):
     description = ("Journal + state: the instance was created by RestoreDBInstanceFromDBSnapshot (not from scratch) "
-                   "and, with `encrypted: true`, its storage is encrypted.")
-    params_schema = schema({"identifier": DB, "encrypted": BOOL}, ["identifier"])
+                   "and, with `encrypted: true`, its storage is encrypted; with `snapshot_of`, the snapshot it was "
+                   "restored from is a snapshot of that instance (encrypted, when `encrypted`).")
+    params_schema = schema({"identifier": DB, "encrypted": BOOL,
+                            "snapshot_of": string("instance whose data the restored snapshot must hold")},
+                           ["identifier"])
 
-    def run(self, ctx, *, identifier, encrypted=None):
+    def run(self, ctx, *, identifier, encrypted=None, snapshot_of=None):
         db = get_instance(ctx, identifier)
         restores = [r for r in ctx.journal if r.get("action") == "RestoreDBInstanceFromDBSnapshot"
                     and 200 <= int(r.get("status") or 0) < 300
@@ -135,12 +155,24 @@ class RestoredFromSnapshot(Check):
         if encrypted and not db.get("StorageEncrypted"):
             return failed(f"{identifier} was restored from an unencrypted snapshot, so it is not encrypted — restore "
                           "from the encrypted copy")
-        return passed(f"{identifier} was restored from a snapshot" + (" and is encrypted" if encrypted else ""))
+        if snapshot_of:
+            # The latest restore made the instance that exists now.
+            used = str((restores[-1].get("params") or {}).get("DBSnapshotIdentifier") or "")
+            snapshot = find_snapshot(ctx, used) if used else None
+            if snapshot is None:
+                return failed(f"{identifier} was restored from snapshot {used or '(unknown)'}, which no longer exists "
+                              "— keep the snapshots until the lab is graded")
+            if snapshot.get("DBInstanceIdentifier") != snapshot_of:
+                return failed(f"{identifier} was restored from {used}, a snapshot of "
+                              f"{snapshot.get('DBInstanceIdentifier')}, not of {snapshot_of} — it does not hold "
+                              f"{snapshot_of}'s data")
+        return passed(f"{identifier} was restored from a snapshot" + (f" of {snapshot_of}" if snapshot_of else "")
+                      + (" and is encrypted" if encrypted else ""))
 
 
 @register("rds.read_replica")
 class ReadReplica(Check):
-    description = "The instance is a read replica of the source instance."
+    description = "The instance is a read replica of the source instance (given by identifier or ARN)."
     params_schema = schema({"identifier": DB, "source": string("source DB instance identifier")},
                            ["identifier", "source"])
 
@@ -152,6 +184,10 @@ class ReadReplica(Check):
                           "receive changes")
         if src.split(":")[-1] != source:
             return failed(f"{identifier} replicates {src}, not {source}")
+        # The source must agree: a replica it no longer lists receives nothing.
+        listed = [r.split(":")[-1] for r in get_instance(ctx, source).get("ReadReplicaDBInstanceIdentifiers") or []]
+        if identifier not in listed:
+            return failed(f"{source} does not list {identifier} among its read replicas")
         return passed(f"{identifier} is a read replica of {source}")
 
 

@@ -1,0 +1,43 @@
+"""RDS extension (labapp/sandbox/extensions/rds.py) through the real emulator and gateway: a promoted replica
+is standalone, and Multi-AZ without ApplyImmediately waits in PendingModifiedValues."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sandbox.helpers import make_sandbox
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def make_db(rds, ident):
+    rds.create_db_instance(DBInstanceIdentifier=ident, Engine="mysql", DBInstanceClass="db.t3.micro",
+                           MasterUsername="admin", MasterUserPassword="secret123", AllocatedStorage=20,
+                           BackupRetentionPeriod=1)
+
+
+def instance(rds, ident):
+    return rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+
+
+def test_promoted_replica_is_standalone(sandbox_stack):
+    rds = make_sandbox(sandbox_stack.url).client("rds")
+    make_db(rds, "orders-db")
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="replica", SourceDBInstanceIdentifier="orders-db")
+    assert instance(rds, "orders-db")["ReadReplicaDBInstanceIdentifiers"] == ["replica"]
+    rds.promote_read_replica(DBInstanceIdentifier="replica")
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in instance(rds, "replica")
+    assert instance(rds, "orders-db").get("ReadReplicaDBInstanceIdentifiers", []) == []
+
+
+def test_multi_az_is_deferred_without_apply_immediately(sandbox_stack):
+    rds = make_sandbox(sandbox_stack.url).client("rds")
+    make_db(rds, "orders-db")
+    rds.modify_db_instance(DBInstanceIdentifier="orders-db", MultiAZ=True, DBInstanceClass="db.t3.small")
+    db = instance(rds, "orders-db")
+    assert (db["MultiAZ"], db["DBInstanceClass"]) == (False, "db.t3.micro")
+    assert db["PendingModifiedValues"] == {"MultiAZ": True, "DBInstanceClass": "db.t3.small"}
+    rds.modify_db_instance(DBInstanceIdentifier="orders-db", ApplyImmediately=True)
+    db = instance(rds, "orders-db")
+    assert (db["MultiAZ"], db["DBInstanceClass"]) == (True, "db.t3.small")
+    assert not db.get("PendingModifiedValues")
