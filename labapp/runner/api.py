@@ -10,9 +10,13 @@ anything the learner typed; an unusable sandbox (e.g. bwrap missing) gives `infr
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.util
 import re
 import shlex
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from .sandbox import HOME, Limits, Outcome, RunnerUnavailable
 
@@ -131,7 +135,7 @@ def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=No
     except CommandRefused as refusal:
         return RunResult("", str(refusal), 2, 0.0, message=str(refusal), refused=True)
     job_environment = {**session_env(session), **extra}
-    if cli_service(argv) in CLI_IGNORES_ENDPOINT_ENV and "--endpoint-url" not in argv:
+    if cli_service(argv) in services_ignoring_endpoint_env() and "--endpoint-url" not in argv:
         argv = [argv[0], "--endpoint-url", job_environment["AWS_ENDPOINT_URL"], *argv[1:]]
     job = {"mode": "cli", "argv": argv, "env": job_environment}
     if made:
@@ -176,19 +180,28 @@ def job_files(files: dict | None) -> dict[str, str | int]:
     return files
 
 
-def _services_ignoring_endpoint_env() -> frozenset[str]:
+@functools.cache
+def services_ignoring_endpoint_env() -> frozenset[str]:
     """AWS CLI v1 replaces the configured endpoint of a few services (sqs and emr everywhere; rds, docdb
     and neptune in us-east-1...) with the real AWS one unless --endpoint-url is given on the command
     line; the sandbox cannot reach real AWS, so those commands get it explicitly. The list is read from
-    the installed CLI, so a new CLI version cannot silently add one."""
-    try:
-        from awscli.customizations.overridesslcommonname import SSL_COMMON_NAMES
-    except ImportError:  # a CLI without that customisation honours AWS_ENDPOINT_URL everywhere
+    the installed CLI, so a new CLI version cannot silently add one.
+
+    It is read from the CLI's source, not imported: importing `awscli` in this process would change
+    which service models every later boto3 client here uses (the CLI's older ones: Athena as JSON, not
+    rest-json), in the web, the worker and the emulator alike."""
+    spec = importlib.util.find_spec("awscli")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
         return frozenset()
-    return frozenset(SSL_COMMON_NAMES)
-
-
-CLI_IGNORES_ENDPOINT_ENV = _services_ignoring_endpoint_env()
+    source = Path(spec.submodule_search_locations[0]) / "customizations" / "overridesslcommonname.py"
+    try:
+        tree = ast.parse(source.read_text())
+    except OSError:  # a CLI without that customisation honours AWS_ENDPOINT_URL everywhere
+        return frozenset()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SSL_COMMON_NAMES" for t in node.targets):
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
 # Global options of `aws` that take a value (the value is not the service name).
 _GLOBAL_OPTIONS_WITH_VALUE = {"--region", "--output", "--query", "--profile", "--endpoint-url", "--color",
                               "--ca-bundle", "--cli-read-timeout", "--cli-connect-timeout", "--cli-binary-format"}

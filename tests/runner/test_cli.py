@@ -132,3 +132,18 @@ def test_services_cli_v1_would_send_to_real_aws_get_the_gateway_explicitly(line,
     assert service in argv
     run_cli(session, "aws s3 ls", pool=RecordingPool(seen))
     assert seen[1]["argv"] == ["aws", "s3", "ls"]  # services that honour the environment are left alone
+
+
+def test_the_endpoint_list_is_read_without_importing_the_cli_into_this_process():
+    """Importing awscli would switch every later boto3 client of this process (web, worker, emulator) to
+    the CLI's older service models; moto would then route Athena as JSON only and 404 boto3's rest-json."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from labapp.runner.api import services_ignoring_endpoint_env as f; names = f(); "
+        "assert {'sqs', 'emr'} <= names, names; "
+        "assert not [m for m in sys.modules if m.startswith('awscli')], 'awscli was imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

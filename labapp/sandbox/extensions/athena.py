@@ -2,9 +2,9 @@
 
 botocore 1.44 (boto3's) sends Athena as rest-json (`GET /workgroups/{WorkGroup}`, `POST /query-executions`),
 while the AWS CLI v1 still carries a botocore that sends it as JSON (`POST /` with `X-Amz-Target`). moto
-routes only `/`, so every boto3 call answered 404. moto's responses already resolve the operation from the
-request with the installed botocore's model (either protocol) and read URI parameters from `uri_match`, so
-routing every path to the same handler is enough; query-string members are mapped to their names below.
+routes only `/`, so every boto3 call answered 404. Here every path goes to moto's handler, which resolves
+a rest-json operation from the installed botocore's routes and reads URI parameters from `uri_match`;
+query-string members are mapped to their names, and a JSON request's operation is its X-Amz-Target.
 """
 
 from __future__ import annotations
@@ -30,8 +30,19 @@ def apply() -> None:
             cached = self.__dict__["_lab_query_members_cache"] = _query_members(self)
         return cached
 
+    original_action = AthenaResponse._get_action
+
+    def _get_action(self):
+        # moto resolves the operation with the installed botocore's (rest-json) routes only; the CLI's
+        # JSON requests name it in X-Amz-Target (`AmazonAthena.ListWorkGroups`) and go to `/`.
+        target = self.headers.get("X-Amz-Target")
+        if target and target.startswith("AmazonAthena."):
+            return target.split(".", 1)[1]
+        return original_action(self)
+
     AthenaResponse._get_param = _get_param
     AthenaResponse._lab_query_members = _lab_query_members
+    AthenaResponse._get_action = _get_action
 
 
 def _query_members(response) -> dict:
