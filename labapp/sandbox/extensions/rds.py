@@ -7,6 +7,8 @@
   maintenance window: they show under PendingModifiedValues and the instance keeps its current setting.
   moto applied every change at once, so forgetting --apply-immediately looked the same as using it. A later
   modification with ApplyImmediately applies what was pending too, as AWS does.
+- CreateDBInstance with an Aurora engine and no DBClusterIdentifier is refused with AWS's error; moto
+  answered 500 (an Aurora instance only exists inside a cluster).
 """
 
 from __future__ import annotations
@@ -18,12 +20,22 @@ DEFERRED = {"multi_az": "MultiAZ", "db_instance_class": "DBInstanceClass"}
 
 
 def apply() -> None:
+    from moto.rds.exceptions import InvalidParameterCombination
     from moto.rds.models import DBInstance, RDSBackend
 
     if getattr(RDSBackend.modify_db_instance, "_lab_patched", False):
         return
     original_modify = RDSBackend.modify_db_instance
     original_promote = RDSBackend.promote_read_replica
+    original_create = RDSBackend.create_db_instance
+
+    @functools.wraps(original_create)
+    def create_db_instance(self, db_kwargs):
+        if str(db_kwargs.get("engine") or "").startswith("aurora") and not db_kwargs.get("db_cluster_identifier"):
+            raise InvalidParameterCombination(
+                "An Aurora DB instance must belong to a DB cluster: create the cluster first (create-db-cluster), "
+                "then the instance with --db-cluster-identifier.")
+        return original_create(self, db_kwargs)
 
     @functools.wraps(original_modify)
     def modify_db_instance(self, db_instance_identifier, db_kwargs):
@@ -65,4 +77,5 @@ def apply() -> None:
     modify_db_instance._lab_patched = True
     RDSBackend.modify_db_instance = modify_db_instance
     RDSBackend.promote_read_replica = promote_read_replica
+    RDSBackend.create_db_instance = create_db_instance
     DBInstance.pending_modified_values = property(pending_modified_values)

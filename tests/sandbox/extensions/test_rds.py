@@ -41,3 +41,10 @@ def test_multi_az_is_deferred_without_apply_immediately(sandbox_stack):
     db = instance(rds, "orders-db")
     assert (db["MultiAZ"], db["DBInstanceClass"]) == (True, "db.t3.small")
     assert not db.get("PendingModifiedValues")
+
+
+def test_aurora_instance_outside_a_cluster_is_refused(sandbox_stack):
+    rds = make_sandbox(sandbox_stack.url).client("rds")
+    with pytest.raises(rds.exceptions.ClientError, match="InvalidParameterCombination.*must belong to a DB cluster"):
+        rds.create_db_instance(DBInstanceIdentifier="shop-aurora-1", Engine="aurora-mysql",
+                               DBInstanceClass="db.r6g.large")
