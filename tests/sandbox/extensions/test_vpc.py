@@ -29,3 +29,26 @@ def test_new_vpcs_stay_isolated(sandbox_stack):
     assert not ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
     tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
     assert [r["GatewayId"] for t in tables for r in t["Routes"]] == ["local"]
+
+
+def test_routes_that_lead_nowhere_are_blackholes(sandbox_stack):
+    box = make_sandbox(sandbox_stack.url)
+    ec2 = box.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="52.0.0.0/8", NatGatewayId=nat)
+
+    def states():
+        routes = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]
+        return {r["DestinationCidrBlock"]: r["State"] for r in routes}
+
+    assert states() == {"10.9.0.0/16": "active", "0.0.0.0/0": "active", "52.0.0.0/8": "active"}
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.delete_nat_gateway(NatGatewayId=nat)
+    assert states() == {"10.9.0.0/16": "active", "0.0.0.0/0": "blackhole", "52.0.0.0/8": "blackhole"}
