@@ -292,6 +292,13 @@ def test_ec2_public_amis_are_still_visible_and_owner_filters_stay_in_the_account
     instance = ec2.run_instances(ImageId=amazon[0]["ImageId"], MinCount=1, MaxCount=1)["Instances"][0]
     assert instance["State"]["Name"] in ("pending", "running")
     assert ec2.describe_images(Owners=[b.account_id])["Images"] == []
+    # B's snapshot id names nothing in A's account.
+    b_volume = b.client("ec2").create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    b_snapshot = b.client("ec2").create_snapshot(VolumeId=b_volume)["SnapshotId"]
+    with pytest.raises(ClientError) as caught:
+        ec2.copy_snapshot(SourceRegion="us-east-1", SourceSnapshotId=b_snapshot)
+    assert caught.value.response["Error"]["Code"] == "InvalidSnapshot.NotFound"
+    assert b.client("ec2").describe_snapshots(SnapshotIds=[b_snapshot])["Snapshots"][0]["VolumeId"] == b_volume
 
 
 # --- smithy-rpc-v2-cbor, and requests without one valid account ----------------------------------------
@@ -308,6 +315,8 @@ def test_requests_without_a_valid_account_are_refused_in_their_protocol(sandbox_
         denied(lambda: emulator_client(sandbox_stack.socket_path, account, "s3").list_buckets())
         denied(lambda: emulator_client(sandbox_stack.socket_path, account, "lambda").list_functions())
         denied(lambda: emulator_client(sandbox_stack.socket_path, account, "ec2").describe_vpcs())
+        denied(lambda: emulator_client(sandbox_stack.socket_path, account, "route53").list_hosted_zones())
+        denied(lambda: emulator_client(sandbox_stack.socket_path, account, "sts").get_caller_identity())
     assert stats(sandbox_stack) <= before
 
 
