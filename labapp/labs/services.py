@@ -227,7 +227,7 @@ RETIRED_STATUSES = (LabSession.Status.ENDED, LabSession.Status.EXPIRED, LabSessi
 def retire_leftover_sandboxes() -> int:
     """Retire again every ended session whose account still holds state in the emulator: a retire
     whose message was lost, or that failed (emulator down, an error in the reset), is not forgotten.
-    Run by the reaper; returns how many were enqueued."""
+    Accounts no session owns are freed too. Run by the reaper; returns how many accounts it acted on."""
     from labapp.sandbox import client as sandbox
 
     try:
@@ -240,7 +240,16 @@ def retire_leftover_sandboxes() -> int:
     )
     for session in leftovers:
         _send_now(_retire_task(), str(session.pk))
-    return len(leftovers)
+    # State of an account no session owns (its session was deleted; moto's default account) is freed here:
+    # there is no session to retire. A new session's account gets state only after its row is committed.
+    owned = set(LabSession.objects.filter(account_id__in=accounts).values_list("account_id", flat=True))
+    orphans = [account for account in accounts if account not in owned][:500]
+    for account in orphans:
+        try:
+            sandbox.reset_account(account)
+        except Exception as exc:
+            log.warning("could not free the orphaned sandbox account %s (%s); next time", account, exc)
+    return len(leftovers) + len(orphans)
 
 
 def _retire_task():

@@ -179,7 +179,7 @@ def test_reset_frees_an_account_whose_bucket_holds_delete_markers_and_uploads(sa
 
 def test_a_retire_that_did_not_happen_is_done_by_the_reaper(sandbox_stack, monkeypatch):
     """An ended session whose account still holds state (its retire failed, or its message was lost) is
-    retired again; live and handed-in sessions are left alone."""
+    retired again, and an account no session owns is freed; live and handed-in sessions are left alone."""
     from labapp.labs import services
     from labapp.labs.models import LabSession
     from labapp.sandbox import client as sandbox_client
@@ -197,9 +197,13 @@ def test_a_retire_that_did_not_happen_is_done_by_the_reaper(sandbox_stack, monke
         def delay(session_id):
             services.retire(LabSession.objects.get(pk=session_id))
 
+    orphan = make_sandbox(sandbox_stack.url)  # its session row is deleted, its state stays behind
+    orphan.client("sns").create_topic(Name="t")
+    orphan.session.delete()
+
     monkeypatch.setattr(services, "_retire_task", lambda: RetireNow)
-    assert services.retire_leftover_sandboxes() == 1
+    assert services.retire_leftover_sandboxes() >= 2
     accounts = sandbox_client.emulator_stats()["accounts"]
-    assert ended.account_id not in accounts
+    assert ended.account_id not in accounts and orphan.account_id not in accounts
     assert live.account_id in accounts and handed_in.account_id in accounts
     assert services.retire_leftover_sandboxes() == 0
