@@ -195,7 +195,7 @@ def install() -> None:
         "copy": copy,
     }.items():
         setattr(BackendDict, name, function)
-    # Ending moto's whole-server reset from a request would wipe every account; it is unreachable
+    # moto's whole-server reset, run from a request, would wipe every account; it is unreachable
     # (the gateway refuses /moto-api), and under a guard it is refused like any other account.
     original_reset = BackendDict.reset.__func__
 
