@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from labapp.grading.grader import run_check
@@ -94,3 +96,29 @@ def test_user_exists(sandbox):
     assert not check(sandbox, "iam.user_exists", user="alice").passed
     sandbox.client("iam").create_user(UserName="alice")
     assert check(sandbox, "iam.user_exists", user="alice").passed
+
+
+def test_group_with_a_deny_beside_administrator_access_fails(alice):
+    iam = alice.client("iam")
+    iam.create_group(GroupName="admins")
+    iam.attach_group_policy(GroupName="admins", PolicyArn=ADMIN)
+    iam.put_group_policy(GroupName="admins", PolicyName="no-iam", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}))
+    out = check(alice, "iam.group_policy_attached", group="admins", policy_arn=ADMIN)
+    assert not out.passed and "no-iam (inline) also has a Deny" in out.feedback
+    iam.delete_group_policy(GroupName="admins", PolicyName="no-iam")
+    # An extra Allow does no harm.
+    iam.put_group_policy(GroupName="admins", PolicyName="extra", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    assert check(alice, "iam.group_policy_attached", group="admins", policy_arn=ADMIN).passed
+
+
+def test_rotated_keys_and_changed_password_still_count(alice):
+    iam = alice.client("iam")
+    first = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    iam.create_access_key(UserName="alice")
+    iam.delete_access_key(UserName="alice", AccessKeyId=first)
+    assert check(alice, "iam.user_access_key", user="alice").passed
+    iam.create_login_profile(UserName="alice", Password="Lab-Passw0rd-2026!", PasswordResetRequired=True)
+    iam.update_login_profile(UserName="alice", Password="An0ther-Passw0rd!")
+    assert check(alice, "iam.user_login_profile", user="alice").passed

@@ -62,6 +62,10 @@ class GroupPolicyAttached(Check):
         attached = iam.list_attached_group_policies(GroupName=group)["AttachedPolicies"]
         name = policy_name(policy_arn)
         if any(p["PolicyArn"] == policy_arn for p in attached):
+            denying = _group_denies(ctx, group, attached)
+            if denying:
+                return failed(f"group {group} has {name} attached, but its policy {denying} also has a Deny "
+                              f"statement, which takes away part of what {name} grants (Deny wins)")
             return passed(f"group {group} has {name} attached")
         same_name = [p for p in attached if p["PolicyName"] == name]
         if same_name:
@@ -74,6 +78,31 @@ class GroupPolicyAttached(Check):
         return failed(
             f"group {group} does not have {name} attached (attached: {_names(attached, 'PolicyName')}){extra}"
         )
+
+
+def _group_denies(ctx: CheckContext, group: str, attached: list[dict]) -> str:
+    """The name of a policy of the group (attached or inline) with a Deny statement, or ""."""
+    iam = ctx.client("iam")
+    for p in attached:
+        if p["PolicyArn"].startswith("arn:aws:iam::aws:"):
+            continue  # AWS managed policies are what they are; the task names the one it wants
+        policy = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]
+        document = iam.get_policy_version(PolicyArn=p["PolicyArn"], VersionId=policy["DefaultVersionId"])
+        if any(st.get("Effect") == "Deny" for st in _policy_statements(document["PolicyVersion"]["Document"])):
+            return p["PolicyName"]
+    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
+        document = iam.get_group_policy(GroupName=group, PolicyName=name)["PolicyDocument"]
+        if any(st.get("Effect") == "Deny" for st in _policy_statements(document)):
+            return f"{name} (inline)"
+    return ""
+
+
+def _policy_statements(document) -> list[dict]:
+    from urllib.parse import unquote
+
+    from labapp.grading.policy import statements
+
+    return statements(unquote(document) if isinstance(document, str) else document)
 
 
 @register("iam.user_in_group")
@@ -106,7 +135,7 @@ class UserNoDirectPolicies(Check):
         if inline:
             problems.append(f"{user} has inline policies {', '.join(inline)}")
         if problems:
-            return failed("; ".join(problems) + " — grant permissions through a group instead")
+            return failed("; ".join(problems) + " — permissions must come from groups only")
         groups = iam.list_groups_for_user(UserName=user)["Groups"]
         via = f"; permissions come from groups: {_names(groups, 'GroupName')}" if groups else ""
         return passed(f"{user} has no policies attached directly{via}")
