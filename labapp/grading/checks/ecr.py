@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 import json
+import re
 
 from botocore.exceptions import ClientError
 
 from . import Check, CheckFailed, failed, passed, register, schema, string
 
 REPO = string("repository name (usually {{ repo }})")
+
+
+def wildcard_match(text: str, pattern: str) -> bool:
+    """ECR filters and tag patterns know one wildcard, `*` (any characters, including none)."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), text) is not None
+
+
+def tag_is_immutable(repo: dict, tag: str) -> bool:
+    mode = repo.get("imageTagMutability") or "MUTABLE"
+    excluded = any(wildcard_match(tag, f.get("filter", ""))
+                   for f in repo.get("imageTagMutabilityExclusionFilters") or [])
+    return {"IMMUTABLE": True, "MUTABLE": False, "IMMUTABLE_WITH_EXCLUSION": not excluded,
+            "MUTABLE_WITH_EXCLUSION": excluded}.get(mode, False)
+
+
+def scans_on_push(ctx, repo: dict) -> bool:
+    """Scan on push is on for the repository itself, or a registry scanning rule (basic or enhanced) that
+    matches its name scans on push (enhanced scanning ignores the repository's own setting)."""
+    config = ctx.client("ecr").get_registry_scanning_configuration().get("scanningConfiguration") or {}
+    enhanced = config.get("scanType") == "ENHANCED"
+    frequencies = {"SCAN_ON_PUSH", "CONTINUOUS_SCAN"} if enhanced else {"SCAN_ON_PUSH"}
+    for rule in config.get("rules") or []:
+        if rule.get("scanFrequency") in frequencies and any(
+                wildcard_match(repo["repositoryName"], f.get("filter", ""))
+                for f in rule.get("repositoryFilters") or []):
+            return True
+    return not enhanced and bool((repo.get("imageScanningConfiguration") or {}).get("scanOnPush"))
 
 
 def repository(ctx, name: str) -> dict:
@@ -22,16 +50,19 @@ def repository(ctx, name: str) -> dict:
 
 @register("ecr.repository")
 class Repository(Check):
-    description = "The repository exists, optionally with scan on push and a tag mutability setting."
+    description = ("The repository exists, optionally scanning on push (its own setting or a registry rule), with a "
+                   "tag mutability setting, or with given tags immutable (exclusion filters taken into account).")
     params_schema = schema(
         {"name": REPO, "scan_on_push": {"type": "boolean"},
-         "tag_mutability": {"enum": ["MUTABLE", "IMMUTABLE"]}},
+         "tag_mutability": {"enum": ["MUTABLE", "IMMUTABLE"]},
+         "immutable_tags": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                            "description": "sample tags that must be immutable"}},
         ["name"],
     )
 
-    def run(self, ctx, *, name, scan_on_push=None, tag_mutability=None):
+    def run(self, ctx, *, name, scan_on_push=None, tag_mutability=None, immutable_tags=None):
         repo = repository(ctx, name)
-        scanning = bool((repo.get("imageScanningConfiguration") or {}).get("scanOnPush"))
+        scanning = scans_on_push(ctx, repo) if scan_on_push is not None else None
         if scan_on_push is not None and scanning != scan_on_push:
             return failed(f"scan on push is {'on' if scanning else 'off'} for {name} — turn it "
                           f"{'on' if scan_on_push else 'off'}")
@@ -41,20 +72,66 @@ class Repository(Check):
                 return failed(f"tags in {name} are {mutability}: pushing v1.0.0 again would silently replace the "
                               "image — make tags IMMUTABLE")
             return failed(f"tags in {name} are {mutability}, not {tag_mutability}")
+        mutable = [t for t in immutable_tags or [] if not tag_is_immutable(repo, t)]
+        if mutable:
+            how = (f"{mutability} with exclusion filters "
+                   f"{[f.get('filter') for f in repo.get('imageTagMutabilityExclusionFilters') or []]}"
+                   if "EXCLUSION" in str(mutability) else mutability)
+            return failed(f"tags in {name} are {how}: {', '.join(mutable)} could be pushed again and silently replace "
+                          "the image — make release tags immutable")
         said = [f"scan on push {'on' if scanning else 'off'}"] if scan_on_push is not None else []
-        said += [f"tags {mutability}"] if tag_mutability else []
+        said += [f"tags {mutability}"] if tag_mutability or immutable_tags else []
         return passed(f"repository {name} exists" + (f" ({', '.join(said)})" if said else ""))
+
+
+def selects(selection: dict, tags: list[str]) -> bool:
+    """Does a lifecycle rule's selection take an image with these tags ([] = untagged)? As ECR evaluates it:
+    every entry of tagPatternList (wildcard *) or tagPrefixList must match one of the image's tags."""
+    status = selection.get("tagStatus")
+    if status == "any":
+        return True
+    if status == "untagged":
+        return not tags
+    if status != "tagged" or not tags:
+        return False
+    patterns = selection.get("tagPatternList")
+    if patterns:
+        return all(any(wildcard_match(tag, pattern) for tag in tags) for pattern in patterns)
+    prefixes = selection.get("tagPrefixList")
+    if prefixes:
+        return all(any(tag.startswith(prefix) for tag in tags) for prefix in prefixes)
+    return True
+
+
+def governing_rule(rules: list[dict], tags: list[str]) -> dict | None:
+    """The rule that decides an image's fate: the one with the lowest rulePriority that selects it (an image
+    selected by a rule is never expired by a lower-priority one)."""
+    ordered = sorted(rules, key=lambda r: int(r.get("rulePriority") or 0))
+    return next((r for r in ordered if selects(r.get("selection") or {}, tags)), None)
+
+
+def describe_rule(rule: dict) -> str:
+    sel = rule.get("selection") or {}
+    what = (f"keeps the newest {sel.get('countNumber')}" if sel.get("countType") == "imageCountMoreThan"
+            else f"expires them {sel.get('countNumber')} {sel.get('countUnit', 'days')} after push")
+    if (rule.get("action") or {}).get("type") != "expire":
+        what = f"does '{(rule.get('action') or {}).get('type')}', not expire"
+    filters = sel.get("tagPatternList") or sel.get("tagPrefixList")
+    return (f"rule priority {rule.get('rulePriority')} (tagStatus {sel.get('tagStatus')}"
+            + (f" {filters}" if filters else "") + f"), which {what}")
 
 
 @register("ecr.lifecycle_rule")
 class LifecycleRule(Check):
-    description = "The repository's lifecycle policy has an expire rule with this selection."
+    description = ("Judged by what the policy does: the images of the class (untagged, tagged with the prefix, ...) "
+                   "are governed (first matching rule by rulePriority) by an expire rule with this count, and that "
+                   "rule takes no images outside the class.")
     params_schema = schema(
         {"name": REPO,
          "tag_status": {"enum": ["untagged", "tagged", "any"]},
          "count_type": {"enum": ["imageCountMoreThan", "sinceImagePushed"]},
          "count_number": {"type": "integer", "minimum": 1},
-         "tag_prefix": string("a tagPrefixList entry the rule must have (tagged rules)")},
+         "tag_prefix": string("the images are those with a tag starting with this (tagged rules)")},
         ["name", "tag_status", "count_type", "count_number"],
     )
 
@@ -67,28 +144,34 @@ class LifecycleRule(Check):
                 return failed(f"repository {name} has no lifecycle policy")
             raise
         rules = json.loads(text).get("rules") or []
-        want = {"untagged": "untagged images", "tagged": "tagged images", "any": "all images"}[tag_status]
-        what = (f"more than {count_number} images" if count_type == "imageCountMoreThan"
-                else f"older than {count_number} days")
-        same_status = [r for r in rules if (r.get("selection") or {}).get("tagStatus") == tag_status]
-        if not same_status:
-            return failed(f"no rule of {name}'s lifecycle policy selects {want} (tagStatus {tag_status})")
-        for rule in same_status:
-            sel = rule.get("selection") or {}
-            if (rule.get("action") or {}).get("type") != "expire":
-                continue
-            if sel.get("countType") != count_type or int(sel.get("countNumber") or 0) != count_number:
-                continue
-            if count_type == "sinceImagePushed" and sel.get("countUnit", "days") != "days":
-                continue
-            if tag_prefix and tag_prefix not in (sel.get("tagPrefixList") or []):
-                return failed(f"the rule for {want} does not limit itself to tags starting with {tag_prefix}")
-            return passed(f"{name} expires {want} {what} (rule priority {rule.get('rulePriority')})")
-        got = "; ".join(
-            f"{(r.get('selection') or {}).get('countType')} {(r.get('selection') or {}).get('countNumber')}"
-            for r in same_status)
-        return failed(f"the lifecycle rule for {want} should expire {what} (countType {count_type}, countNumber "
-                      f"{count_number}); found: {got}")
+        other = "zz-other" if tag_prefix and "latest".startswith(tag_prefix) else "latest"
+        sample, want = {
+            "untagged": ([], "untagged images"),
+            "tagged": ([f"{tag_prefix}1.0.0"] if tag_prefix else ["latest"],
+                       f"images tagged {tag_prefix}…" if tag_prefix else "tagged images"),
+            "any": (["latest"], "all images"),
+        }[tag_status]
+        outsiders = {"untagged": [[other]], "tagged": [[]] + ([[other]] if tag_prefix else []), "any": []}[tag_status]
+        what = (f"keep only the newest {count_number}" if count_type == "imageCountMoreThan"
+                else f"expire them {count_number} days after push")
+        rule = governing_rule(rules, sample)
+        if rule is None:
+            return failed(f"no rule of {name}'s lifecycle policy selects {want}"
+                          + (f" (tagStatus {tag_status}" + (f", tagPrefixList [{tag_prefix}])" if tag_prefix else ")")))
+        sel = rule.get("selection") or {}
+        right = ((rule.get("action") or {}).get("type") == "expire" and sel.get("countType") == count_type
+                 and int(sel.get("countNumber") or 0) == count_number
+                 and (count_type != "sinceImagePushed" or sel.get("countUnit", "days") == "days"))
+        if not right:
+            return failed(f"{want} are decided by {describe_rule(rule)} — they should {what} (countType "
+                          f"{count_type}, countNumber {count_number}); a lower rulePriority is applied first")
+        for tags in outsiders:
+            # Only images this rule really decides count: a higher-priority rule may already take the others.
+            if governing_rule(rules, tags) is rule:
+                label = f"tagged images such as {tags[0]}" if tags else "untagged images"
+                return failed(f"the rule that decides {want} ({describe_rule(rule)}) also takes {label} — select "
+                              f"only {want}")
+        return passed(f"{name}'s lifecycle policy makes {want} {what} (rule priority {rule.get('rulePriority')})")
 
 
 @register("ecr.image_tag")
