@@ -171,3 +171,18 @@ def test_upper_case_names_are_the_same_records(sandbox):
     upsert(sandbox, zid, rec("192.0.2.20", SetIdentifier="green", Weight=10))
     assert check(sandbox, "route53.weighted_records", zone="SHOP.example", name="Www.Shop.Example",
                  weights={"192.0.2.10": 90, "192.0.2.20": 10}).passed
+
+
+def test_geolocation_answers_from_the_most_specific_record(sandbox):
+    zid = zone(sandbox)
+    germany = [{"country": "DE", "value": "192.0.2.30"}]
+    upsert(sandbox, zid, rec("192.0.2.20", SetIdentifier="eu", GeoLocation={"ContinentCode": "EU"}),
+           rec("192.0.2.10", SetIdentifier="default", GeoLocation={"CountryCode": "*"}))
+    out = check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=germany)
+    assert not out.passed and out.feedback == (f"for country DE, {NAME} answers 192.0.2.20 (through the record for "
+                                               "continent EU), not only 192.0.2.30")
+    upsert(sandbox, zid, rec("192.0.2.30", SetIdentifier="bavaria", GeoLocation={"CountryCode": "DE",
+                                                                                 "SubdivisionCode": "BY"}))
+    assert not check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=germany).passed
+    upsert(sandbox, zid, rec("192.0.2.30", SetIdentifier="de", GeoLocation={"CountryCode": "DE"}))
+    assert check(sandbox, "route53.geolocation_records", zone=ZONE, name=NAME, locations=germany).passed

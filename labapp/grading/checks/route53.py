@@ -260,9 +260,39 @@ def _loc_text(loc: dict) -> str:
     return f"continent {loc.get('continent') or loc.get('ContinentCode')}"
 
 
+# Enough of the ISO 3166 -> continent map for the countries labs name (Route 53 knows them all).
+CONTINENT_OF = {"DE": "EU", "FR": "EU", "GB": "EU", "IT": "EU", "ES": "EU", "NL": "EU", "IE": "EU", "PL": "EU",
+                "US": "NA", "CA": "NA", "MX": "NA", "BR": "SA", "AR": "SA", "JP": "AS", "IN": "AS", "CN": "AS",
+                "SG": "AS", "AU": "OC", "NZ": "OC", "ZA": "AF", "NG": "AF", "EG": "AF"}
+
+
+def answering_record(geo: list[dict], want: dict) -> tuple[dict | None, str]:
+    """The record Route 53 answers a user from `want`'s location with: the most specific match (country,
+    then its continent, then the default *), and which location it matched."""
+    def find(pred):
+        return next((r for r in geo if pred(r["GeoLocation"])), None)
+    if want.get("country"):
+        code = want["country"]
+        rec = find(lambda g: g.get("CountryCode") == code and not g.get("SubdivisionCode"))
+        if rec:
+            return rec, f"country {code}"
+        continent = CONTINENT_OF.get(code)
+        rec = continent and find(lambda g: g.get("ContinentCode") == continent)
+        if rec:
+            return rec, f"continent {continent}"
+    elif want.get("continent"):
+        rec = find(lambda g: g.get("ContinentCode") == want["continent"])
+        if rec:
+            return rec, f"continent {want['continent']}"
+    rec = find(lambda g: g.get("CountryCode") == "*")
+    return rec, "the default location (*)"
+
+
 @register("route53.geolocation_records")
 class GeolocationRecords(Check):
-    description = "The name has geolocation records answering each listed location (country, continent or default *) with its value."
+    description = ("Users from each listed location (a country, a continent's other countries, or anywhere else "
+                   "for default) get exactly the given value: the most specific geolocation record answers, as "
+                   "in Route 53 (country, then continent, then the default *).")
     params_schema = schema({"zone": ZONE, "name": NAME, "type": TYPE,
                             "locations": {"type": "array", "minItems": 1, "items": LOCATION}},
                            ["zone", "name", "locations"])
@@ -275,19 +305,13 @@ class GeolocationRecords(Check):
         if not geo:
             return failed(f"the records of {name} are not geolocation records ({'; '.join(map(describe, records))})")
         for want in locations:
-            def matches(r, want=want):
-                g = r["GeoLocation"]
-                if want.get("default"):
-                    return g.get("CountryCode") == "*"
-                if want.get("country"):
-                    return g.get("CountryCode") == want["country"] and not g.get("SubdivisionCode")
-                return g.get("ContinentCode") == want.get("continent")
-            found = [r for r in geo if matches(r)]
-            if not found:
+            found, matched = answering_record(geo, want)
+            if found is None:
                 extra = (" — without a default record, users elsewhere get no answer at all"
                          if want.get("default") else "")
                 return failed(f"{name} has no geolocation record for {_loc_text(want)}{extra}")
-            if values(found[0]) != [want["value"]]:
-                return failed(f"for {_loc_text(want)}, {name} answers {', '.join(values(found[0])) or 'no value'}, "
-                              f"not only {want['value']}")
+            if values(found) != [want["value"]]:
+                via = "" if matched == _loc_text(want) else f" (through the record for {matched})"
+                return failed(f"for {_loc_text(want)}, {name} answers {', '.join(values(found)) or 'no value'}"
+                              f"{via}, not only {want['value']}")
         return passed(f"{name} answers by location: " + "; ".join(f"{_loc_text(w)} -> {w['value']}" for w in locations))
