@@ -654,36 +654,99 @@ def _lifecycle_rule_misses(rule: dict, prefix: str) -> str:
 
 @register("s3.notification_queue")
 class NotificationQueue(Check):
-    description = "The bucket sends the event type to the SQS queue, optionally filtered by prefix/suffix."
+    description = ("The bucket's notification configurations, all together, send the event type (a `:*` type "
+                   "means every one of its kinds) to the SQS queue for keys with the prefix and suffix, and for "
+                   "no other keys (probed with sample keys, as S3 would match them).")
     params_schema = schema(
         {"bucket": BUCKET, "queue": string("queue name"), "event": string("e.g. s3:ObjectCreated:*"),
          "prefix": {"type": "string"}, "suffix": {"type": "string"}},
         ["bucket", "queue", "event"],
     )
 
-    def run(self, ctx, *, bucket, queue, event, prefix=None, suffix=None):
+    def run(self, ctx, *, bucket, queue, event, prefix="", suffix=""):
+        prefix, suffix = prefix or "", suffix or ""
         config = ctx.client("s3").get_bucket_notification_configuration(Bucket=bucket)
-        queues = config.get("QueueConfigurations", [])
-        mine = [q for q in queues if q.get("QueueArn", "").rsplit(":", 1)[-1] == queue]
+        queue_arn = _queue_arn(ctx, queue)
+        mine = [q for q in config.get("QueueConfigurations", []) if q.get("QueueArn") == queue_arn]
         if not mine:
-            other = config.get("TopicConfigurations") or config.get("LambdaFunctionConfigurations")
-            return failed(f"{bucket} sends no events to the SQS queue {queue}"
-                          + (" (it notifies another kind of destination)" if other else ""))
+            other = config.get("TopicConfigurations") or config.get("LambdaFunctionConfigurations") or [
+                q for q in config.get("QueueConfigurations", []) if q.get("QueueArn", "").endswith(f":{queue}")]
+            return failed(f"{bucket} sends no events to the SQS queue {queue} ({queue_arn})"
+                          + (" (it notifies another destination)" if other else ""))
+        kinds = _NOTIFICATION_KINDS.get(event, [event])
+        wanted = [prefix + "cat" + suffix, prefix + "2026/11/dog" + suffix]
+        configured = sorted({e for q in mine for e in q.get("Events", [])})
+        if not any(_notification_fires(q, k, key) for q in mine for k in kinds for key in wanted):
+            return failed(f"{bucket} notifies {queue} of {', '.join(configured)}, not {event}"
+                          + (f" for keys like {wanted[0]}" if prefix or suffix else ""))
+        for kind in kinds:
+            for key in wanted:
+                if not any(_notification_fires(q, kind, key) for q in mine):
+                    return failed(f"{bucket} does not notify {queue} of {kind} for {key} (events: "
+                                  f"{', '.join(configured)}; filters: {_filters_text(mine)}) — {event} covers it")
+        for key in _keys_outside(prefix, suffix):
+            if any(_notification_fires(q, kinds[0], key) for q in mine):
+                return failed(f"{bucket} also notifies {queue} of {key} (filters: {_filters_text(mine)}) — filter "
+                              f"with prefix {prefix or '(none)'} and suffix {suffix or '(none)'}")
+        where = f" for {prefix or ''}*{suffix or ''}" if prefix or suffix else ""
+        return passed(f"{bucket} sends {event} events{where} to {queue}")
 
-        def covers(events):
-            return any(action_matches(e, event) or e == event for e in events)
 
-        for q in mine:
-            if not covers(q.get("Events", [])):
-                continue
-            rules = {r["Name"].lower(): r["Value"] for r in
-                     q.get("Filter", {}).get("Key", {}).get("FilterRules", [])}
-            if prefix is not None and rules.get("prefix", "") != prefix:
-                return failed(f"the notification to {queue} filters prefix {rules.get('prefix') or '(none)'}, not {prefix}")
-            if suffix is not None and rules.get("suffix", "") != suffix:
-                return failed(f"the notification to {queue} filters suffix {rules.get('suffix') or '(none)'}, not {suffix}")
-            return passed(f"{bucket} sends {event} events to {queue}")
-        return failed(f"{bucket} notifies {queue} of {', '.join(mine[0].get('Events', []))}, not {event}")
+# The kinds a wildcard event type stands for, as S3 delivers them.
+_NOTIFICATION_KINDS = {
+    "s3:ObjectCreated:*": ["s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
+                           "s3:ObjectCreated:CompleteMultipartUpload"],
+    "s3:ObjectRemoved:*": ["s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated"],
+}
+
+
+def _queue_arn(ctx, queue: str) -> str:
+    sqs = ctx.client("sqs")
+    try:
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    except ClientError as err:
+        if "NonExistentQueue" in _code(err):
+            raise CheckFailed(f"queue {queue} does not exist") from None
+        raise
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _filter_rules(config: dict) -> dict[str, str]:
+    return {r["Name"].lower(): r["Value"] for r in config.get("Filter", {}).get("Key", {}).get("FilterRules", [])}
+
+
+def _notification_fires(config: dict, kind: str, key: str) -> bool:
+    """Whether S3 would notify this configuration of an event of this kind on this key."""
+    events = config.get("Events", [])
+    if kind not in events and f"{kind.rsplit(':', 1)[0]}:*" not in events:
+        return False
+    rules = _filter_rules(config)
+    return key.startswith(rules.get("prefix", "")) and key.endswith(rules.get("suffix", ""))
+
+
+def _filters_text(configs: list[dict]) -> str:
+    texts = []
+    for q in configs:
+        rules = _filter_rules(q)
+        texts.append(" ".join(f"{n} {v}" for n, v in sorted(rules.items())) or "none (every key)")
+    return "; ".join(texts)
+
+
+def _keys_outside(prefix: str, suffix: str) -> list[str]:
+    """Keys a notification for prefix*suffix must not fire for."""
+    keys = []
+    if prefix:
+        keys += ["other/cat" + suffix, "archive/" + prefix + "cat" + suffix]
+        if prefix.endswith("/"):
+            keys.append(prefix[:-1] + "-raw/cat" + suffix)
+    if suffix:
+        keys += [prefix + "cat.txt", prefix + "cat" + suffix + ".txt"]
+        if suffix.startswith("."):
+            keys.append(prefix + "cat_" + suffix[1:])
+    # Unrelated keys, which another configuration to the same queue might catch.
+    keys += [k for k in ("other/cat.png", "readme.txt", "logs/app.log", "cat.gif")
+             if not (k.startswith(prefix) and k.endswith(suffix))]
+    return keys
 
 
 def _learner_rows(ctx, action: str, bucket: str, key: str | None = None, ok_only: bool = False):
