@@ -93,3 +93,30 @@ def test_connections_per_sandbox_are_capped(tmp_path):
         relay.close(first)
         relay.close(second)
         gateway.sock.close()
+
+
+def test_a_script_opening_many_connections_gets_503_beyond_the_cap(run, stub_gateway):
+    """Through a real sandbox: 60 connections held open at once; the pool's relay lets 32 through."""
+    from dataclasses import replace
+
+    from tests.runner.conftest import TEST_LIMITS
+
+    source = (
+        "import socket\n"
+        "held = []\n"
+        "for _ in range(60):\n"
+        "    s = socket.create_connection(('127.0.0.1', 4566), timeout=5)\n"
+        "    s.sendall(b'GET /many HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+        "    held.append(s)\n"
+        "replies = []\n"
+        "for s in held:\n"
+        "    try:\n"
+        "        replies.append(s.recv(200))\n"
+        "    except OSError as e:\n"
+        "        replies.append(repr(e).encode())\n"
+        "print(sum(b'GATEWAY-OK' in r for r in replies), sum(r.startswith(b'HTTP/1.1 503') for r in replies))\n"
+    )
+    result, _outcome = run(source, replace(TEST_LIMITS, processes=400, wall_seconds=20))
+    assert result.exit_code == 0, result.stderr
+    through, refused = map(int, result.stdout.split())
+    assert (through, refused) == (32, 28)
