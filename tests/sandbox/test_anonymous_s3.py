@@ -163,3 +163,15 @@ def test_the_emulator_decides_by_itself_whatever_reaches_it(box, sandbox_stack):
     assert emulator_get(f"/{box.bucket}/open.txt") == (200, b"OPEN")
     status, body = emulator_get(f"/{box.bucket}/open.txt?acl")
     assert status == 403 and b"AccessControlPolicy" not in body
+
+
+def test_presigned_urls_still_read_private_objects(box):
+    """A presigned URL carries its signature in the query: signed, not anonymous."""
+    import urllib.request
+
+    for version in ("s3v4", "s3"):
+        url = box.client("s3", signature_version=version).generate_presigned_url(
+            "get_object", Params={"Bucket": box.bucket, "Key": "private.txt"}, ExpiresIn=300
+        )
+        with urllib.request.urlopen(url) as response:
+            assert response.read() == b"PRIVATE", version
