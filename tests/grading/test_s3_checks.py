@@ -82,7 +82,19 @@ def test_delete_marker_restored_passes(site):
     marker, journal = delete_and_restore(site)
     out = check(site, "s3.delete_marker_restored", journal=journal, bucket=BUCKET, key="index.html")
     assert out.passed, out.feedback
-    assert out.feedback.startswith("index.html was deleted, restored by removing delete marker")
+    assert out.feedback == "index.html was deleted, restored by removing its delete marker, and reads again"
+
+
+def test_delete_marker_removed_in_a_batch_delete_counts(site):
+    """DeleteObjects (aws s3api delete-objects, boto3 batch deletes, the console) carries its keys in the body,
+    which the journal does not show: the emulator counts removed markers itself."""
+    s3 = site.client("s3")
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    made = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "index.html"}]})["Deleted"][0]
+    assert made["DeleteMarker"]
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "index.html", "VersionId": made["DeleteMarkerVersionId"]}]})
+    out = check(site, "s3.delete_marker_restored", journal=[], bucket=BUCKET, key="index.html")
+    assert out.passed, out.feedback
 
 
 def test_delete_marker_near_misses(site):
@@ -90,27 +102,25 @@ def test_delete_marker_near_misses(site):
     kind = "s3.delete_marker_restored"
     out = check(site, kind, journal=[], bucket=BUCKET, key="index.html")
     assert not out.passed and out.feedback.startswith("index.html has not been deleted yet")
-
-    marker, journal = delete_and_restore(site)
-    # Only the marker creation: not restored.
-    out = check(site, kind, journal=journal[:1], bucket=BUCKET, key="index.html")
-    assert not out.passed and "delete marker was never removed" in out.feedback
-    # Setup (not the learner) did it: does not count.
-    out = check(site, kind, journal=[dict(r, source="setup") for r in journal], bucket=BUCKET, key="index.html")
-    assert not out.passed and "not been deleted yet" in out.feedback
-    # Removal of a different version id does not count.
-    other = [journal[0], row(RequestVersionId="somethingelse", VersionId="somethingelse")]
-    assert not check(site, kind, journal=other, bucket=BUCKET, key="index.html").passed
-    # Removal before creation (out of order) does not count.
-    assert not check(site, kind, journal=[journal[1], journal[0]], bucket=BUCKET, key="index.html").passed
-    # Deleted while unversioned: permanent.
-    perm = [row()]
-    out = check(site, kind, journal=perm, bucket=BUCKET, key="index.html")
-    assert not out.passed and "versioning was off" in out.feedback
-    # Journal says restored, but the object is hidden again by a new marker.
+    # Deleted while unversioned, then uploaded again: no marker was ever made.
     s3.delete_object(Bucket=BUCKET, Key="index.html")
-    out = check(site, kind, journal=journal, bucket=BUCKET, key="index.html")
-    assert not out.passed and "does not read now" in out.feedback
+    s3.put_object(Bucket=BUCKET, Key="index.html", Body=b"<h1>v1</h1>", ContentType="text/html")
+    out = check(site, kind, journal=[row()], bucket=BUCKET, key="index.html")
+    assert not out.passed and "versioning was off" in out.feedback
+    # A marker on top: deleted, not restored.
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    marker = s3.delete_object(Bucket=BUCKET, Key="index.html")
+    out = check(site, kind, journal=[row(DeleteMarker=True, VersionId=marker["VersionId"])], bucket=BUCKET, key="index.html")
+    assert not out.passed and out.feedback.startswith(f"index.html is deleted: delete marker {marker['VersionId'][:12]}")
+    # "Restored" by uploading again: the marker stays underneath, never removed.
+    s3.put_object(Bucket=BUCKET, Key="index.html", Body=b"<h1>v1</h1>", ContentType="text/html")
+    out = check(site, kind, journal=[row(DeleteMarker=True, VersionId=marker["VersionId"])], bucket=BUCKET, key="index.html")
+    assert not out.passed and "delete marker was never removed" in out.feedback
+    # Removed, then deleted again: hidden by the new marker.
+    s3.delete_object(Bucket=BUCKET, Key="index.html", VersionId=marker["VersionId"])
+    s3.delete_object(Bucket=BUCKET, Key="index.html")
+    out = check(site, kind, journal=[], bucket=BUCKET, key="index.html")
+    assert not out.passed and "is deleted: delete marker" in out.feedback
 
 
 # --- s3-bucket-policy: the policy is graded by what it does -------------------------------------------

@@ -114,54 +114,55 @@ def _flag(value) -> bool:
     return value is True or str(value).lower() == "true"
 
 
+MARKERS_REMOVED_HEADER = "x-lab-delete-markers-removed"  # labapp/sandbox/extensions/s3.py
+
+
+def _journal_deletes(ctx, bucket: str, key: str) -> list[dict]:
+    return [row for row in ctx.journal
+            if row.get("source") == "learner" and row.get("action") == "DeleteObject" and _ok(row)
+            and (row.get("params") or {}).get("Bucket") == bucket and (row.get("params") or {}).get("Key") == key]
+
+
+def _why_not_restored(deletes: list[dict], key: str) -> str:
+    """What the journal's DeleteObject calls say went wrong (DeleteObjects calls carry no keys there)."""
+    if not deletes:
+        return f"{key} has not been deleted yet — delete it (no version id) so S3 adds a delete marker"
+    markers = [(i, (r.get("params") or {}).get("VersionId")) for i, r in enumerate(deletes)
+               if not (r.get("params") or {}).get("RequestVersionId") and _flag((r.get("params") or {}).get("DeleteMarker"))]
+    if not markers:
+        if any(not (r.get("params") or {}).get("RequestVersionId") for r in deletes):
+            return (f"{key} was deleted while versioning was off, so no delete marker was made — enable "
+                    "versioning, upload it again and repeat the delete")
+        return (f"you deleted specific versions of {key}, but never deleted {key} itself (without a version id) "
+                "to create a delete marker")
+    return (f"{key} was deleted (delete marker {str(markers[-1][1])[:12]}…) but that delete marker was never "
+            f"removed — delete the marker's version id to restore {key} (uploading it again does not count)")
+
+
 @register("s3.delete_marker_restored")
 class DeleteMarkerRestored(Check):
     description = (
-        "Journal: the learner deleted the object in a versioned bucket (creating a delete marker), later "
-        "removed that delete marker by deleting its version id, and the object reads now."
+        "The object was deleted in a versioned bucket (creating a delete marker), that delete marker was later "
+        "removed by deleting its version id (DeleteObject or DeleteObjects), and the object reads now."
     )
     params_schema = schema({"bucket": BUCKET, "key": KEY}, ["bucket", "key"])
 
     def run(self, ctx, *, bucket, key):
-        deletes = [
-            row for row in ctx.journal
-            if row.get("source") == "learner" and row.get("action") == "DeleteObject" and _ok(row)
-            and (row.get("params") or {}).get("Bucket") == bucket and (row.get("params") or {}).get("Key") == key
-        ]
-        if not deletes:
-            raise CheckFailed(f"{key} has not been deleted yet — delete it (no version id) so S3 adds a delete marker")
-        markers: list[tuple[int, str]] = []  # (index in deletes, marker version id)
-        permanent = False
-        for i, row in enumerate(deletes):
-            p = row.get("params") or {}
-            if not p.get("RequestVersionId") and _flag(p.get("DeleteMarker")) and p.get("VersionId"):
-                markers.append((i, p["VersionId"]))
-            elif not p.get("RequestVersionId"):
-                permanent = True
-        if not markers:
-            if permanent:
-                raise CheckFailed(
-                    f"{key} was deleted while versioning was off, so no delete marker was made — enable "
-                    "versioning, upload it again and repeat the delete"
-                )
-            raise CheckFailed(
-                f"you deleted specific versions of {key}, but never deleted {key} itself (without a version id) "
-                "to create a delete marker"
-            )
-        removed = None
-        for i, marker_id in markers:
-            later = [r for r in deletes[i + 1:] if (r.get("params") or {}).get("RequestVersionId") == marker_id]
-            if later:
-                removed = marker_id
-        if removed is None:
-            return failed(
-                f"{key} was deleted (delete marker {markers[-1][1][:12]}…) but that delete marker was never "
-                f"removed — delete the marker's version id to restore {key}"
-            )
-        if not object_reads(ctx, bucket, key):
-            return failed(f"you removed delete marker {removed[:12]}…, but {key} does not read now — "
-                          "is there another delete marker on top?")
-        return passed(f"{key} was deleted, restored by removing delete marker {removed[:12]}…, and reads again")
+        _, markers = object_versions(ctx, bucket, key)
+        on_top = [m for m in markers if m.get("IsLatest")]
+        if on_top:
+            return failed(f"{key} is deleted: delete marker {str(on_top[0].get('VersionId'))[:12]}… is its latest "
+                          "version — delete that marker's version id to restore it")
+        try:
+            head = ctx.client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            if _code(err) in {"404", "NoSuchKey", "NotFound"}:
+                return failed(f"{key} does not read now — it has no version left to restore")
+            raise
+        removed = int(head["ResponseMetadata"]["HTTPHeaders"].get(MARKERS_REMOVED_HEADER, "0") or 0)
+        if removed:
+            return passed(f"{key} was deleted, restored by removing its delete marker, and reads again")
+        return failed(_why_not_restored(_journal_deletes(ctx, bucket, key), key))
 
 
 # --- bucket configuration (S3 and advanced S3 labs) -----------------------------------------------

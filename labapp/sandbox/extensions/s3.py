@@ -21,6 +21,11 @@
    key whenever the request names none, so `--sse aws:kms` without a key id (AWS: the AWS managed key
    aws/s3) or `--sse AES256` in a bucket whose default is SSE-KMS stored the default's customer key. Such an
    object now records no key id (aws/s3) or, for AES256, no key at all.
+
+5. Removed delete markers are counted. Undoing a delete means deleting the delete marker's version id, by
+   DeleteObject or DeleteObjects (`aws s3api delete-objects`, boto3's batch deletes, the console); the
+   gateway's journal does not see inside a DeleteObjects body, so the bucket remembers, per key, how many
+   delete markers were removed, and HEAD answers it as `x-lab-delete-markers-removed` (when not zero).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from urllib.parse import parse_qs, urlparse
 SLOWDOWN_PREFIX_TAG = "lab:slowdown-prefix"
 SLOWDOWN_COUNT_TAG = "lab:slowdown-count"
 PRESIGNED_HEADER = "x-lab-presigned-gets"
+MARKERS_REMOVED_HEADER = "x-lab-delete-markers-removed"
 
 _SLOWDOWN_XML = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -102,6 +108,7 @@ def apply() -> None:
 
     FakeBucket.get_permission = get_permission
     _explicit_encryption_wins()
+    _count_removed_delete_markers()
 
     from . import sts as sts_ext
 
@@ -148,6 +155,10 @@ def apply() -> None:
                 if count:
                     response_headers = dict(response_headers or {})
                     response_headers[PRESIGNED_HEADER] = str(count)
+                removed = self.backend.get_bucket(bucket_name).__dict__.get("_lab_markers_removed", {}).get(key_name)
+                if removed:
+                    response_headers = dict(response_headers or {})
+                    response_headers[MARKERS_REMOVED_HEADER] = str(removed)
             elif status == 403 and not body and method in ("GET", "PUT", "DELETE", "POST"):
                 bucket = self.backend.get_bucket(bucket_name)
                 action = f"s3:{method[0]}{method[1:].lower()}Object"
@@ -193,3 +204,22 @@ def _explicit_encryption_wins() -> None:
         return new_key
 
     S3Backend.put_object = put_object
+
+
+def _count_removed_delete_markers() -> None:
+    from moto.s3.models import FakeDeleteMarker, S3Backend
+
+    original_delete_object = S3Backend.delete_object
+
+    def delete_object(self, bucket_name, key_name, version_id=None, *args, **kwargs):
+        bucket = self.get_bucket(bucket_name)
+        removes_marker = version_id is not None and any(
+            isinstance(v, FakeDeleteMarker) and str(v.version_id) == str(version_id)
+            for v in bucket.keys.getlist(key_name, []))
+        result = original_delete_object(self, bucket_name, key_name, version_id, *args, **kwargs)
+        if removes_marker and result[0]:
+            counts = bucket.__dict__.setdefault("_lab_markers_removed", {})
+            counts[key_name] = counts.get(key_name, 0) + 1
+        return result
+
+    S3Backend.delete_object = delete_object
