@@ -443,3 +443,23 @@ def test_s3_browser_upload_works_and_a_field_given_twice_is_refused(pair):
     status, body = send(a, "POST", f"http://s3.amazonaws.com/{bucket}?delete", "s3", _multipart([], b"<Delete/>"),
                         {"Content-Type": "multipart/form-data; boundary=B0undary"})
     assert status == 400 and b"multipart" in body, body[:300]
+
+
+def test_cli_uploads_with_checksums_and_encodings_keep_working(pair, tmp_path):
+    from tests.sandbox.test_gateway import aws
+
+    a, _ = pair
+    bucket = f"cli-{a.account_id}"
+    aws(a, "s3", "mb", f"s3://{bucket}")
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"0123456789" * 1_000_000)  # 10 MB: a multipart upload for `s3 cp`
+    aws(a, "s3", "cp", str(data), f"s3://{bucket}/cp.bin")
+    aws(a, "s3api", "put-object", "--bucket", bucket, "--key", "sum.bin", "--body", str(data),
+        "--checksum-algorithm", "SHA256")
+    aws(a, "s3api", "put-object", "--bucket", bucket, "--key", "gz.css", "--body", str(data), "--content-encoding", "gzip")
+    for key in ("cp.bin", "sum.bin", "gz.css"):
+        assert aws(a, "s3api", "head-object", "--bucket", bucket, "--key", key)["ContentLength"] == 10_000_000
+    assert aws(a, "s3api", "head-object", "--bucket", bucket, "--key", "gz.css")["ContentEncoding"] == "gzip"
+    out = tmp_path / "back.bin"
+    aws(a, "s3", "cp", f"s3://{bucket}/cp.bin", str(out))
+    assert out.read_bytes() == data.read_bytes()

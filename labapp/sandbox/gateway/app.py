@@ -316,6 +316,8 @@ class GatewayApp:
                 return Parsed(body, None, _post_field_pairs(exchange.environ, body))
             raise Refusal(400, "InvalidRequest", "multipart/form-data is only accepted for S3 POST uploads to a bucket.")
         if service == "s3":
+            if mime == canonical.FORM and not body:
+                return Parsed(b"", "")  # some SDKs label an empty POST so: forwarded without the label
             if mime == canonical.FORM:
                 raise Refusal(400, "InvalidRequest", "S3 requests cannot be sent as a form (application/x-www-form-urlencoded).")
             if self.is_s3_object_data(exchange):

@@ -52,7 +52,7 @@ def overloaded_body() -> bytes:
 def render(refusal: Refusal, *, service: str, environ: dict) -> tuple[str, list[tuple[str, str]], bytes]:
     """(status line, headers, body) for `refusal` in the protocol the caller speaks."""
     request_id = str(uuid.uuid4())
-    content_type = environ.get("CONTENT_TYPE", "")
+    content_type = environ.get("CONTENT_TYPE", "").lower()
     code, message = escape(refusal.code), escape(refusal.message)
     headers = [("x-amzn-RequestId", request_id), ("x-amz-request-id", request_id)]
     if environ.get("HTTP_X_AMZ_TARGET") or any(m in content_type for m in JSON_PROTOCOL_MARKERS) or (
