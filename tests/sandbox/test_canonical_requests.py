@@ -463,3 +463,38 @@ def test_cli_uploads_with_checksums_and_encodings_keep_working(pair, tmp_path):
     out = tmp_path / "back.bin"
     aws(a, "s3", "cp", f"s3://{bucket}/cp.bin", str(out))
     assert out.read_bytes() == data.read_bytes()
+
+
+JSON_DUPLICATES = [
+    ("sqs", "POST", "http://sqs.us-east-1.amazonaws.com/", {"X-Amz-Target": "AmazonSQS.ListQueues",
+     "Content-Type": "application/x-amz-json-1.0"}, b'{"QueueNamePrefix": "a", "QueueNamePrefix": "b"}'),
+    ("logs", "POST", "http://logs.us-east-1.amazonaws.com/", {"X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+     "Content-Type": "application/x-amz-json-1.1"}, b'{"logGroupNamePrefix": "a", "logGroupNamePrefix": "b"}'),
+    ("dynamodb", "POST", "http://dynamodb.us-east-1.amazonaws.com/", {"X-Amz-Target": "DynamoDB_20120810.ListTables",
+     "Content-Type": "application/x-amz-json-1.0"}, b'{"Limit": 1, "Limit": 2}'),
+    ("athena", "POST", "http://athena.us-east-1.amazonaws.com/query-executions", {"Content-Type": "application/json"},
+     b'{"QueryString": "SELECT 1", "QueryString": "SELECT 2"}'),
+    ("elasticfilesystem", "POST", "http://elasticfilesystem.us-east-1.amazonaws.com/2015-02-01/file-systems",
+     {"Content-Type": "application/json"}, b'{"CreationToken": "a", "CreationToken": "b"}'),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "url", "headers", "body"), JSON_DUPLICATES, ids=[c[0] for c in JSON_DUPLICATES])
+def test_duplicate_json_members_are_refused_in_json_and_rest_json(pair, service, method, url, headers, body):
+    a, _ = pair
+    status, reply = send(a, method, url, service, body, headers)
+    assert status == 400 and b"twice" in reply, reply[:300]
+
+
+XML_WITH_DTD = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><DistributionConfig><Comment>&x;</Comment></DistributionConfig>'
+
+
+@pytest.mark.parametrize(("service", "url"), [
+    ("cloudfront", "http://cloudfront.amazonaws.com/2020-05-31/distribution"),
+    ("route53", "http://route53.amazonaws.com/2013-04-01/hostedzone"),
+    ("s3", "http://s3.amazonaws.com/own-bucket?tagging"),
+])
+def test_xml_dtds_are_refused_in_rest_xml(pair, service, url):
+    a, _ = pair
+    status, reply = send(a, "POST" if service != "s3" else "PUT", url, service, XML_WITH_DTD, {"Content-Type": "application/xml"})
+    assert status == 400 and b"DOCTYPE" in reply, reply[:300]
