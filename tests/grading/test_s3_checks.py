@@ -59,6 +59,9 @@ def test_object_exists(site):
     out = check(site, "s3.object_exists", bucket=BUCKET, key="index.html", content_type="text/plain")
     assert not out.passed and "has Content-Type text/html" in out.feedback
     assert not check(site, "s3.object_exists", bucket=BUCKET, key="missing.html").passed
+    # Parameters and letter case do not change the media type.
+    site.client("s3").put_object(Bucket=BUCKET, Key="r.txt", Body=b"x", ContentType="Text/Plain; charset=utf-8")
+    assert check(site, "s3.object_exists", bucket=BUCKET, key="r.txt", content_type="text/plain").passed
 
 
 def row(action="DeleteObject", source="learner", status=204, **params):

@@ -80,6 +80,11 @@ class ObjectVersions(Check):
                       f"at least {min} needed{why}")
 
 
+def _media_type(content_type: str | None) -> str:
+    """`text/plain; charset=utf-8` is text/plain: parameters aside, media types are case-insensitive."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 @register("s3.object_exists")
 class ObjectExists(Check):
     description = "The object currently reads (HEAD succeeds), optionally with a given Content-Type."
@@ -95,7 +100,7 @@ class ObjectExists(Check):
             if _code(err) in {"404", "NoSuchKey", "NotFound"}:
                 return failed(f"{key} does not exist in {bucket} (or its latest version is a delete marker)")
             raise
-        if content_type and head.get("ContentType") != content_type:
+        if content_type and _media_type(head.get("ContentType")) != _media_type(content_type):
             return failed(f"{key} has Content-Type {head.get('ContentType')}, not {content_type}")
         return passed(f"{key} exists in {bucket}")
 
@@ -796,10 +801,12 @@ class PresignedGet(Check):
                    "string, not an Authorization header) and the fetch succeeded.")
     params_schema = schema({"bucket": BUCKET, "key": KEY,
                             "require_private": {"type": "boolean", "default": False,
-                                                "description": "also require all four Block Public Access settings on"}},
+                                                "description": "also require all four Block Public Access settings on"},
+                            "max_expires": {"type": "integer", "minimum": 1,
+                                            "description": "a fetch through a URL valid at most this many seconds"}},
                            ["bucket", "key"])
 
-    def run(self, ctx, *, bucket, key, require_private=False):
+    def run(self, ctx, *, bucket, key, require_private=False, max_expires=None):
         if require_private:
             config = (_get(ctx, "get_public_access_block", bucket, {"NoSuchPublicAccessBlockConfiguration"})
                       or {}).get("PublicAccessBlockConfiguration", {})
@@ -817,6 +824,10 @@ class PresignedGet(Check):
         fetches = _learner_rows(ctx, "GetObject", bucket, key)
         good = [r for r in fetches if _ok(r)]
         if count and good:
+            shortest = head["ResponseMetadata"]["HTTPHeaders"].get("x-lab-presigned-shortest-lifetime")
+            if max_expires and shortest is not None and int(shortest) > max_expires + 60:
+                return failed(f"{key} was fetched with a presigned URL valid for {int(shortest)} seconds — make one "
+                              f"that expires within {max_expires} seconds (--expires-in {max_expires}) and fetch it")
             return passed(f"{key} was fetched {count} time(s) with a presigned URL")
         refused = [r for r in fetches if r.get("status") == 403]
         if refused and not good:

@@ -5,6 +5,8 @@
    was read through a presigned URL (`X-Amz-Signature` in the query string, answered 200/206). HEAD
    responses carry the count as `x-lab-presigned-gets` (only when it is not zero); the
    `s3.presigned_get` check reads it. The count lives on moto's key object, so an account reset frees it.
+   The shortest lifetime of those URLs (SigV4 `X-Amz-Expires`; for SigV2, `Expires` minus the time of the
+   fetch) is answered as `x-lab-presigned-shortest-lifetime`, so a lab can require a short-lived URL.
 
 2. Injected SlowDown, for the retry lab. A bucket tagged `lab:slowdown-prefix=<prefix>` answers the first
    `lab:slowdown-count` (default 2) PUTs of every new key under that prefix with `503 SlowDown`, as S3
@@ -37,11 +39,26 @@ SLOWDOWN_PREFIX_TAG = "lab:slowdown-prefix"
 SLOWDOWN_COUNT_TAG = "lab:slowdown-count"
 PRESIGNED_HEADER = "x-lab-presigned-gets"
 MARKERS_REMOVED_HEADER = "x-lab-delete-markers-removed"
+LIFETIME_HEADER = "x-lab-presigned-shortest-lifetime"
 
 _SLOWDOWN_XML = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
     "<Message>Please reduce your request rate.</Message><RequestId>LABSLOWDOWN</RequestId></Error>"
 )
+
+
+def _presigned_lifetime(query: dict) -> int | None:
+    """How long a presigned URL is valid: SigV4 says it (X-Amz-Expires); SigV2 gives an absolute Expires."""
+    import time
+
+    try:
+        if "X-Amz-Expires" in query:
+            return int(query["X-Amz-Expires"][0])
+        if "Expires" in query:
+            return max(0, int(query["Expires"][0]) - int(time.time()))
+    except (ValueError, IndexError):
+        return None
+    return None
 
 
 def _deny_statements(policy: bytes | str | None, action: str) -> list[dict]:
@@ -149,12 +166,18 @@ def apply() -> None:
                 key = self.backend.get_object(bucket_name, key_name)
                 if key is not None:
                     key.__dict__["_lab_presigned_gets"] = key.__dict__.get("_lab_presigned_gets", 0) + 1
+                    lifetime = _presigned_lifetime(query)
+                    if lifetime is not None:
+                        shortest = key.__dict__.get("_lab_presigned_shortest", lifetime)
+                        key.__dict__["_lab_presigned_shortest"] = min(shortest, lifetime)
             elif method == "HEAD" and status == 200:
                 key = self.backend.get_object(bucket_name, key_name)
                 count = key.__dict__.get("_lab_presigned_gets", 0) if key is not None else 0
                 if count:
                     response_headers = dict(response_headers or {})
                     response_headers[PRESIGNED_HEADER] = str(count)
+                    if "_lab_presigned_shortest" in key.__dict__:
+                        response_headers[LIFETIME_HEADER] = str(key.__dict__["_lab_presigned_shortest"])
                 removed = self.backend.get_bucket(bucket_name).__dict__.get("_lab_markers_removed", {}).get(key_name)
                 if removed:
                     response_headers = dict(response_headers or {})

@@ -83,3 +83,31 @@ def test_an_uploads_own_encryption_header_wins_over_the_bucket_default(sandbox_s
     assert heads["managed"]["ServerSideEncryption"] == "aws:kms" and "SSEKMSKeyId" not in heads["managed"]
     assert heads["sse-s3"]["ServerSideEncryption"] == "AES256" and "SSEKMSKeyId" not in heads["sse-s3"]
     assert heads["named"]["SSEKMSKeyId"] == key_id
+
+
+def test_presigned_reads_remember_the_shortest_url_lifetime_for_the_grader(sandbox_stack):
+    from labapp.grading.checks import CheckContext
+    from labapp.grading.grader import run_check
+
+    sb = make_sandbox(sandbox_stack.url)
+    s3 = sb.client("s3")
+    bucket = f"life-{sb.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="r.txt", Body=b"report")
+
+    def fetch(expires):
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "r.txt"}, ExpiresIn=expires)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.read() == b"report"
+
+    journal = [{"action": "GetObject", "service": "s3", "source": "learner", "status": 200,
+                "params": {"Bucket": bucket, "Key": "r.txt"}}]
+    ctx = CheckContext(client_factory=sb.client, journal=journal)
+    grade = {"kind": "s3.presigned_get", "bucket": bucket, "key": "r.txt", "max_expires": 3600}
+    fetch(604800)
+    out = run_check(grade, {}, ctx)
+    assert not out.passed and "valid for 60" in out.feedback  # 604800 seconds, or a little less (SigV2)
+    fetch(900)
+    headers = s3.head_object(Bucket=bucket, Key="r.txt")["ResponseMetadata"]["HTTPHeaders"]
+    assert int(headers["x-lab-presigned-shortest-lifetime"]) <= 900
+    assert run_check(grade, {}, CheckContext(client_factory=sb.client, journal=journal)).passed
