@@ -220,3 +220,18 @@ def test_multi_az_waits_for_the_maintenance_window_without_apply_immediately(san
     assert not out.passed and "Multi-AZ is off" in out.feedback
     rds.modify_db_instance(DBInstanceIdentifier="orders-db", ApplyImmediately=True)
     assert check(sandbox, "rds.db_instance", identifier="orders-db", multi_az=True).passed
+
+
+def test_kms_key_named_by_alias_id_or_arn_is_the_same_key(sandbox):
+    kms = sandbox.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/orders", TargetKeyId=key["KeyId"])
+    db(sandbox, "orders-db", StorageEncrypted=True, KmsKeyId="alias/orders")
+    db(sandbox, "default-key", StorageEncrypted=True)
+    for name in ("alias/orders", key["KeyId"], key["Arn"]):
+        assert check(sandbox, "rds.db_instance", identifier="orders-db", kms_key=name).passed, name
+    out = check(sandbox, "rds.db_instance", identifier="orders-db", kms_key="alias/aws/rds")
+    assert not out.passed and "encrypted with alias/orders, not alias/aws/rds" in out.feedback
+    assert check(sandbox, "rds.db_instance", identifier="default-key", kms_key="alias/aws/rds").passed
+    out = check(sandbox, "rds.db_instance", identifier="default-key", kms_key=key["Arn"])
+    assert not out.passed

@@ -28,18 +28,33 @@ def get_instance(ctx, identifier: str) -> dict:
     return found[0]
 
 
+AWS_MANAGED_RDS_KEY = "alias/aws/rds"
+
+
+def key_arn(ctx, key: str | None) -> str | None:
+    """The ARN of a KMS key named by id, ARN, alias name or alias ARN (all the same key). RDS encrypts with
+    the AWS managed key aws/rds when none is given (the emulator then records a placeholder)."""
+    if not key or not (key.startswith(("arn:", "alias/")) or len(key) == 36):
+        key = AWS_MANAGED_RDS_KEY
+    try:
+        return ctx.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+    except ClientError:
+        return None
+
+
 @register("rds.db_instance")
 class DbInstance(Check):
     description = ("The DB instance exists with the given settings: engine, storage encryption, public "
                    "accessibility, Multi-AZ, DB subnet group.")
     params_schema = schema(
         {"identifier": DB, "engine": string("engine, e.g. mysql or postgres"), "encrypted": BOOL,
-         "publicly_accessible": BOOL, "multi_az": BOOL, "subnet_group": string("DB subnet group name")},
+         "publicly_accessible": BOOL, "multi_az": BOOL, "subnet_group": string("DB subnet group name"),
+         "kms_key": string("the KMS key storage must be encrypted with (key id, ARN, alias or alias ARN)")},
         ["identifier"],
     )
 
     def run(self, ctx, *, identifier, engine=None, encrypted=None, publicly_accessible=None, multi_az=None,
-            subnet_group=None):
+            subnet_group=None, kms_key=None):
         db = get_instance(ctx, identifier)
         problems = []
         if engine and db.get("Engine") != engine:
@@ -47,6 +62,11 @@ class DbInstance(Check):
         if encrypted is not None and bool(db.get("StorageEncrypted")) != encrypted:
             problems.append("its storage is not encrypted (encryption can only be chosen at creation)" if encrypted
                             else "its storage is encrypted")
+        if kms_key and db.get("StorageEncrypted"):
+            wanted, used = key_arn(ctx, kms_key), key_arn(ctx, db.get("KmsKeyId"))
+            if wanted is None or wanted != used:
+                problems.append(f"its storage is encrypted with {db.get('KmsKeyId') or 'the default key'}, not "
+                                f"{kms_key} (the key is chosen at creation)")
         if publicly_accessible is not None and bool(db.get("PubliclyAccessible")) != publicly_accessible:
             problems.append("it is publicly accessible (it gets a public IP) — it must not be" if not publicly_accessible
                             else "it is not publicly accessible")
