@@ -565,8 +565,39 @@ class Watchdog:
 
     def __init__(self):
         self._deadlines: dict[WSGIRequestHandler, float] = {}
+        self._closing: list[tuple[socket.socket, float]] = []  # refused connections, drained before closing
         self._lock = threading.Lock()
         threading.Thread(target=self._run, daemon=True, name="http-watchdog").start()
+
+    def close_later(self, sock: socket.socket) -> None:
+        """Close `sock` once the client stopped sending (or after 2 s): closing with unread input would
+        reset the connection and could destroy the answer already sent."""
+        with self._lock:
+            if len(self._closing) < 1000:  # a flood of refused connections must not pile up descriptors
+                self._closing.append((sock, time.monotonic() + 2.0))
+                return
+        sock.close()
+
+    def _drain_closing(self, now: float) -> None:
+        with self._lock:
+            pending, self._closing = self._closing, []
+        keep = []
+        for sock, give_up in pending:
+            try:
+                while data := sock.recv(65536):
+                    del data
+                finished = True  # end of stream
+            except BlockingIOError:
+                finished = now >= give_up
+            except OSError:
+                finished = True
+            if finished:
+                sock.close()
+            else:
+                keep.append((sock, give_up))
+        if keep:
+            with self._lock:
+                self._closing.extend(keep)
 
     def set(self, handler, deadline: float | None) -> None:
         with self._lock:
@@ -579,6 +610,7 @@ class Watchdog:
         while True:
             time.sleep(0.5)
             now = time.monotonic()
+            self._drain_closing(now)
             with self._lock:
                 overdue = [handler for handler, deadline in self._deadlines.items() if deadline <= now]
                 for handler in overdue:
@@ -653,9 +685,9 @@ class _ThreadingTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             request.send(head + body)
             request.shutdown(socket.SHUT_WR)
         except OSError:
-            pass
-        finally:
             request.close()
+            return
+        self.watchdog.close_later(request)
 
 
 class _ThreadingUnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
