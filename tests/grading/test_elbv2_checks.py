@@ -395,3 +395,10 @@ def test_cross_zone_and_ip_targets(sandbox):
     ip = ec2.describe_instances(InstanceIds=[game])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": ip, "Port": 7777}])
     assert check(sandbox, "elbv2.target_group", name="game-tg", instances=["game-1"]).passed
+    other = instance(sandbox, "web-1")
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": ec2.describe_instances(InstanceIds=[other])[
+        "Reservations"][0]["Instances"][0]["PrivateIpAddress"], "Port": 7777}])
+    assert check(sandbox, "elbv2.target_group", name="game-tg", instances=["game-1"]).passed
+    out = check(sandbox, "elbv2.target_group", name="game-tg", instances=["game-1"], only=True)
+    assert not out.passed and out.feedback == ("target group game-tg also holds web-1, so some of its requests would "
+                                               "reach it — deregister it")

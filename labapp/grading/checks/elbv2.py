@@ -147,12 +147,14 @@ class TargetGroup(Check):
         {"name": TG, "protocol": {"enum": ["HTTP", "HTTPS", "TCP", "UDP", "TLS", "TCP_UDP", "GENEVE"]},
          "port": PORT, "target_type": {"enum": ["instance", "ip", "lambda", "alb"]},
          "instances": {"type": "array", "items": string("Name tag of an instance"), "minItems": 1},
-         "health_check_path": string("health check path, e.g. /health")},
+         "health_check_path": string("health check path, e.g. /health"),
+         "only": {"type": "boolean", "default": False,
+                  "description": "true: no other target may be registered (requests would reach it too)"}},
         ["name"],
     )
 
     def run(self, ctx, *, name, protocol=None, port=None, target_type=None, instances=None,
-            health_check_path=None):
+            health_check_path=None, only=False):
         tg = find_tg(ctx, name)
         if protocol and tg.get("Protocol") != protocol:
             return failed(f"target group {name} uses {tg.get('Protocol')}, not {protocol}")
@@ -173,6 +175,10 @@ class TargetGroup(Check):
             if missing:
                 return failed(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not registered in "
                               f"target group {name} (registered: {', '.join(sorted(registered)) or 'nothing'})")
+            extra = sorted({names.get(i, i) for i in ids} - set(instances))
+            if only and extra:
+                return failed(f"target group {name} also holds {', '.join(extra)}, so some of its requests would "
+                              f"reach {'it' if len(extra) == 1 else 'them'} — deregister {'it' if len(extra) == 1 else 'them'}")
         return passed(f"target group {name} ({tg.get('Protocol')}:{tg.get('Port')}) is set up as asked")
 
 
