@@ -137,6 +137,7 @@ class ApiCall(models.Model):
         LEARNER = "learner", "Learner"
         SETUP = "setup", "Lab setup"
         PLATFORM = "platform", "Platform"  # graders and panels; hidden from the learner's journal
+        PUBLIC = "public", "Anyone"  # unsigned reads of the learner's public objects; never graded as theirs
 
     session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="api_calls")
     at = models.DateTimeField()
