@@ -212,6 +212,36 @@ def test_logging(b):
     assert not out.passed and "prefix s3/" in out.feedback
 
 
+LOGGING = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"}
+
+
+@pytest.mark.parametrize("statements,passes,says", [
+    ([{**LOGGING, "Resource": "arn:aws:s3:::LOGS/s3/SRC/*",
+       "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::SRC"}, "StringEquals": {"aws:SourceAccount": "ACCT"}}}],
+     True, ""),
+    ([{**LOGGING, "Principal": {"Service": ["logging.s3.amazonaws.com"]}, "Action": ["s3:Put*"],
+       "Resource": ["arn:aws:s3:::LOGS/s3/*"]}], True, ""),
+    # Review-style misses: a public write beside it, the wrong bucket, the wrong SourceArn, another prefix.
+    ([{**LOGGING, "Resource": "arn:aws:s3:::LOGS/*"}, {**LOGGING, "Principal": "*", "Resource": "arn:aws:s3:::LOGS/*"}],
+     False, "anyone on the internet"),
+    ([{**LOGGING, "Resource": "arn:aws:s3:::SRC/*"}], False, "but not under"),
+    ([{**LOGGING, "Resource": "arn:aws:s3:::LOGS/*", "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:s3:::LOGS"}}}],
+     False, "Condition does not hold"),
+    ([{**LOGGING, "Resource": "arn:aws:s3:::LOGS/access/*"}], False, "but not under"),
+    ([{**LOGGING, "Resource": "arn:aws:s3:::LOGS/*"}, {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                                        "Resource": "arn:aws:s3:::LOGS/*"}], False, "a Deny"),
+])
+def test_log_delivery_judged_by_meaning(b, statements, passes, says):
+    s3, n = b.client("s3"), b.bucket
+    logs = f"logs-{b.account_id}"
+    s3.create_bucket(Bucket=logs)
+    text = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    text = text.replace("LOGS", logs).replace("SRC", n).replace("ACCT", b.account_id)
+    s3.put_bucket_policy(Bucket=logs, Policy=text)
+    out = check(b, "s3.log_delivery_allowed", bucket=logs, source_bucket=n, prefix=f"s3/{n}/")
+    assert out.passed is passes and says in out.feedback, out.feedback
+
+
 def test_replication(b):
     s3, iam, n = b.client("s3"), b.client("iam"), b.bucket
     dst = f"dst-{b.account_id}"

@@ -455,22 +455,56 @@ class BucketLogging(Check):
 
 @register("s3.log_delivery_allowed")
 class LogDeliveryAllowed(Check):
-    description = ("The target bucket lets the S3 logging service write: a bucket policy allowing "
-                   "logging.s3.amazonaws.com s3:PutObject (the current way), or the legacy log-delivery ACL.")
-    params_schema = schema({"bucket": BUCKET}, ["bucket"])
+    description = ("The target bucket lets the S3 logging service write the source bucket's logs under the "
+                   "prefix: its bucket policy, evaluated as S3 would (Deny wins, wildcards, conditions on "
+                   "aws:SourceArn/aws:SourceAccount), allows logging.s3.amazonaws.com s3:PutObject there, or the "
+                   "legacy Log Delivery group has WRITE; and nobody else (anyone, another account) may write.")
+    params_schema = schema({"bucket": BUCKET, "source_bucket": BUCKET,
+                            "prefix": {"type": "string", "description": "target prefix of the log objects"}},
+                           ["bucket"])
 
-    def run(self, ctx, *, bucket):
+    def run(self, ctx, *, bucket, source_bucket=None, prefix=""):
+        from labapp.grading import policy
+
         found = _get(ctx, "get_bucket_policy", bucket, {"NoSuchBucketPolicy"})
-        for s in policy_statements((found or {}).get("Policy")):
-            if (s.get("Effect") == "Allow" and "logging.s3.amazonaws.com" in principal_values(s.get("Principal"))
-                    and any(action_matches(a, "s3:PutObject") for a in _listify(s.get("Action")))):
-                return passed(f"{bucket} lets logging.s3.amazonaws.com write log objects")
+        document = (found or {}).get("Policy")
+        log_object = f"arn:aws:s3:::{bucket}/{prefix or ''}2026-11-27-10-00-00-0123456789ABCDEF"
+        account = ctx.client("sts").get_caller_identity()["Account"]
+        service_context = {"aws:SourceAccount": account, "aws:SecureTransport": "true"}
+        if source_bucket:
+            service_context["aws:SourceArn"] = f"arn:aws:s3:::{source_bucket}"
+        strangers = [("anonymous", "anyone on the internet"),
+                     ("arn:aws:iam::999999999999:user/someone-else", "anyone in another AWS account")]
+        for who, text in strangers:
+            if document and policy.evaluate(document, "s3:PutObject", log_object, who,
+                                            {"aws:SecureTransport": "true"}) == policy.ALLOW:
+                return failed(f"the policy of {bucket} lets {text} write into it — allow only the service "
+                              "principal logging.s3.amazonaws.com")
+        decision = policy.evaluate(document, "s3:PutObject", log_object, LOGGING_SERVICE, service_context) \
+            if document else policy.IMPLICIT_DENY
+        where = f"{bucket}/{prefix}" if prefix else bucket
+        if decision == policy.ALLOW:
+            return passed(f"{bucket} lets {LOGGING_SERVICE} write log objects under {where}")
+        if decision == policy.DENY:
+            return failed(f"a Deny in the policy of {bucket} stops {LOGGING_SERVICE} from writing under {where}")
         grants = ctx.client("s3").get_bucket_acl(Bucket=bucket).get("Grants", [])
         if any("LogDelivery" in (g.get("Grantee", {}).get("URI") or "") and g.get("Permission") in ("WRITE", "FULL_CONTROL")
                for g in grants):
             return passed(f"{bucket} grants the legacy Log Delivery group WRITE")
+        if document and policy.applicable_statements(document, "s3:PutObject", log_object, LOGGING_SERVICE,
+                                                     service_context, conditions=False):
+            return failed(f"the policy of {bucket} names {LOGGING_SERVICE}, but its Condition does not hold for the "
+                          f"logs of {source_bucket or 'your bucket'} — aws:SourceArn is the source bucket's ARN")
+        elsewhere = policy.applicable_statements(document, "s3:PutObject", None, LOGGING_SERVICE, service_context,
+                                                 conditions=False) if document else []
+        if elsewhere:
+            return failed(f"the policy of {bucket} lets {LOGGING_SERVICE} write to "
+                          f"{_json.dumps(elsewhere[0].get('Resource'))}, but not under {where}")
         return failed(f"{bucket} does not let the logging service write: add a bucket policy allowing the "
-                      "service principal logging.s3.amazonaws.com to s3:PutObject")
+                      f"service principal {LOGGING_SERVICE} to s3:PutObject on arn:aws:s3:::{where}*")
+
+
+LOGGING_SERVICE = "logging.s3.amazonaws.com"
 
 
 @register("s3.replication")
