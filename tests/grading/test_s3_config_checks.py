@@ -524,8 +524,31 @@ def test_multipart(b):
     journal += [row("UploadPart", n, k, PartNumber="2"), row("CompleteMultipartUpload", n, k)]
     out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k)
     assert not out.passed and "does not read now" in out.feedback
+    # An object put in one piece afterwards is not the multipart upload's.
     s3.put_object(Bucket=n, Key=k, Body=b"x")
-    assert check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k).passed
+    out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k)
+    assert not out.passed and "single-part object" in out.feedback
+
+
+def _upload_in_parts(s3, bucket, key, sizes, complete_with):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    etags = {i: s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=i, Body=b"x" * size)["ETag"]
+             for i, size in enumerate(sizes, 1)}
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": i, "ETag": etags[i]} for i in complete_with]})
+
+
+def test_multipart_counts_the_parts_of_the_object(b):
+    s3, n, k = b.client("s3"), b.bucket, "v.mp4"
+    journal = [row("CreateMultipartUpload", n, k), row("UploadPart", n, k, PartNumber="1"),
+               row("UploadPart", n, k, PartNumber="2"), row("CompleteMultipartUpload", n, k)]
+    # Two parts uploaded, but only the first one listed when completing.
+    _upload_in_parts(s3, n, k, [5 * 1024 * 1024, 1024], complete_with=[1])
+    out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k)
+    assert not out.passed and "completed from 1 part(s)" in out.feedback
+    _upload_in_parts(s3, n, k, [5 * 1024 * 1024, 1024], complete_with=[1, 2])
+    out = check(b, "s3.multipart_completed", journal=journal, bucket=n, key=k)
+    assert out.passed and "in 2 parts" in out.feedback
 
 
 def test_retried_uploads_and_count(b):

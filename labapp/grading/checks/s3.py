@@ -824,9 +824,21 @@ class MultipartCompleted(Check):
             aborted = _learner_rows(ctx, "AbortMultipartUpload", bucket, key, ok_only=True)
             raise CheckFailed(f"the multipart upload of {key} was " + ("aborted" if aborted else
                               "never completed — until CompleteMultipartUpload the parts are invisible (and billed)"))
-        if not object_reads(ctx, bucket, key):
-            return failed(f"the multipart upload completed, but {key} does not read now")
-        return passed(f"{key} was uploaded in {len(numbers)} parts and completed")
+        try:
+            etag = ctx.client("s3").head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        except ClientError as err:
+            if _code(err) in {"404", "NoSuchKey", "NotFound", "405", "MethodNotAllowed"}:
+                return failed(f"the multipart upload completed, but {key} does not read now")
+            raise
+        # The object itself says how it was made: a multipart object's ETag ends in -<number of parts>.
+        count = etag.rsplit("-", 1)[1] if "-" in etag else ""
+        if not count.isdigit():
+            return failed(f"{key} exists now as a single-part object (ETag {etag}) — it was overwritten after the "
+                          "multipart upload; upload it in parts again")
+        if int(count) < min_parts:
+            return failed(f"{key} was completed from {count} part(s) (ETag {etag}), at least {min_parts} needed — "
+                          "list every uploaded part with its ETag in complete-multipart-upload")
+        return passed(f"{key} was uploaded in {count} parts and completed (ETag {etag})")
 
 
 @register("s3.presigned_get")
