@@ -17,8 +17,9 @@ is no guard. No other account is allowed: the AMIs and AWS-managed policies moto
 in the learner's own backends (their owner ids, 137112412989 or "aws", are labels, never looked up),
 so nothing needs a shared account, and a shared account would be a channel between learners.
 
-Threads that moto starts during a request do not inherit the guard (a new thread starts with an empty
-context); none of the services the labs use starts one in our network-less emulator.
+Threads that moto starts during a request (DynamoDB's export to S3, for one, writes to the bucket owner
+it is told) run under the request's guard too: a new thread starts with an empty context, so `install`
+makes `Thread.start` carry the guard of the thread that starts it.
 """
 
 from __future__ import annotations
@@ -206,7 +207,31 @@ def install() -> None:
         original_reset(cls)
 
     BackendDict.reset = reset
+    _guard_threads_started_under_a_guard()
     _installed = True
+
+
+def _guard_threads_started_under_a_guard() -> None:
+    import threading
+
+    original_start = threading.Thread.start
+
+    def start(self):
+        guard = _current.get()
+        if guard is not None:
+            run = self.run
+
+            def run_guarded():
+                token = _current.set(guard)  # the starting request's account, and only it
+                try:
+                    run()
+                finally:
+                    _current.reset(token)
+
+            self.run = run_guarded
+        return original_start(self)
+
+    threading.Thread.start = start
 
 
 # --- the refusal, in the protocol the caller speaks ------------------------------------------------

@@ -331,3 +331,30 @@ def test_admin_routes_still_reset_any_account(sandbox_stack, two):
     assert with_state in stats(sandbox_stack)
     sandbox.reset_account(with_state)
     assert with_state not in stats(sandbox_stack)
+
+
+def test_work_moto_does_in_a_thread_is_held_to_the_requests_account(two, sandbox_stack):
+    """DynamoDB's export to S3 runs in a thread of moto's own and writes to the bucket owner it is told."""
+    import time
+
+    a, b, state = two
+    dynamodb = emulator_client(sandbox_stack.socket_path, a.account_id, "dynamodb")
+    table = dynamodb.create_table(
+        TableName="a-table", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]
+    dynamodb.update_continuous_backups(
+        TableName="a-table", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    dynamodb.put_item(TableName="a-table", Item={"k": {"S": "from-a"}})
+    before = stats(sandbox_stack)
+    for owner in (b.account_id, MADE_UP):
+        try:
+            dynamodb.export_table_to_point_in_time(
+                TableArn=table["TableArn"], S3Bucket=state["bucket"], S3BucketOwner=owner, S3Prefix="pwned")
+        except ClientError:
+            pass  # refused at once is fine too; what matters is what lands
+    time.sleep(2)  # the export thread's time to write
+    keys = [o["Key"] for o in b.client("s3").list_objects_v2(Bucket=state["bucket"]).get("Contents", [])]
+    assert keys == ["secret.txt"]
+    assert stats(sandbox_stack) <= before | {a.account_id}
+    assert MADE_UP not in stats(sandbox_stack)
