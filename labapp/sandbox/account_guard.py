@@ -281,11 +281,12 @@ def _cbor_text(text: str) -> bytes:
     return bytes([0x79]) + len(data).to_bytes(2, "big") + data
 
 
-def denial_response(environ, service: str | None, account_id: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """A 403 AccessDenied as the caller's SDK expects it (status line, headers, body)."""
+def denial_response(environ, service: str | None, account_id: str, message: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """A 403 AccessDenied as the caller's SDK expects it (status line, headers, body); the message says
+    the request reached for `account_id`, unless another is given."""
     import uuid
 
-    message = DENIAL_MESSAGE.format(account=account_id)
+    message = message or DENIAL_MESSAGE.format(account=account_id)
     request_id = str(uuid.uuid4())
     name, protocol = _protocol(environ, service)
     headers = [("x-amzn-RequestId", request_id)]

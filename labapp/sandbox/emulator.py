@@ -117,6 +117,11 @@ class EmulatorApp:
             status, headers, body = account_guard.denial_response(environ, self.service_of(environ), account_id or "none")
             start_response(status, headers)
             return [body]
+        service = self.service_of(environ)
+        if refusal := misrouted(environ, service):
+            status, headers, body = account_guard.denial_response(environ, service, account_id, refusal)
+            start_response(status, headers)
+            return [body]
         captured: list = []
 
         def capture(status, headers, exc_info=None):
@@ -139,7 +144,7 @@ class EmulatorApp:
         if guard.denied:
             # moto may have caught the refusal and answered anything (a 500, or carried on): the request
             # tried to reach another account, so it is refused whatever moto made of it.
-            status, headers, body = account_guard.denial_response(environ, self.service_of(environ), guard.denied[0])
+            status, headers, body = account_guard.denial_response(environ, service, guard.denied[0])
             start_response(status, headers)
             return [body]
         start_response(*captured)
@@ -185,6 +190,21 @@ class EmulatorApp:
         if method == "POST" and path == "/_sandbox/gc":
             return _json(start_response, 200, {"collected": gc.collect()})
         return _json(start_response, 404, {"error": "no such admin route"})
+
+
+def misrouted(environ, service: str | None) -> str | None:
+    """Why moto would run this request as something the gateway did not check, or None.
+
+    moto picks the service from the path, the Host and the body as well as from the signature, so a
+    request the gateway checked as S3 object data can run as S3 Control, and an unsigned one as Glacier.
+    The gateway decodes every body but S3 object data, and serves unsigned requests for S3 reads only;
+    anything else arriving here was classified differently by the two, and is not run."""
+    if environ.get("HTTP_X_LAB_ANONYMOUS") and service != "s3":
+        return "Unsigned requests can only read S3 objects; sign your request."
+    encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding not in ("", "identity") and service != "s3":
+        return "This request cannot be served: its body is still encoded for a service that takes no encoded body."
+    return None
 
 
 def _json(start_response, status: int, payload: dict):

@@ -358,3 +358,38 @@ def test_work_moto_does_in_a_thread_is_held_to_the_requests_account(two, sandbox
     assert keys == ["secret.txt"]
     assert stats(sandbox_stack) <= before | {a.account_id}
     assert MADE_UP not in stats(sandbox_stack)
+
+
+def raw(socket_path: str, method: str, path: str, headers: dict, body: bytes = b"") -> tuple[int, bytes]:
+    conn = _UnixConnection(socket_path)
+    try:
+        conn.request(method, path, body=body, headers={**headers, "Content-Length": str(len(body))})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_an_unsigned_request_runs_only_as_s3(two, sandbox_stack):
+    """moto routes an unsigned `/glacier_<region>/...` path to Glacier; the gateway let it through as an
+    anonymous S3 read of the bucket in the Host."""
+    a, b, _state = two
+    b.client("glacier").create_vault(vaultName="b-vault")
+    status, body = raw(sandbox_stack.socket_path, "GET", "/glacier_us-east-1/vaults", {
+        "Host": "localhost", "x-moto-account-id": b.account_id, "x-lab-anonymous": "1"})
+    assert status == 403 and b"b-vault" not in body
+
+
+def test_an_encoded_body_never_reaches_a_service_that_would_decode_it(two, sandbox_stack):
+    """Signed as S3 and sent to a path moto gives S3 Control, a gzip body would be inflated without limit."""
+    import gzip
+
+    a, _b, _state = two
+    bomb = gzip.compress(b"<PublicAccessBlockConfiguration>" + b" " * 2_000_000 + b"</PublicAccessBlockConfiguration>")
+    status, _body = raw(sandbox_stack.socket_path, "PUT", "/v20180820/configuration/publicAccessBlock", {
+        "Host": "localhost", "x-moto-account-id": a.account_id, "Content-Encoding": "gzip",
+        "x-amz-account-id": a.account_id,
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/s3/aws4_request, "
+                         "SignedHeaders=host, Signature=" + "0" * 64,
+    }, bomb)
+    assert status == 403
