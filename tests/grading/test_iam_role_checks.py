@@ -226,3 +226,32 @@ def test_role_assumed_finds_a_role_with_a_path(sandbox):
              "params": {"RoleArn": arn, "RoleSessionName": "s1"}}]
     assert check(sandbox, "sts.role_assumed", journal=rows, role="deployer", session_name="s1").passed
     assert "does not exist" in check(sandbox, "sts.role_assumed", journal=rows, role="nobody").feedback
+
+
+def test_instance_profile_associated_after_launch(sandbox):
+    iam, ec2 = sandbox.client("iam"), sandbox.client("ec2")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    iam.create_instance_profile(InstanceProfileName="p")
+    iam.add_role_to_instance_profile(InstanceProfileName="p", RoleName="r")
+    image = ec2.describe_images()["Images"]
+    ami = image[0]["ImageId"] if image else "ami-12c6146b"
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "app"}]}]
+    instance = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, TagSpecifications=tags)["Instances"][0]["InstanceId"]
+    assert not check(sandbox, "iam.instance_uses_role", role="r", name_tag="app").passed
+    ec2.associate_iam_instance_profile(InstanceId=instance, IamInstanceProfile={"Name": "p"})
+    assert check(sandbox, "iam.instance_uses_role", role="r", name_tag="app").passed
+
+
+def test_ec2_role_with_extra_read_access_is_not_least_privilege(sandbox):
+    iam = sandbox.client("iam")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    iam.put_role_policy(RoleName="r", PolicyName="read", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::cfg/*"}))
+    probes = [{"action": "s3:GetObject", "resource": "arn:aws:s3:::other/secret"},
+              {"action": "s3:PutObject", "resource": "arn:aws:s3:::cfg/config.json"}]
+    assert check(sandbox, "iam.role_allows", role="r", action="s3:GetObject", resource="arn:aws:s3:::cfg/config.json",
+                 no_wildcard=True).passed
+    assert check(sandbox, "iam.role_denies", role="r", requests=probes).passed
+    iam.attach_role_policy(RoleName="r", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    out = check(sandbox, "iam.role_denies", role="r", requests=probes)
+    assert not out.passed and "may also s3:GetObject on arn:aws:s3:::other/secret (through ReadOnlyAccess)" in out.feedback
