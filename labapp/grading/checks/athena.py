@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import ClientError
 
 from . import Check, failed, passed, register, schema, string
@@ -26,7 +28,8 @@ class WorkgroupOutput(Check):
         location = (wg.get("Configuration", {}).get("ResultConfiguration") or {}).get("OutputLocation", "")
         if not location:
             return failed(f"workgroup {workgroup} has no query result location — set OutputLocation")
-        if not location.rstrip("/").startswith(output.rstrip("/")):
+        # Under the folder, not beside it: s3://r/analysts-old/ is not under s3://r/analysts/.
+        if not (location.rstrip("/") + "/").startswith(output.rstrip("/") + "/"):
             return failed(f"workgroup {workgroup} writes results to {location}, not under {output}")
         if wg.get("State", "ENABLED") != "ENABLED":
             return failed(f"workgroup {workgroup} is {wg.get('State')}")
@@ -35,25 +38,52 @@ class WorkgroupOutput(Check):
 
 @register("athena.query_succeeded")
 class QuerySucceeded(Check):
-    description = "A query execution in the workgroup SUCCEEDED, and its SQL mentions the given text (e.g. the table)."
-    params_schema = schema({"workgroup": string("workgroup name"), "contains": string("text the SQL must contain")},
-                           ["workgroup"])
+    description = ("A query execution in the workgroup SUCCEEDED and reads the table (`table`: database.table, "
+                   "found in FROM/JOIN, qualified or through the query's database context, quotes allowed), or "
+                   "whose SQL mentions the text `contains`.")
+    params_schema = schema({"workgroup": string("workgroup name"),
+                            "table": string("database.table the query must read, e.g. sales.orders"),
+                            "contains": string("text the SQL must contain")}, ["workgroup"])
 
-    def run(self, ctx, *, workgroup, contains=None):
+    def run(self, ctx, *, workgroup, table=None, contains=None):
         athena = ctx.client("athena")
         ids = athena.list_query_executions(WorkGroup=workgroup).get("QueryExecutionIds", [])
         if not ids:
             return failed(f"no query has been run in workgroup {workgroup} — pass --work-group {workgroup}")
-        seen = []
+        wanted = table or contains or "the table"
+        reading = []
         for qid in ids[:50]:
             q = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
-            seen.append(q)
             if q.get("WorkGroup", workgroup) != workgroup:
                 continue
-            if contains and contains.lower() not in q.get("Query", "").lower():
+            sql = q.get("Query", "")
+            if table and table.lower() not in tables_read(sql, (q.get("QueryExecutionContext") or {}).get("Database")):
                 continue
+            if contains and contains.lower() not in sql.lower():
+                continue
+            reading.append(q)
             if q.get("Status", {}).get("State") == "SUCCEEDED":
-                return passed(f"query {qid[:8]}… in {workgroup} SUCCEEDED")
-        if contains and not any(contains.lower() in q.get("Query", "").lower() for q in seen):
-            return failed(f"no query in {workgroup} reads {contains}")
-        return failed(f"no query reading {contains or 'the table'} in {workgroup} has SUCCEEDED")
+                return passed(f"query {qid[:8]}… in {workgroup} read {wanted} and SUCCEEDED")
+        if not reading:
+            return failed(f"no query in {workgroup} reads {wanted} (FROM {wanted}, or FROM "
+                          f"{wanted.rsplit('.', 1)[-1]} with --query-execution-context Database="
+                          f"{wanted.split('.', 1)[0]})")
+        return failed(f"no query reading {wanted} in {workgroup} has SUCCEEDED "
+                      f"(last: {reading[0].get('Status', {}).get('State')})")
+
+
+_IDENT = r'(?:"([^"]+)"|`([^`]+)`|([A-Za-z_][\w]*))'
+_TABLE_REF = re.compile(rf"\b(?:from|join)\s+{_IDENT}(?:\s*\.\s*{_IDENT})?", re.IGNORECASE)
+
+
+def tables_read(sql: str, default_database: str | None) -> set[str]:
+    """database.table names (lower case) in the FROM and JOIN clauses of the SQL; an unqualified table is in
+    the query's database context (default: `default`)."""
+    names = set()
+    sql = re.sub(r"'(?:[^']|'')*'", "''", sql)  # string literals never name a table
+    for m in _TABLE_REF.finditer(sql):
+        first = next(g for g in m.groups()[:3] if g)
+        second = next((g for g in m.groups()[3:] if g), None)
+        database, name = (first, second) if second else (default_database or "default", first)
+        names.add(f"{database}.{name}".lower())
+    return names
