@@ -39,7 +39,8 @@ KEY_PARAMS = frozenset(
     AllocationId SecurityGroupId SecurityGroupIds CidrIp IpProtocol FromPort ToPort
     NetworkInterfaceId AttachmentId DeviceIndex
     TopicArn SubscriptionArn Protocol QueueUrl QueueName FunctionName Runtime TableName
-    DBInstanceIdentifier DBClusterIdentifier KeyId AliasName LogGroupName LogStreamName StackName
+    DBInstanceIdentifier DBClusterIdentifier DBSnapshotIdentifier SourceDBSnapshotIdentifier
+    TargetDBSnapshotIdentifier SourceDBInstanceIdentifier KeyId AliasName LogGroupName LogStreamName StackName
     Name Id HostedZoneId DistributionId AlarmName MetricName Namespace ClusterName ServiceName
     RepositoryName Status""".split()
 )
