@@ -189,6 +189,12 @@ class GatewayApp:
             self.check_session_status(key, internal, exchange.service)
             exchange.caller = Caller(key.session_id, key.account_id, internal or "learner")
             self.read_body(exchange, self.max_body)
+            # A body can take minutes to arrive: the session may have ended or been handed in meanwhile,
+            # and a write must not land in a sandbox kept as submitted. Ask again (ending forgets the key).
+            key = self.credentials.key(credential.access_key_id)
+            if key is None:
+                raise errors.invalid_key(exchange.service)
+            self.check_session_status(key, internal, exchange.service)
             self.verify_signature(exchange, credential, key)
 
         # From here on the caller is known, so refusals are journaled against their session.

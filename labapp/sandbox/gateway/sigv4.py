@@ -26,9 +26,12 @@ MAX_PRESIGN_EXPIRES = 7 * 24 * 3600  # what AWS allows
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
-_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
-_SIGNED_HEADERS = re.compile(r"SignedHeaders=([^,\s]+)")
-_SIGNATURE = re.compile(r"Signature=([0-9a-fA-F]+)")
+# Exactly what the SDKs send, Credential first: moto takes the service from the first comma-separated
+# part of the header, so a header with anything else in it would be checked as one service and run as
+# another (an `X=.../iam/...` part in front of a valid S3 Credential).
+_SIGV4_HEADER = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})"
+)
 
 
 class SignatureError(Exception):
@@ -67,12 +70,14 @@ def find_credential(environ: dict, query: list[tuple[str, str]], form_fields: di
     """Extract the claimed credential from a header, a presigned query, or an S3 POST form."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     if auth.startswith(ALGORITHM):
-        credential = _CREDENTIAL.search(auth)
-        signed = _SIGNED_HEADERS.search(auth)
-        signature = _SIGNATURE.search(auth)
-        if not (credential and signed and signature):
-            raise SignatureError("IncompleteSignature", "The Authorization header is not a valid SigV4 header.")
-        return _credential_from_scope(credential.group(1), "header", signed.group(1), signature.group(1))
+        match = _SIGV4_HEADER.fullmatch(auth)
+        if not match:
+            raise SignatureError(
+                "IncompleteSignature",
+                "The Authorization header is not a valid SigV4 header "
+                "(AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...).",
+            )
+        return _credential_from_scope(match.group(1), "header", match.group(2), match.group(3))
     if auth.startswith("AWS "):
         # S3's legacy HMAC-SHA1 scheme; other services' SigV2 puts the key in the query or form.
         key_id, _, signature = auth[4:].strip().partition(":")
@@ -259,6 +264,16 @@ def verify(
         raise SignatureError("SignatureDoesNotMatch", "The credential scope date does not match X-Amz-Date.")
     if "host" not in credential.signed_headers:
         raise SignatureError("SignatureDoesNotMatch", "The Host header must be signed.")
+    # As S3 does: every x-amz-* header must be signed, or anyone holding a presigned URL could add
+    # x-amz-copy-source or x-amz-acl to it. (An unsigned X-Amz-Content-Sha256 is ignored, see above.)
+    unsigned = sorted(
+        name for name in (key[5:].replace("_", "-").lower() for key in environ if key.startswith("HTTP_"))
+        if name.startswith("x-amz-") and name != "x-amz-content-sha256" and name not in credential.signed_headers
+    )
+    if unsigned:
+        raise SignatureError(
+            "AccessDenied", f"There were headers present in the request which were not signed: {', '.join(unsigned)}"
+        )
 
     key = signing_key(secret, credential.date, credential.region, credential.service)
     headers_part = _canonical_headers(environ, credential.signed_headers)

@@ -1,0 +1,106 @@
+"""Attacks a red-team review found against the rebuilt gateway, each kept as a regression test."""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.sandbox.helpers import make_sandbox
+
+pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+
+
+def send(gateway_url: str, method: str, target: str, headers: dict, body: bytes = b"") -> tuple[int, bytes]:
+    gateway = urlsplit(gateway_url)
+    conn = http.client.HTTPConnection(gateway.hostname, gateway.port, timeout=30)
+    try:
+        conn.request(method, target, body=body, headers={**headers, "Content-Length": str(len(body))})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def signed_s3_headers(box, method: str, url: str) -> dict:
+    request = AWSRequest(method=method, url=url)
+    request.headers["X-Amz-Content-SHA256"] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    S3SigV4Auth(Credentials(box.key, box.secret), "s3", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_an_authorization_header_with_a_decoy_part_is_refused(sandbox_stack):
+    """moto reads the service from the header's first part, the gateway read `Credential=` anywhere: a
+    decoy IAM scope in front of a valid S3 signature ran IAM CreateUser, journaled as S3."""
+    box = make_sandbox(sandbox_stack.url)
+    url = f"{sandbox_stack.url}/?Action=CreateUser&UserName=hidden-user&Version=2010-05-08"
+    headers = signed_s3_headers(box, "GET", url)
+    headers["Authorization"] = headers["Authorization"].replace(
+        "AWS4-HMAC-SHA256 ", f"AWS4-HMAC-SHA256 X={box.key}/20260101/us-east-1/iam/aws4_request, ", 1)
+    status, body = send(sandbox_stack.url, "GET", "/?Action=CreateUser&UserName=hidden-user&Version=2010-05-08", headers)
+    assert status in (400, 403) and b"IncompleteSignature" in body
+    assert [u["UserName"] for u in box.client("iam").list_users()["Users"]] == []
+
+
+def test_a_presigned_url_cannot_carry_unsigned_amz_headers(sandbox_stack):
+    """A presigned PUT plus an unsigned x-amz-copy-source copied a private object to a public one."""
+    box = make_sandbox(sandbox_stack.url)
+    s3 = box.client("s3")
+    bucket = f"private-{box.account_id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="secret.txt", Body=b"SECRET")
+    v4 = box.client("s3", signature_version="s3v4")  # SigV2 URLs sign x-amz-* headers themselves
+    url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "upload.txt"}, ExpiresIn=300)
+    assert "X-Amz-Signature=" in url
+    parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}"
+    status, body = send(sandbox_stack.url, "PUT", target, {
+        "Host": parts.netloc, "x-amz-copy-source": f"{bucket}/secret.txt", "x-amz-acl": "public-read"})
+    assert status == 403 and b"not signed" in body
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["secret.txt"]
+    # The URL itself still works as meant.
+    status, _ = send(sandbox_stack.url, "PUT", target, {"Host": parts.netloc}, b"hello")
+    assert status == 200
+    assert s3.get_object(Bucket=bucket, Key="upload.txt")["Body"].read() == b"hello"
+
+
+def test_a_write_whose_body_arrives_after_hand_in_does_not_land(sandbox_stack):
+    """The session was checked when the headers arrived; the body came after the hand-in, and the object
+    landed in the sandbox kept as submitted for grading."""
+    import hashlib
+    import time
+
+    from labapp.labs import services
+    from labapp.sandbox import client as sandbox
+
+    box = make_sandbox(sandbox_stack.url)
+    bucket = f"kept-{box.account_id}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    body = b"x" * 200_000
+    request = AWSRequest(method="PUT", url=f"{sandbox_stack.url}/{bucket}/late.txt", data=body)
+    request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
+    S3SigV4Auth(Credentials(box.key, box.secret), "s3", "us-east-1").add_auth(request)
+    gateway = urlsplit(sandbox_stack.url)
+    conn = http.client.HTTPConnection(gateway.hostname, gateway.port, timeout=60)
+    try:
+        conn.putrequest("PUT", f"/{bucket}/late.txt", skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", gateway.netloc)
+        for name, value in request.headers.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        conn.send(body[:1000])  # headers accepted, the body is on its way
+        time.sleep(1)
+        assert services.hand_in(box.session)
+        time.sleep(1)  # the forget is sent after the hand-in commits
+        conn.send(body[1000:])
+        response = conn.getresponse()
+        assert response.status == 403, response.read()
+    finally:
+        conn.close()
+    kept = sandbox.client(box.session, "s3", source="platform")
+    assert "Contents" not in kept.list_objects_v2(Bucket=bucket)
