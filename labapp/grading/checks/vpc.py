@@ -114,8 +114,6 @@ class Network:
     def dead_end(self, route: dict) -> str | None:
         """Why this route carries nothing (None: it works)."""
         target = route_target(route)
-        if str(route.get("State", "active")).lower() == "blackhole":
-            return f"the route to {target} is a blackhole"
         if target.startswith("igw-") and target not in self.igws:
             return f"internet gateway {target} is not attached to {self.vpc['VpcId']}"
         if target.startswith("nat-"):
@@ -124,6 +122,8 @@ class Network:
                 return f"NAT gateway {target} is {nat.get('State') if nat else 'gone'}"
             if nat.get("VpcId") and nat["VpcId"] != self.vpc["VpcId"]:
                 return f"NAT gateway {target} is in another VPC ({nat['VpcId']})"
+        if str(route.get("State", "active")).lower() == "blackhole":
+            return f"the route to {target} is marked blackhole"
         return None
 
     def reaches_igw(self, route: dict) -> bool:
@@ -159,7 +159,7 @@ def internet_exit_problem(table: dict, net: Network, want: str) -> str | None:
         target = route_target(route)
         dead = net.dead_end(route)
         if dead:
-            return f"sends {destination(route)} to {target}, but {dead}: that route is a blackhole"
+            return f"sends {destination(route)} to {target}, a blackhole ({dead})"
         if not target.startswith(f"{want}-"):
             return f"sends {destination(route)} to {target}"
     return None
