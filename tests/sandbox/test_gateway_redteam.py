@@ -104,3 +104,39 @@ def test_a_write_whose_body_arrives_after_hand_in_does_not_land(sandbox_stack):
         conn.close()
     kept = sandbox.client(box.session, "s3", source="platform")
     assert "Contents" not in kept.list_objects_v2(Bucket=bucket)
+
+
+def post_upload(gateway_url: str, url: str, fields: dict, content: bytes) -> int:
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
+                 "Content-Type: text/plain\r\n\r\n".encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    target = urlsplit(url)
+    status, _ = send(gateway_url, "POST", target.path or "/", {
+        "Host": target.netloc, "Content-Type": f"multipart/form-data; boundary={boundary}"}, body)
+    return status
+
+
+def test_a_post_policy_is_held_to_its_conditions(sandbox_stack):
+    """Only the policy's signature was checked: any key, size, ACL or bucket of the signer went through."""
+    box = make_sandbox(sandbox_stack.url)
+    s3 = box.client("s3")
+    bucket, other = f"uploads-{box.account_id}", f"other-{box.account_id}"
+    for name in (bucket, other):
+        s3.create_bucket(Bucket=name)
+    post = box.client("s3", signature_version="s3v4").generate_presigned_post(
+        bucket, "uploads/${filename}", Conditions=[["starts-with", "$key", "uploads/"], ["content-length-range", 1, 10]],
+        ExpiresIn=300,
+    )
+    fields = post["fields"]
+    assert post_upload(sandbox_stack.url, post["url"], fields, b"hello") in (200, 201, 204)
+    assert post_upload(sandbox_stack.url, post["url"], {**fields, "key": "secret.txt"}, b"hello") == 403
+    assert post_upload(sandbox_stack.url, post["url"], fields, b"x" * 125) == 403
+    assert post_upload(sandbox_stack.url, post["url"], {**fields, "acl": "public-read"}, b"hello") == 403
+    assert post_upload(sandbox_stack.url, post["url"].replace(bucket, other), fields, b"hello") == 403
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["uploads/f.txt"]
+    assert "Contents" not in s3.list_objects_v2(Bucket=other)

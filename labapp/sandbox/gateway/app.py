@@ -383,7 +383,12 @@ class GatewayApp:
     def verify_signature(self, exchange: Exchange, credential: sigv4.Credential, key: SandboxKey) -> None:
         try:
             if credential.form == "post-form":
-                sigv4.verify_post_policy(credential, key.secret, exchange.post_fields or {})
+                bucket, _path = operations.s3_bucket_and_path(exchange.environ.get("HTTP_HOST", ""), unquote(exchange.raw_path))
+                sigv4.verify_post_policy(
+                    credential, key.secret, exchange.post_fields or {},
+                    bucket=bucket or unquote(exchange.raw_path).strip("/").split("/", 1)[0],
+                    file_size=_post_file_size(exchange.environ, exchange.body),
+                )
             elif credential.form.startswith("sigv2"):
                 bucket, _path = operations.s3_bucket_and_path(exchange.environ.get("HTTP_HOST", ""), "/")
                 sigv4.verify_sigv2_s3(
@@ -568,6 +573,21 @@ def _post_field_pairs(environ, body: bytes) -> list[tuple[str, str]]:
             raise Refusal(400, "InvalidArgument", f"POST form field {name!r} is given twice.")
         pairs.append((name, values[0]))
     return pairs
+
+
+def _post_file_size(environ, body: bytes) -> int:
+    """The size of an S3 POST upload's file part (what a content-length-range condition limits)."""
+    from werkzeug.formparser import parse_form_data
+
+    form_environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    _stream, _form, files = parse_form_data(form_environ, max_form_memory_size=1024 * 1024)
+    upload = files.get("file")
+    return len(upload.read()) if upload is not None else 0
 
 
 def _small_form_fields(environ, body: bytes) -> dict[str, str]:

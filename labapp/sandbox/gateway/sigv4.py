@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
 
+from . import post_policy
 from .errors import Refusal
 from .payload import SigningContext, payload_hash_for_signing
 
@@ -305,8 +306,12 @@ def verify(
     )
 
 
-def verify_post_policy(credential: Credential, secret: str, fields: dict[str, str], now: datetime | None = None) -> None:
-    """S3 browser POST uploads sign the base64 policy document itself with the derived key."""
+def verify_post_policy(
+    credential: Credential, secret: str, fields: dict[str, str], *, bucket: str, file_size: int,
+    now: datetime | None = None,
+) -> None:
+    """S3 browser POST uploads sign the base64 policy document itself with the derived key; the form
+    must then meet every condition of that policy (post_policy.check)."""
     import base64
     import json
 
@@ -327,6 +332,10 @@ def verify_post_policy(credential: Credential, secret: str, fields: dict[str, st
         raise SignatureError("InvalidPolicyDocument", "The POST policy is not valid.") from None
     if (now or datetime.now(UTC)) > expiration:
         raise SignatureError("AccessDenied", "Invalid according to Policy: Policy expired.")
+    try:
+        post_policy.check(document, fields, bucket=bucket, file_size=file_size)
+    except Refusal as refusal:
+        raise SignatureError(refusal.code, refusal.message, refusal.status) from None
 
 
 def verify_sigv2_s3(
