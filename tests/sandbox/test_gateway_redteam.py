@@ -140,3 +140,24 @@ def test_a_post_policy_is_held_to_its_conditions(sandbox_stack):
     assert post_upload(sandbox_stack.url, post["url"].replace(bucket, other), fields, b"hello") == 403
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["uploads/f.txt"]
     assert "Contents" not in s3.list_objects_v2(Bucket=other)
+
+
+def test_a_small_gzip_body_with_millions_of_values_is_refused_cheaply(sandbox_stack):
+    """16 KB of gzip inflating to a JSON array of millions of zeros cost the gateway a gigabyte."""
+    import gzip
+    import time
+
+    from tests.sandbox.helpers import signed_request
+
+    box = make_sandbox(sandbox_stack.url)
+    bomb = gzip.compress(b'{"x":[' + b"0," * 4_000_000 + b"0]}")
+    assert len(bomb) < 50_000
+    started = time.monotonic()
+    status, body = signed_request(
+        sandbox_stack.url, key=box.key, secret=box.secret, method="POST", url=f"{sandbox_stack.url}/",
+        service="dynamodb", headers={"Content-Type": "application/x-amz-json-1.0", "Content-Encoding": "gzip",
+                                     "X-Amz-Target": "DynamoDB_20120810.ListTables"}, body=bomb,
+    )
+    assert status == 413 and b"values" in body
+    assert time.monotonic() - started < 5
+    assert box.client("dynamodb").list_tables()["TableNames"] == []  # the learner's own calls still work

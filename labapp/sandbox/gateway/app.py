@@ -182,12 +182,14 @@ class GatewayApp:
             if exchange.announces_body:
                 raise errors.access_denied("Anonymous requests cannot carry a body; sign your request.")
             exchange.caller = self.anonymous_caller(exchange)
+            self.take_rate_limit(exchange, internal)
         else:
             key = self.credentials.key(credential.access_key_id)
             if key is None:
                 raise errors.invalid_key(exchange.service)
             self.check_session_status(key, internal, exchange.service)
             exchange.caller = Caller(key.session_id, key.account_id, internal or "learner")
+            self.take_rate_limit(exchange, internal)  # before the body: reading and parsing it is the cost
             self.read_body(exchange, self.max_body)
             # A body can take minutes to arrive: the session may have ended or been handed in meanwhile,
             # and a write must not land in a sandbox kept as submitted. Ask again (ending forgets the key).
@@ -212,8 +214,6 @@ class GatewayApp:
             exchange.form_pairs,
             exchange.parsed.body,
         )
-        if not internal and not self.limiter.allow(exchange.caller.rate_limit_key or account_id):
-            raise errors.throttled(exchange.service)
         if exchange.service == "sts":
             params = dict(exchange.query_pairs + (exchange.form_pairs or []))
             if isinstance(exchange.parsed.json_document, dict):
@@ -221,6 +221,10 @@ class GatewayApp:
             rules.check_sts(account_id, exchange.operation.action, params)
         rules.check_cross_account(account_id, exchange.service, self.referenced_strings(exchange))
         return self.forward(exchange)
+
+    def take_rate_limit(self, exchange: Exchange, internal: str | None) -> None:
+        if not internal and not self.limiter.allow(exchange.caller.rate_limit_key or exchange.caller.account_id):
+            raise errors.throttled(exchange.service)
 
     def check_announced_length(self, exchange: Exchange) -> None:
         try:
