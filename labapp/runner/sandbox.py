@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import ipaddress
 import json
 import logging
 import os
@@ -395,6 +396,11 @@ class Relay:
         self.target = target
         self.max_per_sandbox = max_per_sandbox
         self.active: dict[socket.socket, int] = {}  # listener -> open relayed connections
+        # Each sandbox reaches a loopback gateway from an address of its own in 127.0.0.0/8, so the
+        # gateway's per-address limits (connections, anonymous rate) hold per sandbox, instead of all
+        # learners' consoles sharing 127.0.0.1 with each other and with the platform's own calls.
+        self.source: dict[socket.socket, str] = {}
+        self.sources_made = 0
         self.selector = selectors.DefaultSelector()
         self.lock = threading.Lock()
         self.wake_r, self.wake_w = os.pipe()
@@ -413,6 +419,9 @@ class Relay:
         listener.setblocking(False)
         with self.lock:
             self.active[listener] = 0
+            self.sources_made += 1
+            n = self.sources_made % (250 * 250 * 250)
+            self.source[listener] = f"127.{n // 62500 + 2}.{n // 250 % 250 + 1}.{n % 250 + 1}"
             self.selector.register(listener, selectors.EVENT_READ, listener)
         os.write(self.wake_w, b"x")
         return listener
@@ -424,6 +433,7 @@ class Relay:
             except (KeyError, ValueError):
                 pass
             self.active.pop(listener, None)
+            self.source.pop(listener, None)
         listener.close()
 
     def _loop(self) -> None:
@@ -457,13 +467,16 @@ class Relay:
 
     def _serve(self, client: socket.socket, listener: socket.socket) -> None:
         try:
-            self._relay(client)
+            self._relay(client, self.source.get(listener))
         finally:
             self._release(listener)
 
-    def _relay(self, client: socket.socket) -> None:
+    def _relay(self, client: socket.socket, source: str | None) -> None:
+        host, port = self.target()
         try:
-            upstream = socket.create_connection(self.target(), timeout=5)
+            loopback = ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+            bind = (source, 0) if source and loopback else None
+            upstream = socket.create_connection((host, port), timeout=5, source_address=bind)
         except OSError:
             client.close()
             return

@@ -22,16 +22,18 @@ class HoldingGateway:
         self.port = self.sock.getsockname()[1]
         self.open = 0
         self.most = 0
+        self.peers: list[str] = []
         self.lock = threading.Lock()
         threading.Thread(target=self._loop, daemon=True).start()
 
     def _loop(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, peer = self.sock.accept()
             except OSError:
                 return
             with self.lock:
+                self.peers.append(peer[0])
                 self.open += 1
                 self.most = max(self.most, self.open)
             threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
@@ -120,3 +122,28 @@ def test_a_script_opening_many_connections_gets_503_beyond_the_cap(run, stub_gat
     assert result.exit_code == 0, result.stderr
     through, refused = map(int, result.stdout.split())
     assert (through, refused) == (32, 28)
+
+
+def test_each_sandbox_reaches_a_loopback_gateway_from_an_address_of_its_own(tmp_path):
+    """The gateway limits connections per client address: if every sandbox came from 127.0.0.1, one
+    learner's scripts could use up every other learner's (and the graders') share."""
+    gateway = HoldingGateway()
+    relay = Relay(lambda: ("127.0.0.1", gateway.port))
+    relay.listen(tmp_path / "one.sock", None)
+    relay.listen(tmp_path / "two.sock", None)
+    clients = []
+    try:
+        for name in ("one", "one", "two"):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            client.connect(str(tmp_path / f"{name}.sock"))
+            clients.append(client)
+        deadline = time.monotonic() + 5
+        while len(gateway.peers) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        from collections import Counter
+
+        assert sorted(Counter(gateway.peers).values()) == [1, 2]  # two sandboxes, two addresses
+        assert "127.0.0.1" not in gateway.peers and all(p.startswith("127.") for p in gateway.peers)
+    finally:
+        for client in clients:
+            client.close()
