@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -161,3 +162,21 @@ def test_a_small_gzip_body_with_millions_of_values_is_refused_cheaply(sandbox_st
     assert status == 413 and b"values" in body
     assert time.monotonic() - started < 5
     assert box.client("dynamodb").list_tables()["TableNames"] == []  # the learner's own calls still work
+
+
+def test_a_header_block_larger_than_64_kib_is_refused(sandbox_stack):
+    """100 lines of 64 KB each held about 10 MB of gateway memory per unauthenticated connection."""
+    gateway = urlsplit(sandbox_stack.url)
+    with socket.create_connection((gateway.hostname, gateway.port), timeout=10) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        try:
+            for n in range(20):
+                conn.sendall(f"X-Pad-{n}: ".encode() + b"a" * 8000 + b"\r\n")
+            conn.sendall(b"\r\n")
+        except OSError:
+            pass  # the gateway may close before all of it is sent
+        reply = conn.recv(200)
+    assert reply.startswith(b"HTTP/1.1 431") or reply.startswith(b"HTTP/1.0 431")
+    # An ordinary request with ordinary headers still works.
+    box = make_sandbox(sandbox_stack.url)
+    assert box.client("s3").list_buckets()["Buckets"] == []
