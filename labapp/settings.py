@@ -302,6 +302,10 @@ LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT = env_int("LAB_GATEWAY_MAX_CONNECTIONS_PE
 # Seconds a client has to send a request's line and headers (a body gets this plus 1 s per 64 KiB).
 LAB_GATEWAY_HEADER_TIMEOUT = env_int("LAB_GATEWAY_HEADER_TIMEOUT", 20, minimum=1)
 
+# What one sandbox may keep in S3 (every version and pending multipart part counts): the emulator holds
+# every learner's objects, in memory below 5 MiB each (labapp/sandbox/extensions/s3_quota.py).
+LAB_SANDBOX_S3_QUOTA_MB = env_int("LAB_SANDBOX_S3_QUOTA_MB", 256, minimum=1)
+LAB_SANDBOX_S3_MAX_OBJECTS = env_int("LAB_SANDBOX_S3_MAX_OBJECTS", 5000, minimum=1)
 # The emulator refuses to start where it cannot be cut off from the network, unless this accepts the risk.
 LAB_EMULATOR_ALLOW_NETWORK = env_bool("LAB_EMULATOR_ALLOW_NETWORK", False)
 

@@ -34,6 +34,7 @@ def sandbox_stack(django_db_setup, django_db_blocker, tmp_path_factory):
             "LAB_REGIONS": ",".join(settings.LAB_REGIONS),
             "LAB_GATEWAY_RATE_PER_SECOND": "50",
             "LAB_GATEWAY_RATE_BURST": "200",
+            "LAB_SANDBOX_S3_QUOTA_MB": "64",  # above any lab's needs; small enough to test filling it
         },
     )
     stack.start()
