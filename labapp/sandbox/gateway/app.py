@@ -556,9 +556,8 @@ def _error_code(response) -> str:
     return ""
 
 
-def _post_field_pairs(environ, body: bytes) -> list[tuple[str, str]]:
-    """The text fields of an S3 POST upload (the file part is skipped), parsed by werkzeug as the
-    emulator parses them; a form that does not parse, or names a field twice, is refused."""
+def _parse_post_form(environ, body: bytes):
+    """(form, files) of an S3 POST upload, parsed by werkzeug as the emulator parses them."""
     from werkzeug.formparser import parse_form_data
 
     form_environ = {
@@ -571,6 +570,13 @@ def _post_field_pairs(environ, body: bytes) -> list[tuple[str, str]]:
         _stream, form, files = parse_form_data(form_environ, max_form_memory_size=1024 * 1024, silent=False)
     except Exception:
         raise Refusal(400, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.") from None
+    return form, files
+
+
+def _post_field_pairs(environ, body: bytes) -> list[tuple[str, str]]:
+    """The text fields of an S3 POST upload (the file part is skipped); a form that does not parse, or
+    names a field twice, is refused."""
+    form, files = _parse_post_form(environ, body)
     pairs = []
     for name, values in list(form.lists()) + [(name, [""]) for name in files]:
         if len(values) > 1 or (name in form and name in files):
@@ -581,15 +587,7 @@ def _post_field_pairs(environ, body: bytes) -> list[tuple[str, str]]:
 
 def _post_file_size(environ, body: bytes) -> int:
     """The size of an S3 POST upload's file part (what a content-length-range condition limits)."""
-    from werkzeug.formparser import parse_form_data
-
-    form_environ = {
-        "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-    }
-    _stream, _form, files = parse_form_data(form_environ, max_form_memory_size=1024 * 1024)
+    _form, files = _parse_post_form(environ, body)
     upload = files.get("file")
     return len(upload.read()) if upload is not None else 0
 
