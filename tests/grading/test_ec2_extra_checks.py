@@ -214,6 +214,64 @@ def test_sg_port_only_from_group(sandbox):
     assert "is also open to 0.0.0.0/0 (through the rule tcp 0-1000)" in out.feedback
 
 
+def test_sg_port_only_from_group_counts_every_group_of_the_instances(sandbox):
+    ec2 = sandbox.client("ec2")
+    alb = ec2.create_security_group(GroupName="alb-sg", Description="x")["GroupId"]
+    web = ec2.create_security_group(GroupName="web-sg", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb}]}])
+    inst = launch(sandbox, "web-1", SecurityGroupIds=[web])
+    args = {"group": "web-sg", "port": 80, "source_group": "alb-sg", "instances": ["web-1"]}
+    assert check(sandbox, "ec2.sg_port_only_from_group", **args).passed
+    # A second group on the instance reopens port 80 to the world: web-sg alone still looks right.
+    wide = ec2.create_security_group(GroupName="open-web", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=wide, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[web, wide])
+    without_instances = {k: v for k, v in args.items() if k != "instances"}
+    assert check(sandbox, "ec2.sg_port_only_from_group", **without_instances).passed
+    out = check(sandbox, "ec2.sg_port_only_from_group", **args)
+    assert not out.passed
+    assert "is also in the security group open-web, which opens HTTP (TCP 80) to 0.0.0.0/0" in out.feedback
+    # A second group that only repeats the chain (or opens another port) is harmless.
+    ssh = ec2.create_security_group(GroupName="admin-ssh", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=ssh, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "198.18.0.1/32"}]},
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb}]}])
+    ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[web, ssh])
+    assert check(sandbox, "ec2.sg_port_only_from_group", **args).passed
+    # Moved out of web-sg into a group with no HTTP rule: the load balancer can no longer reach it.
+    ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[wide])
+    ec2.revoke_security_group_ingress(GroupId=wide, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    out = check(sandbox, "ec2.sg_port_only_from_group", **args)
+    assert not out.passed and "is in open-web, none of which admits HTTP (TCP 80) from alb-sg" in out.feedback
+
+
+def test_instance_port_only_from_counts_every_group(sandbox):
+    ec2 = sandbox.client("ec2")
+    web = ec2.create_security_group(GroupName="web-sg", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "198.18.3.7/32"}]},
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    inst = launch(sandbox, "web-1", SecurityGroupIds=[web])
+    args = {"instance": "web-1", "port": 22, "cidrs": ["198.18.3.7/32"]}
+    assert check(sandbox, "ec2.instance_port_only_from", **args).passed
+    wizard = ec2.create_security_group(GroupName="launch-wizard-1", Description="x")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=wizard, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[web, wizard])
+    out = check(sandbox, "ec2.instance_port_only_from", **args)
+    assert not out.passed
+    assert "is also in the security group launch-wizard-1, which opens SSH (TCP 22) to 0.0.0.0/0" in out.feedback
+    # A second group that opens only other ports leaves SSH as tight as web-sg made it.
+    ec2.revoke_security_group_ingress(GroupId=wizard, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_ingress(GroupId=wizard, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    assert check(sandbox, "ec2.instance_port_only_from", **args).passed
+
+
 def test_listers(sandbox):
     from labapp.grading.resources import list_resources
 

@@ -362,44 +362,124 @@ class InstanceUserData(Check):
         return passed(f"the user data of {name} installs {package} and starts {service}")
 
 
+@register("ec2.instance_port_only_from")
+class InstancePortOnlyFrom(Check):
+    description = ("No security group attached to the named instance(s) opens `port` to anything beyond `cidrs`: an "
+                   "instance's groups add up, so a second group (a console 'launch-wizard' group, say) could reopen "
+                   "a port its main group restricts. Says nothing about whether the port is open at all.")
+    params_schema = schema(
+        {"instance": NAME, "protocol": PROTOCOL, "port": PORT,
+         "cidrs": {"type": "array", "minItems": 1, "items": string("allowed source CIDR"),
+                   "description": "the only sources any of the instance's groups may let reach the port"}},
+        ["instance", "port", "cidrs"],
+    )
+
+    def run(self, ctx, *, instance, port, cidrs, protocol="tcp"):
+        found = instances_named(ctx, instance)
+        if not found:
+            raise CheckFailed(f"there is no instance tagged Name={instance}")
+        label = port_label(protocol, port)
+        for inst in found:
+            _, maybe = instance_group_ids(inst)
+            groups = ctx.client("ec2").describe_security_groups(GroupIds=maybe)["SecurityGroups"] if maybe else []
+            for group in groups:
+                offending = [name for rule in group.get("IpPermissions", []) if rule_covers(rule, protocol, port)
+                             for name, src in address_sources(ctx, rule) if src is None or not _within(src, cidrs)]
+                if offending:
+                    return failed(f"{instance} ({inst['InstanceId']}) is also in the security group "
+                                  f"{group['GroupName']}, which opens {label} to {', '.join(offending)} — an "
+                                  f"instance's groups add up: detach that group or restrict the rule to "
+                                  f"{' or '.join(cidrs)}")
+        return passed(f"no security group of {instance} opens {label} beyond {' or '.join(cidrs)}")
+
+
 # --- security group chaining ------------------------------------------------------------------------
+
+
+def _chain_sources(group: dict, source: dict, source_name: str, protocol: str, port: int) -> tuple[list[str], bool]:
+    """(the sources other than `source` that reach `port` through `group`, whether `source` itself does)."""
+    offending, present = [], False
+    for rule in group.get("IpPermissions", []):
+        if not rule_covers(rule, protocol, port):
+            continue
+        how = "" if rule_label(rule) == f"{protocol} {port}" else f" (through the rule {rule_label(rule)})"
+        for pair in rule.get("UserIdGroupPairs", []):
+            if pair.get("GroupId") == source["GroupId"] or pair.get("GroupName") == source_name:
+                present = True
+            else:
+                offending.append(f"security group {pair.get('GroupId') or pair.get('GroupName')}{how}")
+        for src in (rule_sources({"IpRanges": rule.get("IpRanges", []),
+                                  "Ipv6Ranges": rule.get("Ipv6Ranges", []),
+                                  "PrefixListIds": rule.get("PrefixListIds", [])})):
+            offending.append(f"{src}{how}")
+    return offending, present
+
+
+def instance_group_ids(inst: dict) -> tuple[list[str], list[str]]:
+    """(groups that surely guard the instance, groups that may): the instance's own list and those of its
+    secondary network interfaces surely do (a second interface in another group is another way in). The
+    primary interface's list may too: the emulator does not keep it in step with modify-instance-attribute
+    (nor the instance's list with modify-network-interface-attribute), so a group is counted as a possible
+    way in wherever it shows, but only a sure one proves the load balancer can reach the instance."""
+    sure = [g["GroupId"] for g in inst.get("SecurityGroups", [])]
+    sure += [g["GroupId"] for eni in inst.get("NetworkInterfaces", [])
+             if (eni.get("Attachment") or {}).get("DeviceIndex", 0) != 0 for g in eni.get("Groups", [])]
+    maybe = sure + [g["GroupId"] for eni in inst.get("NetworkInterfaces", []) for g in eni.get("Groups", [])]
+    return list(dict.fromkeys(sure)), list(dict.fromkeys(maybe))
 
 
 @register("ec2.sg_port_only_from_group")
 class PortOnlyFromGroup(Check):
     description = ("`port` of `group` is reachable only from members of `source_group` (a security group "
-                   "reference): no CIDR, prefix list or other group can reach it, by any rule covering the port.")
+                   "reference): no CIDR, prefix list or other group can reach it, by any rule covering the port. "
+                   "With `instances`, the same holds for every group attached to those instances (rules of all "
+                   "of an instance's groups add up, so a second group could reopen the port).")
     params_schema = schema(
         {"group": GROUP, "vpc": VPC, "protocol": PROTOCOL, "port": PORT,
-         "source_group": string("name of the security group whose members alone may connect")},
+         "source_group": string("name of the security group whose members alone may connect"),
+         "instances": {"type": "array", "minItems": 1, "items": string("Name tag of an instance"),
+                       "description": "instances whose security groups must, together, admit only source_group"}},
         ["group", "port", "source_group"],
     )
 
-    def run(self, ctx, *, group, port, source_group, protocol="tcp", vpc="default"):
+    def run(self, ctx, *, group, port, source_group, protocol="tcp", vpc="default", instances=None):
         sg = find_group(ctx, group, vpc)
         source = find_group(ctx, source_group, "any" if vpc == "any" else sg.get("VpcId"))
         label = port_label(protocol, port)
-        offending, present = [], False
-        for rule in sg.get("IpPermissions", []):
-            if not rule_covers(rule, protocol, port):
-                continue
-            how = "" if rule_label(rule) == f"{protocol} {port}" else f" (through the rule {rule_label(rule)})"
-            for pair in rule.get("UserIdGroupPairs", []):
-                if pair.get("GroupId") == source["GroupId"] or pair.get("GroupName") == source_group:
-                    present = True
-                else:
-                    offending.append(f"security group {pair.get('GroupId') or pair.get('GroupName')}{how}")
-            for src in (rule_sources({"IpRanges": rule.get("IpRanges", []),
-                                      "Ipv6Ranges": rule.get("Ipv6Ranges", []),
-                                      "PrefixListIds": rule.get("PrefixListIds", [])})):
-                offending.append(f"{src}{how}")
+        offending, present = _chain_sources(sg, source, source_group, protocol, port)
         if offending:
             return failed(f"{label} of {group} is also open to {', '.join(offending)} — only {source_group} "
                           f"({source['GroupId']}) may reach it; revoke the other rules")
         if not present:
             return failed(f"{group} has no inbound rule for {label} from the security group {source_group} "
                           f"({source['GroupId']}) — add one with the group as the source")
+        for name in instances or []:
+            verdict = self._instance_verdict(ctx, name, source, source_group, protocol, port, label)
+            if verdict:
+                return failed(verdict)
         return passed(f"{label} of {group} is reachable only from members of {source_group}")
+
+    @staticmethod
+    def _instance_verdict(ctx, name, source, source_name, protocol, port, label) -> str | None:
+        found = instances_named(ctx, name)
+        if not found:
+            raise CheckFailed(f"there is no instance tagged Name={name}")
+        for inst in found:
+            sure, maybe = instance_group_ids(inst)
+            groups = ctx.client("ec2").describe_security_groups(GroupIds=maybe)["SecurityGroups"] if maybe else []
+            reached = False
+            for g in groups:
+                offending, present = _chain_sources(g, source, source_name, protocol, port)
+                reached = reached or (present and g["GroupId"] in sure)
+                if offending:
+                    return (f"{name} ({inst['InstanceId']}) is also in the security group {g['GroupName']}, "
+                            f"which opens {label} to {', '.join(offending)} — an instance's groups add up, so "
+                            f"only {source_name} may reach it: detach that group or revoke the rule")
+            if not reached:
+                names = ", ".join(g["GroupName"] for g in groups if g["GroupId"] in sure) or "none"
+                return (f"{name} ({inst['InstanceId']}) is in {names}, none of which admits {label} from "
+                        f"{source_name}")
+        return None
 
 
 # --- Elastic IPs ------------------------------------------------------------------------------------
