@@ -270,6 +270,11 @@ def test_instance_port_only_from_counts_every_group(sandbox):
     ec2.authorize_security_group_ingress(GroupId=wizard, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     assert check(sandbox, "ec2.instance_port_only_from", **args).passed
+    # web-sg's own rules can be left to the check that grades them, so one mistake costs one task.
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    assert not check(sandbox, "ec2.instance_port_only_from", **args).passed
+    assert check(sandbox, "ec2.instance_port_only_from", besides="web-sg", **args).passed
 
 
 def test_listers(sandbox):

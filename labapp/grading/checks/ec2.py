@@ -366,15 +366,17 @@ class InstanceUserData(Check):
 class InstancePortOnlyFrom(Check):
     description = ("No security group attached to the named instance(s) opens `port` to anything beyond `cidrs`: an "
                    "instance's groups add up, so a second group (a console 'launch-wizard' group, say) could reopen "
-                   "a port its main group restricts. Says nothing about whether the port is open at all.")
+                   "a port its main group restricts. Says nothing about whether the port is open at all. "
+                   "`besides`: a group whose rules another task grades (not counted twice).")
     params_schema = schema(
         {"instance": NAME, "protocol": PROTOCOL, "port": PORT,
+         "besides": string("name of a security group left out (its rules are graded by another check)"),
          "cidrs": {"type": "array", "minItems": 1, "items": string("allowed source CIDR"),
                    "description": "the only sources any of the instance's groups may let reach the port"}},
         ["instance", "port", "cidrs"],
     )
 
-    def run(self, ctx, *, instance, port, cidrs, protocol="tcp"):
+    def run(self, ctx, *, instance, port, cidrs, protocol="tcp", besides=None):
         found = instances_named(ctx, instance)
         if not found:
             raise CheckFailed(f"there is no instance tagged Name={instance}")
@@ -382,7 +384,7 @@ class InstancePortOnlyFrom(Check):
         for inst in found:
             _, maybe = instance_group_ids(inst)
             groups = ctx.client("ec2").describe_security_groups(GroupIds=maybe)["SecurityGroups"] if maybe else []
-            for group in groups:
+            for group in (g for g in groups if g["GroupName"] != besides):
                 offending = [name for rule in group.get("IpPermissions", []) if rule_covers(rule, protocol, port)
                              for name, src in address_sources(ctx, rule) if src is None or not _within(src, cidrs)]
                 if offending:
@@ -390,7 +392,8 @@ class InstancePortOnlyFrom(Check):
                                   f"{group['GroupName']}, which opens {label} to {', '.join(offending)} — an "
                                   f"instance's groups add up: detach that group or restrict the rule to "
                                   f"{' or '.join(cidrs)}")
-        return passed(f"no security group of {instance} opens {label} beyond {' or '.join(cidrs)}")
+        other = "other " if besides else ""
+        return passed(f"no {other}security group of {instance} opens {label} beyond {' or '.join(cidrs)}")
 
 
 # --- security group chaining ------------------------------------------------------------------------
