@@ -153,6 +153,23 @@ def test_aurora_unencrypted(sandbox):
     assert not out.passed and "runs aurora-postgresql, not aurora-mysql" in out.feedback
 
 
+def test_aurora_encrypted_by_a_restore_with_a_kms_key(sandbox):
+    # Forgot encryption at creation: snapshot, then restore the snapshot under the lab's name with a key.
+    rds = sandbox.client("rds")
+    rds.create_db_cluster(DBClusterIdentifier="draft", Engine="aurora-mysql", MasterUsername="admin",
+                          MasterUserPassword="secret123")
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="draft", DBClusterSnapshotIdentifier="draft-snap")
+    rds.restore_db_cluster_from_snapshot(DBClusterIdentifier="shop", SnapshotIdentifier="draft-snap",
+                                         Engine="aurora-mysql", KmsKeyId="alias/aws/rds")
+    for ident in ("shop-1", "shop-2"):
+        rds.create_db_instance(DBInstanceIdentifier=ident, DBClusterIdentifier="shop", Engine="aurora-mysql",
+                               DBInstanceClass="db.r6g.large")
+    assert check(sandbox, "rds.aurora_cluster", identifier="shop", engine="aurora-mysql", encrypted=True,
+                 min_readers=1).passed
+    out = check(sandbox, "rds.aurora_cluster", identifier="draft", encrypted=True, min_readers=0)
+    assert not out.passed and "restore a snapshot of it with a KMS key" in out.feedback
+
+
 def test_listers(sandbox):
     from labapp.grading.resources import list_resources
 

@@ -232,7 +232,8 @@ class AuroraCluster(Check):
         if not str(cluster.get("Engine", "")).startswith("aurora"):
             return failed(f"cluster {identifier} runs {cluster.get('Engine')}: not an Aurora cluster")
         if encrypted and not cluster.get("StorageEncrypted"):
-            return failed(f"cluster {identifier} is not encrypted — encryption is chosen when the cluster is created")
+            return failed(f"cluster {identifier} is not encrypted — encryption is chosen when the cluster is created "
+                          "(or restore a snapshot of it with a KMS key: restore-db-cluster-from-snapshot --kms-key-id)")
         members = cluster.get("DBClusterMembers", [])
         writers = [m["DBInstanceIdentifier"] for m in members if m.get("IsClusterWriter")]
         readers = [m["DBInstanceIdentifier"] for m in members if not m.get("IsClusterWriter")]

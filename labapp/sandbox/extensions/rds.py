@@ -9,6 +9,9 @@
   modification with ApplyImmediately applies what was pending too, as AWS does.
 - CreateDBInstance with an Aurora engine and no DBClusterIdentifier is refused with AWS's error; moto
   answered 500 (an Aurora instance only exists inside a cluster).
+- RestoreDBClusterFromSnapshot with a KmsKeyId encrypts the restored cluster even when the snapshot is not
+  encrypted (AWS's documented way to encrypt an existing Aurora cluster); moto copied the snapshot's
+  StorageEncrypted=false and dropped the key, so that route looked unencrypted.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def apply() -> None:
     original_modify = RDSBackend.modify_db_instance
     original_promote = RDSBackend.promote_read_replica
     original_create = RDSBackend.create_db_instance
+    original_restore_cluster = RDSBackend.restore_db_cluster_from_snapshot
+
+    @functools.wraps(original_restore_cluster)
+    def restore_db_cluster_from_snapshot(self, from_snapshot_id, overrides):
+        if overrides.get("kms_key_id"):
+            overrides = {**overrides, "storage_encrypted": True}
+        return original_restore_cluster(self, from_snapshot_id, overrides)
 
     @functools.wraps(original_create)
     def create_db_instance(self, db_kwargs):
@@ -78,4 +88,5 @@ def apply() -> None:
     RDSBackend.modify_db_instance = modify_db_instance
     RDSBackend.promote_read_replica = promote_read_replica
     RDSBackend.create_db_instance = create_db_instance
+    RDSBackend.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot
     DBInstance.pending_modified_values = property(pending_modified_values)

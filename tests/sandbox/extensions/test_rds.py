@@ -48,3 +48,19 @@ def test_aurora_instance_outside_a_cluster_is_refused(sandbox_stack):
     with pytest.raises(rds.exceptions.ClientError, match="InvalidParameterCombination.*must belong to a DB cluster"):
         rds.create_db_instance(DBInstanceIdentifier="shop-aurora-1", Engine="aurora-mysql",
                                DBInstanceClass="db.r6g.large")
+
+
+def test_cluster_restored_with_a_kms_key_is_encrypted(sandbox_stack):
+    # AWS's way to encrypt an existing Aurora cluster: restore its unencrypted snapshot with --kms-key-id.
+    rds = make_sandbox(sandbox_stack.url).client("rds")
+    rds.create_db_cluster(DBClusterIdentifier="plain", Engine="aurora-mysql", MasterUsername="admin",
+                          MasterUserPassword="secret123")
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="plain", DBClusterSnapshotIdentifier="plain-snap")
+    rds.restore_db_cluster_from_snapshot(DBClusterIdentifier="plain-again", SnapshotIdentifier="plain-snap",
+                                         Engine="aurora-mysql")
+    restored = rds.restore_db_cluster_from_snapshot(DBClusterIdentifier="sealed", SnapshotIdentifier="plain-snap",
+                                                    Engine="aurora-mysql", KmsKeyId="alias/aws/rds")["DBCluster"]
+    assert restored["StorageEncrypted"] is True
+    clusters = {c["DBClusterIdentifier"]: c for c in rds.describe_db_clusters()["DBClusters"]}
+    assert clusters["sealed"]["StorageEncrypted"] is True
+    assert clusters["plain-again"]["StorageEncrypted"] is False
