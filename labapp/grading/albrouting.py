@@ -59,9 +59,10 @@ def condition_matches(cond: dict, req: Request) -> bool:
     return False
 
 
-def rule_matches(rule: dict, req: Request) -> bool:
+def rule_matches(rule: dict, req: Request, assume: tuple[dict, ...] = ()) -> bool:
+    """`assume`: conditions the request is taken to meet (e.g. a header a probe for that rule would send)."""
     conditions = rule.get("Conditions") or []
-    return bool(conditions) and all(condition_matches(c, req) for c in conditions)
+    return bool(conditions) and all(c in assume or condition_matches(c, req) for c in conditions)
 
 
 def terminal_action(actions: list[dict]) -> dict | None:
@@ -104,10 +105,27 @@ def priority(rule: dict) -> float:
         return float("inf")  # "default"
 
 
-def route(rules: list[dict], default_actions: list[dict], req: Request) -> Route:
+def route(rules: list[dict], default_actions: list[dict], req: Request, assume: tuple[dict, ...] = ()) -> Route:
     for rule in sorted((r for r in rules if not r.get("IsDefault")), key=priority):
-        if rule_matches(rule, req):
+        if rule_matches(rule, req, assume):
             action = terminal_action(rule.get("Actions") or [])
             return Route(rule, action, forward_weights(action) if action else {})
     action = terminal_action(default_actions)
     return Route(None, action, forward_weights(action) if action else {})
+
+
+def probe_for(rule: dict, default_host: str) -> tuple[Request, tuple[dict, ...]]:
+    """A request the rule is written for (its first path, host and method, wildcards filled in) and the
+    conditions the plain request cannot carry (header, query string, source IP), to be assumed met: if any
+    request reaches the rule, this one does, unless a rule before it takes it."""
+    req, assume = {"path": "/", "host": default_host, "method": "GET"}, []
+    for cond in rule.get("Conditions") or []:
+        field_ = cond.get("Field")
+        key = {"path-pattern": ("path", "PathPatternConfig"), "host-header": ("host", "HostHeaderConfig"),
+               "http-request-method": ("method", "HttpRequestMethodConfig")}.get(field_)
+        values = condition_values(cond, key[1]) if key else []
+        if key and values:
+            req[key[0]] = values[0].replace("*", "example").replace("?", "x")
+        else:
+            assume.append(cond)
+    return Request(req["path"], req["host"], req["method"]), tuple(assume)

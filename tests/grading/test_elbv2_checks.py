@@ -310,6 +310,35 @@ def test_redirect_must_keep_host_path_and_query_for_every_request(sandbox):
                                                       "redirected: the rule with priority 1 forwards them to web-tg")
 
 
+def test_redirect_judges_every_rule_not_only_sample_paths(sandbox):
+    elb = sandbox.client("elbv2")
+    lb, tg = secure_alb(sandbox)
+    args = {"load_balancer": "secure-alb", "port": 80}
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                              DefaultActions=redirect())["Listeners"][0]["ListenerArn"]
+    fwd = [{"Type": "forward", "TargetGroupArn": tg}]
+    # No sample path is under /static/, yet those pages stay on plain HTTP.
+    static = elb.create_rule(ListenerArn=lis, Priority=5, Actions=fwd,
+                             Conditions=[{"Field": "path-pattern", "Values": ["/static/*"]}])["Rules"][0]["RuleArn"]
+    out = check(sandbox, "elbv2.listener_redirect", **args)
+    assert not out.passed and out.feedback.startswith("a request for http://…/static/example on port 80 is not "
+                                                      "redirected: the rule with priority 5 forwards them")
+    elb.delete_rule(RuleArn=static)
+    header = elb.create_rule(ListenerArn=lis, Priority=6, Actions=fwd, Conditions=[
+        {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Debug", "Values": ["1"]}}])["Rules"][0]
+    out = check(sandbox, "elbv2.listener_redirect", **args)
+    assert not out.passed and "(with the header, query string or source address that rule asks for)" in out.feedback
+    # Shadowed by a catch-all redirect with a higher priority: that rule is never reached, so it is harmless.
+    elb.create_rule(ListenerArn=lis, Priority=1, Actions=redirect(),
+                    Conditions=[{"Field": "path-pattern", "Values": ["*"]}])
+    assert check(sandbox, "elbv2.listener_redirect", **args).passed
+    elb.delete_rule(RuleArn=header["RuleArn"])
+    # A rule that redirects its pages properly is fine whatever it matches.
+    elb.create_rule(ListenerArn=lis, Priority=7, Actions=redirect(),
+                    Conditions=[{"Field": "host-header", "Values": ["*.example.com"]}])
+    assert check(sandbox, "elbv2.listener_redirect", **args).passed
+
+
 def test_redirect_by_a_catch_all_rule_and_sni_certificates(sandbox):
     elb, acm = sandbox.client("elbv2"), sandbox.client("acm")
     lb, tg = secure_alb(sandbox)

@@ -371,6 +371,8 @@ def test_lifecycle_equivalent_configurations_pass(b, rules):
             AbortIncompleteMultipartUpload=None)], set(LIFECYCLE_TASKS), "only to objects tagged tier=cold"),
     # Logs deleted after 60 days: before the Glacier move and long before the auditors' year.
     ([_rule(Expiration={"Days": 60})], {"ia", "glacier"}, "expire after 60 days"),
+    # An Expiration on a fixed date deletes December's logs weeks old, not after a year.
+    ([_rule(Expiration={"Date": "2027-01-01T00:00:00Z"})], {"ia", "glacier"}, "on the date 2027-01-01"),
     # A narrower prefix leaves most logs alone.
     ([_rule(Filter={"Prefix": "logs/app/"})], set(LIFECYCLE_TASKS), "applies to prefix 'logs/app/'"),
     # Another rule aborts uploads after one day: the shortest wins.

@@ -548,10 +548,17 @@ class ListenerRedirect(Check):
         lis = find_listener(ctx, lb, port)
         rules = listener_rules(ctx, lis)
         names = tg_names(ctx)
-        for path in SAMPLE_PATHS:
-            r = albrouting.route(rules, lis.get("DefaultActions", []), albrouting.Request(path, lb.get("DNSName", "")))
+        host_name = lb.get("DNSName", "")
+        # The sample paths, then a request aimed at each rule: a rule for pages no sample asks for (/static/*,
+        # a header, another host) must not leave them on plain HTTP either.
+        probes = [(albrouting.Request(path, host_name), ()) for path in SAMPLE_PATHS]
+        probes += [albrouting.probe_for(rule, host_name) for rule in rules if not rule.get("IsDefault")]
+        for req, assume in probes:
+            r = albrouting.route(rules, lis.get("DefaultActions", []), req, assume)
             if r.action is None or r.action.get("Type") != "redirect":
-                return failed(f"a request for http://…{path} on port {port} is not redirected: "
+                where = f"http://…{req.path}" if req.host == host_name else f"http://{req.host}{req.path}"
+                extra = " (with the header, query string or source address that rule asks for)" if assume else ""
+                return failed(f"a request for {where}{extra} on port {port} is not redirected: "
                               f"{describe_route(r, names)} — it should redirect to HTTPS")
             problem = redirect_problem(r.action.get("RedirectConfig") or {}, to_port, status_code, host)
             if problem:

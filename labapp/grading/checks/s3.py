@@ -611,6 +611,9 @@ class LifecycleRule(Check):
             return failed(f"the lifecycle rules on {bucket} do not do what is asked for {where}: {problem}{extra}")
 
         expiry = _min_of(r.get("Expiration", {}).get("Days") for r in applying)
+        # An Expiration on a fixed Date removes every current version on that day, however young it is.
+        expiry_dates = sorted(str(r["Expiration"]["Date"])[:10] for r in applying
+                              if r.get("Expiration", {}).get("Date"))
         if transition_class:
             steps = [(t["Days"], t.get("StorageClass")) for r in applying for t in r.get("Transitions", [])
                      if isinstance(t.get("Days"), int)]
@@ -631,6 +634,9 @@ class LifecycleRule(Check):
                             f"{transition_class} at day {transition_days}")
         if keep_days is not None and expiry is not None and expiry < keep_days:
             return fail(f"current versions expire after {expiry} days — they must be kept at least {keep_days}")
+        if keep_days is not None and expiry_dates:
+            return fail(f"an Expiration on the date {expiry_dates[0]} deletes every current version that day, "
+                        f"however young — to keep them at least {keep_days} days, expire by age (Days) or not at all")
         if noncurrent_transition_class:
             steps = [(t.get("NoncurrentDays"), t.get("StorageClass")) for r in applying
                      for t in r.get("NoncurrentVersionTransitions", []) if isinstance(t.get("NoncurrentDays"), int)]
