@@ -83,3 +83,16 @@ def test_query_must_read_the_table(sandbox):
     athena.start_query_execution(QueryString='SELECT count(*) FROM "orders" WHERE country = \'DE\'', WorkGroup="wg",
                                  QueryExecutionContext={"Database": "sales"})
     assert check(sandbox, "athena.query_succeeded", workgroup="wg", table="sales.orders").passed
+
+
+def test_query_naming_the_table_with_its_catalog(sandbox):
+    # catalog.database.table is how the console's "Preview table" names it; another catalog is another table.
+    athena = sandbox.client("athena")
+    athena.create_work_group(Name="wg", Configuration={"ResultConfiguration": {"OutputLocation": "s3://r/wg/"}})
+    athena.start_query_execution(QueryString='SELECT * FROM "lakehouse"."sales"."orders"', WorkGroup="wg")
+    athena.start_query_execution(QueryString="SELECT * FROM sales.orders", WorkGroup="wg",
+                                 QueryExecutionContext={"Catalog": "lakehouse"})
+    out = check(sandbox, "athena.query_succeeded", workgroup="wg", table="sales.orders")
+    assert not out.passed and "no query in wg reads sales.orders" in out.feedback
+    athena.start_query_execution(QueryString='SELECT * FROM "AwsDataCatalog"."sales"."orders" LIMIT 10', WorkGroup="wg")
+    assert check(sandbox, "athena.query_succeeded", workgroup="wg", table="sales.orders").passed

@@ -294,6 +294,17 @@ def test_replication_highest_priority_rule_decides_the_class(b):
     assert not out.passed and "as STANDARD, not STANDARD_IA" in out.feedback
 
 
+def test_replication_higher_priority_narrow_rule_decides_its_objects_class(b):
+    """The exports/ rule outranks the whole-bucket one: the order exports would land as STANDARD."""
+    dst = f"dst-{b.account_id}"
+    b.client("s3").create_bucket(Bucket=dst)
+    out = _replicate(b, dst, _repl_rule(dst, 1), _repl_rule(dst, 2, storage="STANDARD", Prefix="exports/"))
+    assert not out.passed and "outranks your whole-bucket rule" in out.feedback and "as STANDARD," in out.feedback
+    # The same narrow rule storing STANDARD_IA too changes nothing.
+    b.client("iam").delete_role(RoleName="repl")
+    assert _replicate(b, dst, _repl_rule(dst, 1), _repl_rule(dst, 2, Prefix="exports/")).passed
+
+
 def test_replication_split_rules_pass(b):
     dst = f"dst-{b.account_id}"
     b.client("s3").create_bucket(Bucket=dst)

@@ -57,7 +57,8 @@ class QuerySucceeded(Check):
             if q.get("WorkGroup", workgroup) != workgroup:
                 continue
             sql = q.get("Query", "")
-            if table and table.lower() not in tables_read(sql, (q.get("QueryExecutionContext") or {}).get("Database")):
+            context = q.get("QueryExecutionContext") or {}
+            if table and table.lower() not in tables_read(sql, context.get("Database"), context.get("Catalog")):
                 continue
             if contains and contains.lower() not in sql.lower():
                 continue
@@ -73,17 +74,22 @@ class QuerySucceeded(Check):
 
 
 _IDENT = r'(?:"([^"]+)"|`([^`]+)`|([A-Za-z_][\w]*))'
-_TABLE_REF = re.compile(rf"\b(?:from|join)\s+{_IDENT}(?:\s*\.\s*{_IDENT})?", re.IGNORECASE)
+_TABLE_REF = re.compile(rf"\b(?:from|join)\s+{_IDENT}(?:\s*\.\s*{_IDENT})?(?:\s*\.\s*{_IDENT})?", re.IGNORECASE)
+GLUE_CATALOG = "awsdatacatalog"  # Athena's name for the Glue Data Catalog, in catalog.database.table
 
 
-def tables_read(sql: str, default_database: str | None) -> set[str]:
+def tables_read(sql: str, default_database: str | None, catalog: str | None = None) -> set[str]:
     """database.table names (lower case) in the FROM and JOIN clauses of the SQL; an unqualified table is in
-    the query's database context (default: `default`)."""
+    the query's database context (default: `default`). A three-part name (catalog.database.table, as the
+    console writes "AwsDataCatalog"."sales"."orders") reads the Glue table only when the catalog is Glue's."""
     names = set()
     sql = re.sub(r"'(?:[^']|'')*'", "''", sql)  # string literals never name a table
     for m in _TABLE_REF.finditer(sql):
-        first = next(g for g in m.groups()[:3] if g)
-        second = next((g for g in m.groups()[3:] if g), None)
-        database, name = (first, second) if second else (default_database or "default", first)
+        parts = [next((g for g in m.groups()[i:i + 3] if g), None) for i in (0, 3, 6)]
+        parts = [p for p in parts if p]
+        in_catalog = parts.pop(0) if len(parts) == 3 else (catalog or GLUE_CATALOG)
+        if in_catalog.lower() != GLUE_CATALOG:
+            continue
+        database, name = parts if len(parts) == 2 else (default_database or "default", parts[0])
         names.add(f"{database}.{name}".lower())
     return names

@@ -550,6 +550,14 @@ class Replication(Check):
         if storage_class and deciding["Destination"].get("StorageClass") != storage_class:
             return failed(f"the replication rule to {destination} stores replicas as "
                           f"{deciding['Destination'].get('StorageClass') or 'the source class'}, not {storage_class}")
+        # A narrower rule with a higher Priority decides for the objects it matches.
+        for rule in enabled:
+            if (storage_class and (rule.get("Priority") or 0) > (deciding.get("Priority") or 0)
+                    and rule["Destination"].get("StorageClass") != storage_class):
+                return failed(f"the rule {rule.get('ID') or '(no ID)'} (Priority {rule.get('Priority')}), which "
+                              f"{_replication_rule_narrows(rule)}, outranks your whole-bucket rule, so those objects "
+                              f"are stored as {rule['Destination'].get('StorageClass') or 'the source class'}, "
+                              f"not {storage_class}")
         return passed(f"{bucket} replicates every object to {destination} with role {role_name}")
 
 
