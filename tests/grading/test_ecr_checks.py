@@ -95,6 +95,23 @@ def test_a_rule_for_all_images_is_not_an_untagged_or_release_rule(sandbox):
     assert not out.passed and "also takes tagged images such as latest" in out.feedback
 
 
+def test_a_release_rule_for_only_some_v_tags_fails(sandbox):
+    # tagPrefixList ["v1"] keeps 20 of the v1.x images; v2.3.4 and later are never cleaned up.
+    sandbox.client("ecr").create_repository(repositoryName="web")
+    put_rules(sandbox, (1, UNTAGGED_14), (2, {**RELEASES_20, "tagPrefixList": ["v1"]}))
+    out = check(sandbox, "ecr.lifecycle_rule", **RELEASES)
+    assert not out.passed and out.feedback.startswith(
+        "no rule of web's lifecycle policy selects images tagged v… such as v2.3.4")
+    put_rules(sandbox, (1, UNTAGGED_14), (2, {**RELEASES_20, "tagPrefixList": ["v1"]}),
+              (3, {**RELEASES_20, "tagPrefixList": ["v"], "countNumber": 5}))
+    out = check(sandbox, "ecr.lifecycle_rule", **RELEASES)
+    assert not out.passed and "images tagged v… are decided by rule priority 3" in out.feedback
+    # A semantic-version pattern takes every release tag.
+    semver = {"tagStatus": "tagged", "tagPatternList": ["v*.*.*"], "countType": "imageCountMoreThan", "countNumber": 20}
+    put_rules(sandbox, (1, UNTAGGED_14), (2, semver))
+    assert check(sandbox, "ecr.lifecycle_rule", **RELEASES).passed
+
+
 def test_equivalent_policies_written_differently_pass(sandbox):
     sandbox.client("ecr").create_repository(repositoryName="web")
     # Release rule first, a tag pattern instead of a prefix, priorities with gaps, listed out of order.

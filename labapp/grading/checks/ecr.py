@@ -145,29 +145,37 @@ class LifecycleRule(Check):
             raise
         rules = json.loads(text).get("rules") or []
         other = "zz-other" if tag_prefix and "latest".startswith(tag_prefix) else "latest"
-        sample, want = {
-            "untagged": ([], "untagged images"),
-            "tagged": ([f"{tag_prefix}1.0.0"] if tag_prefix else ["latest"],
+        # Several members of the class, so a rule for part of it (tagPrefixList ["v1"] when releases are all
+        # tags starting with v) does not pass for the whole class.
+        samples, want = {
+            "untagged": ([[]], "untagged images"),
+            "tagged": ([[f"{tag_prefix}1.0.0"], [f"{tag_prefix}2.3.4"]] if tag_prefix else [["latest"]],
                        f"images tagged {tag_prefix}…" if tag_prefix else "tagged images"),
-            "any": (["latest"], "all images"),
+            "any": ([["latest"]], "all images"),
         }[tag_status]
         outsiders = {"untagged": [[other]], "tagged": [[]] + ([[other]] if tag_prefix else []), "any": []}[tag_status]
         what = (f"keep only the newest {count_number}" if count_type == "imageCountMoreThan"
                 else f"expire them {count_number} days after push")
-        rule = governing_rule(rules, sample)
-        if rule is None:
-            return failed(f"no rule of {name}'s lifecycle policy selects {want}"
-                          + (f" (tagStatus {tag_status}" + (f", tagPrefixList [{tag_prefix}])" if tag_prefix else ")")))
-        sel = rule.get("selection") or {}
-        right = ((rule.get("action") or {}).get("type") == "expire" and sel.get("countType") == count_type
-                 and int(sel.get("countNumber") or 0) == count_number
-                 and (count_type != "sinceImagePushed" or sel.get("countUnit", "days") == "days"))
-        if not right:
-            return failed(f"{want} are decided by {describe_rule(rule)} — they should {what} (countType "
-                          f"{count_type}, countNumber {count_number}); a lower rulePriority is applied first")
+        deciding = []
+        for sample in samples:
+            rule = governing_rule(rules, sample)
+            if rule is None:
+                example = f" such as {sample[0]}" if sample and len(samples) > 1 else ""
+                return failed(f"no rule of {name}'s lifecycle policy selects {want}{example}"
+                              + (f" (tagStatus {tag_status}" + (f", tagPrefixList [{tag_prefix}])" if tag_prefix
+                                                                else ")")))
+            sel = rule.get("selection") or {}
+            right = ((rule.get("action") or {}).get("type") == "expire" and sel.get("countType") == count_type
+                     and int(sel.get("countNumber") or 0) == count_number
+                     and (count_type != "sinceImagePushed" or sel.get("countUnit", "days") == "days"))
+            if not right:
+                return failed(f"{want} are decided by {describe_rule(rule)} — they should {what} (countType "
+                              f"{count_type}, countNumber {count_number}); a lower rulePriority is applied first")
+            deciding.append(rule)
+        rule = deciding[0]
         for tags in outsiders:
             # Only images this rule really decides count: a higher-priority rule may already take the others.
-            if governing_rule(rules, tags) is rule:
+            if any(governing_rule(rules, tags) is r for r in deciding):
                 label = f"tagged images such as {tags[0]}" if tags else "untagged images"
                 return failed(f"the rule that decides {want} ({describe_rule(rule)}) also takes {label} — select "
                               f"only {want}")
