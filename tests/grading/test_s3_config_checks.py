@@ -181,6 +181,10 @@ def test_cors_lab_accepts_the_same_permissions_split_over_rules(b):
     ([cors_rule(origins=["*"])], {"reads"}, "every origin (*)"),
     ([cors_rule(origins=["https://*"])], {"reads"}, "https://evil.example too (through https://*)"),
     ([cors_rule(origins=["https://*.example.org"])], {"reads"}, "https://evil.example.org too"),
+    # A wildcard that still matches the app's origin lets look-alike hosts in (evilportal.example.org).
+    ([cors_rule(origins=["https://*portal.example.org"])], {"reads"}, "https://evilportal.example.org too"),
+    # Local testing allowed with a port wildcard: any local dev server may script against the bucket.
+    ([cors_rule(origins=[ORIGIN, "http://localhost:*"])], {"reads"}, "http://localhost:8443 too"),
     ([cors_rule(origins=[ORIGIN, "http://portal.example.org"])], {"reads"}, "http://portal.example.org too"),
     ([cors_rule(methods=["GET", "HEAD"])], {"reads"}, "allows PUT"),
     ([cors_rule(headers=None)], {"reads"}, "request header Content-Type"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import ClientError
 
 from . import Check, CheckFailed, failed, passed, register, schema, string
@@ -371,6 +373,21 @@ def _other_origins(origin: str) -> list[str]:
             f"{'http' if scheme == 'https' else 'https'}://{host}"]
 
 
+_ORIGIN_SHAPE = re.compile(r"https?://[a-z0-9.-]+(:[0-9]+)?", re.IGNORECASE)
+
+
+def _origin_a_wildcard_admits(pattern: str, origin: str) -> str:
+    """A real-looking origin other than `origin` that the AllowedOrigin `pattern` matches ("" when none is
+    found): its `*` filled with a host label, a subdomain or a port."""
+    if "*" not in pattern:
+        return ""
+    for fill in ("evil", "evil.", "evil-", "8443"):
+        other = pattern.replace("*", fill, 1).replace("*", "")
+        if _ORIGIN_SHAPE.fullmatch(other) and other.lower() != origin.lower():
+            return other
+    return ""
+
+
 def _why_no_cors_rule(rules: list[dict], origin: str, method: str, headers: list[str]) -> str:
     for_origin = [r for r in rules if any(_cors_origin_matches(o, origin) for o in r.get("AllowedOrigins", []))]
     if not for_origin:
@@ -431,6 +448,14 @@ class CorsRule(Check):
                         pattern = next(o for o in rule.get("AllowedOrigins", []) if _cors_origin_matches(o, other))
                         what = "every origin (*)" if pattern == "*" else f"{other} too (through {pattern})"
                         return failed(f"a CORS rule on {bucket} allows {what} — allow only {origin}")
+            # Look-alikes above miss other wildcards: https://*portal.example.org lets evilportal.example.org in,
+            # http://localhost:* every local dev server.
+            for rule in rules:
+                for pattern in rule.get("AllowedOrigins", []):
+                    other = _origin_a_wildcard_admits(pattern, origin)
+                    if other:
+                        return failed(f"a CORS rule on {bucket} allows {other} too (through {pattern}): an origin "
+                                      f"with a wildcard matches other sites — allow only {origin}")
         return passed(f"{bucket} allows {', '.join(methods)} from {origin}")
 
 
