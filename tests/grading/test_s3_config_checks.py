@@ -167,6 +167,11 @@ def passing(tasks):
     return {t for t, r in tasks.items() if r["passed"]}
 
 
+def test_cors_wildcard_that_admits_no_real_other_origin_passes(b):
+    """A `*` only matters if it lets another site in: *https://origin matches no other browser origin."""
+    assert passing(cors_tasks(b, cors_rule(origins=["*" + ORIGIN]))) == CORS_TASKS
+
+
 def test_cors_lab_accepts_the_same_permissions_split_over_rules(b):
     """The finding: two rules that together allow GET, PUT and HEAD are as good as one."""
     assert passing(cors_tasks(b, cors_rule())) == CORS_TASKS
