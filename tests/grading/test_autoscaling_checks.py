@@ -70,6 +70,36 @@ def test_target_tracking(sandbox):
     assert out.passed and out.feedback == "cpu70 keeps ASGAverageCPUUtilization of web-asg at 40"
 
 
+def test_target_tracking_is_judged_with_the_other_policies_of_the_group(sandbox):
+    asg = sandbox.client("autoscaling")
+    _, a, _ = subnets(sandbox)
+    sandbox.client("ec2").create_launch_template(
+        LaunchTemplateName="web-lt", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"})
+    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", MinSize=1, MaxSize=3, VPCZoneIdentifier=a,
+                                  LaunchTemplate={"LaunchTemplateName": "web-lt"})
+    args = {"group": "web-asg", "metric": "ASGAverageCPUUtilization", "target": 40}
+
+    def tracking(name, value, **extra):
+        asg.put_scaling_policy(AutoScalingGroupName="web-asg", PolicyName=name, PolicyType="TargetTrackingScaling",
+                               TargetTrackingConfiguration={"PredefinedMetricSpecification": {
+                                   "PredefinedMetricType": "ASGAverageCPUUtilization"}, "TargetValue": value, **extra})
+
+    tracking("cpu40", 40.0, DisableScaleIn=True)
+    out = check(sandbox, "autoscaling.target_tracking", **args)
+    assert not out.passed and "cpu40 has scale-in disabled" in out.feedback
+    tracking("cpu40", 40.0)
+    # A first attempt at 25 left behind: the group scales out at 25, so CPU is never held at 40.
+    tracking("cpu25", 25.0)
+    out = check(sandbox, "autoscaling.target_tracking", **args)
+    assert not out.passed and "also has cpu25 at 25.0 on ASGAverageCPUUtilization" in out.feedback
+    asg.delete_policy(AutoScalingGroupName="web-asg", PolicyName="cpu25")
+    # A policy on another metric is a legitimate second signal.
+    asg.put_scaling_policy(AutoScalingGroupName="web-asg", PolicyName="requests", PolicyType="TargetTrackingScaling",
+                           TargetTrackingConfiguration={"PredefinedMetricSpecification": {
+                               "PredefinedMetricType": "ASGAverageNetworkIn"}, "TargetValue": 1000000.0})
+    assert check(sandbox, "autoscaling.target_tracking", **args).passed
+
+
 def test_listers(sandbox):
     from labapp.grading.resources import list_resources
 

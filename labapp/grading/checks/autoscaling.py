@@ -144,12 +144,28 @@ class TargetTracking(Check):
             kinds = ", ".join(f"{p['PolicyName']} ({p.get('PolicyType')})" for p in policies)
             return failed(f"{group} has no target tracking policy (policies: {kinds}) — simple and step policies "
                           "need alarms you manage yourself")
-        seen = []
+        seen, holding, others = [], [], []
         for p in tracking:
             conf = p.get("TargetTrackingConfiguration") or {}
             spec = (conf.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
             value = conf.get("TargetValue")
             seen.append(f"{p['PolicyName']}: {spec or 'custom metric'} at {value}")
-            if spec == metric and value is not None and abs(float(value) - float(target)) < 1e-9:
-                return passed(f"{p['PolicyName']} keeps {metric} of {group} at {target:g}")
-        return failed(f"no target tracking policy of {group} keeps {metric} at {target:g} ({'; '.join(seen)})")
+            if p.get("Enabled") is False or spec != metric:
+                continue
+            if value is not None and abs(float(value) - float(target)) < 1e-9:
+                holding.append(p)
+            else:
+                others.append(f"{p['PolicyName']} at {value}")
+        if not holding:
+            return failed(f"no target tracking policy of {group} keeps {metric} at {target:g} ({'; '.join(seen)})")
+        # Several policies: Auto Scaling scales out when any asks and in only when all agree, so a second
+        # policy on the same metric with another target decides the capacity instead.
+        if others:
+            return failed(f"{group} also has {', '.join(others)} on {metric}: with several target tracking "
+                          f"policies the group follows whichever asks for more instances, so {metric} is not held "
+                          f"at {target:g} — delete or update the other policy")
+        p = holding[0]
+        if (p.get("TargetTrackingConfiguration") or {}).get("DisableScaleIn"):
+            return failed(f"{p['PolicyName']} has scale-in disabled: {group} adds instances above {target:g} but "
+                          f"never removes them when the load drops, so {metric} is not kept at {target:g}")
+        return passed(f"{p['PolicyName']} keeps {metric} of {group} at {target:g}")
