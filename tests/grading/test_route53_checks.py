@@ -131,6 +131,19 @@ def test_health_check_that_cannot_report_the_outage(sandbox):
     assert check(sandbox, "route53.health_check", **want).passed
 
 
+def test_a_string_matching_health_check_watches_the_endpoint_too(sandbox):
+    r53 = sandbox.client("route53")
+    want = dict(ip="192.0.2.10", protocol="HTTP", port=80, path="/health")
+    r53.create_health_check(CallerReference="tcp", HealthCheckConfig={
+        "Type": "TCP", "IPAddress": "192.0.2.10", "Port": 80})
+    out = check(sandbox, "route53.health_check", **want)
+    assert not out.passed and "not HTTP 192.0.2.10:80/health" in out.feedback
+    r53.create_health_check(CallerReference="str", HealthCheckConfig={
+        "Type": "HTTP_STR_MATCH", "IPAddress": "192.0.2.10", "Port": 80, "ResourcePath": "/health",
+        "SearchString": "OK"})
+    assert check(sandbox, "route53.health_check", **want).passed
+
+
 def calculated(sb, children, threshold):
     return sb.client("route53").create_health_check(CallerReference=f"calc-{threshold}-{len(children)}", HealthCheckConfig={
         "Type": "CALCULATED", "ChildHealthChecks": children, "HealthThreshold": threshold})["HealthCheck"]["Id"]

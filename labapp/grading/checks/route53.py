@@ -128,7 +128,9 @@ def probes(cfg: dict, ip: str | None, fqdn: str | None, protocol, port, path) ->
         return False
     if fqdn and str(cfg.get("FullyQualifiedDomainName", "")).rstrip(".").lower() != fqdn.rstrip(".").lower():
         return False
-    if protocol and cfg.get("Type") != protocol:
+    # An HTTP(S)_STR_MATCH check makes the same request and also reads the body: it fails whenever the plain
+    # check would (and when the text is missing), so it watches the endpoint at least as closely.
+    if protocol and cfg.get("Type") not in (protocol, f"{protocol}_STR_MATCH"):
         return False
     if port and int(cfg.get("Port") or 0) != port:
         return False
