@@ -255,3 +255,25 @@ def test_ec2_role_with_extra_read_access_is_not_least_privilege(sandbox):
     iam.attach_role_policy(RoleName="r", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     out = check(sandbox, "iam.role_denies", role="r", requests=probes)
     assert not out.passed and "may also s3:GetObject on arn:aws:s3:::other/secret (through ReadOnlyAccess)" in out.feedback
+
+
+def test_role_trusts_refuses_a_second_principal_beside_the_one_asked_for(sandbox):
+    """"X and nobody else": a copied Lambda trust beside EC2, EC2 beside your account, or your account
+    beside a service each let someone else become the role."""
+    iam = sandbox.client("iam")
+    me = f"arn:aws:iam::{sandbox.account_id}:root"
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=doc(
+        assume({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]})))
+    out = check(sandbox, "iam.role_trusts", role="app", service="ec2.amazonaws.com")
+    assert not out.passed and "also lets the service lambda.amazonaws.com assume it" in out.feedback
+    iam.update_assume_role_policy(RoleName="app", PolicyDocument=doc(
+        assume({"Service": "ec2.amazonaws.com"}), assume({"AWS": me})))
+    out = check(sandbox, "iam.role_trusts", role="app", service="ec2.amazonaws.com")
+    assert not out.passed and "the IAM users and roles of your account" in out.feedback
+    out = check(sandbox, "iam.role_trusts", role="app", same_account=True)
+    assert not out.passed and "also lets the service ec2.amazonaws.com" in out.feedback
+    # The service in a list, and again in a second statement: still EC2 only.
+    iam.update_assume_role_policy(RoleName="app", PolicyDocument=doc(
+        assume({"Service": ["ec2.amazonaws.com"]}), {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                     "Action": ["sts:AssumeRole"]}))
+    assert check(sandbox, "iam.role_trusts", role="app", service="ec2.amazonaws.com").passed

@@ -281,6 +281,11 @@ class RoleTrusts(Check):
             return failed(f"the trust policy of {role} lets {_who(outsider)} assume it — name "
                           + (f"the service {service}" if service else f"your account ({account})")
                           + ' as the Principal, never "*" without a condition on aws:PrincipalAccount')
+        stranger = _other_trusted(doc, account, service, context)
+        if stranger:
+            wanted = f"the service {service}" if service else "your account"
+            return failed(f"the trust policy of {role} also lets {stranger} assume it — the task asks for "
+                          f"{wanted} and nobody else")
         who = service or ("your account" if same_account else aws)
         return passed(f"{role} can be assumed by {who}, and by nobody outside your account")
 
@@ -297,6 +302,26 @@ class RoleTrusts(Check):
         hint = " — for EC2 the principal is the service ec2.amazonaws.com" if service == "ec2.amazonaws.com" else ""
         target = service or ("your account" if same_account else principal)
         return f"the trust policy of {role} does not trust {target} (it trusts: {_trusted_names(doc)}){hint}"
+
+
+# Services a trust policy might name beside the one asked for (a role copied from another lab, "to be safe").
+OTHER_SERVICES = ("ec2.amazonaws.com", "lambda.amazonaws.com", "ecs-tasks.amazonaws.com", "s3.amazonaws.com",
+                  "cloudformation.amazonaws.com")
+
+
+def _other_trusted(doc: dict, account: str, service: str | None, context: dict) -> str:
+    """Who else, within reach of the account, the trust policy lets assume the role ("" for nobody): another
+    service when a service is asked for or when your account is; an identity of your account when a service
+    is asked for (an account principal beside the service lets every admin of the account become it)."""
+    probes = [(other, {**context, "aws:SourceAccount": account}, f"the service {other}")
+              for other in OTHER_SERVICES if other != (service or "").lower()]
+    if service:
+        probes.append((f"arn:aws:iam::{account}:user/someone-in-your-account", BASE_CONTEXT,
+                       "the IAM users and roles of your account"))
+    for principal, probe_context, label in probes:
+        if _policy.evaluate(doc, "sts:AssumeRole", None, principal, probe_context) == _policy.ALLOW:
+            return label
+    return ""
 
 
 def role_policy_documents(ctx: CheckContext, role: str) -> list[tuple[str, dict]]:
