@@ -110,3 +110,14 @@ def test_extra_group_on_a_mount_target_must_not_open_nfs(sandbox):
                             "reach NFS — only app-sg may; remove that group from the mount target")
     efs.modify_mount_target_security_groups(MountTargetId=target_b, SecurityGroups=[sg])
     assert check(sandbox, "efs.mount_targets", **args).passed
+
+
+def test_one_zone_file_system_cannot_span_two_zones(sandbox):
+    efs = sandbox.client("efs")
+    a, _ = subnets(sandbox)
+    fs = efs.create_file_system(CreationToken="oz", Encrypted=True, ThroughputMode="elastic",
+                                AvailabilityZoneName="us-east-1a", Tags=[{"Key": "Name", "Value": "media"}])
+    efs.create_mount_target(FileSystemId=fs["FileSystemId"], SubnetId=a)
+    out = check(sandbox, "efs.mount_targets", file_system="media", min_azs=2)
+    assert not out.passed and out.feedback.startswith(
+        "media is a One Zone file system in us-east-1a: it can have a mount target only there")

@@ -81,6 +81,10 @@ class MountTargets(Check):
         subnets = ctx.client("ec2").describe_subnets(SubnetIds=[t["SubnetId"] for t in targets])["Subnets"]
         zone_of = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets}
         zones = sorted({t.get("AvailabilityZoneName") or zone_of.get(t["SubnetId"], "?") for t in targets})
+        if len(zones) < min_azs and fs.get("AvailabilityZoneName"):
+            return failed(f"{file_system} is a One Zone file system in {fs['AvailabilityZoneName']}: it can have a "
+                          "mount target only there, so losing that zone loses the files — create a Regional file "
+                          "system (without --availability-zone-name)")
         if len(zones) < min_azs:
             return failed(f"{file_system} has mount targets only in {', '.join(zones)} — instances in other "
                           f"zones would mount across zones; add mount targets in at least {min_azs} zones")

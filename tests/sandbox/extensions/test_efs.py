@@ -21,3 +21,18 @@ def test_update_file_system_throughput_mode(sandbox_stack):
     assert (done["ThroughputMode"], done["ProvisionedThroughputInMibps"]) == ("provisioned", 64)
     with pytest.raises(efs.exceptions.FileSystemNotFound):
         efs.update_file_system(FileSystemId="fs-00000000", ThroughputMode="elastic")
+
+
+def test_one_zone_file_system_has_a_mount_target_only_in_its_zone(sandbox_stack):
+    sandbox = make_sandbox(sandbox_stack.url)
+    efs, ec2 = sandbox.client("efs"), sandbox.client("ec2")
+    subnet_in = {s["AvailabilityZone"]: s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]}
+    one_zone = efs.create_file_system(CreationToken="cheap", AvailabilityZoneName="us-east-1a")["FileSystemId"]
+    with pytest.raises(efs.exceptions.ClientError, match="AvailabilityZonesMismatch"):
+        efs.create_mount_target(FileSystemId=one_zone, SubnetId=subnet_in["us-east-1b"])
+    efs.create_mount_target(FileSystemId=one_zone, SubnetId=subnet_in["us-east-1a"])
+    regional = efs.create_file_system(CreationToken="shared")["FileSystemId"]
+    for zone in ("us-east-1a", "us-east-1b"):
+        efs.create_mount_target(FileSystemId=regional, SubnetId=subnet_in[zone])
+    assert len(efs.describe_mount_targets(FileSystemId=regional)["MountTargets"]) == 2
