@@ -239,6 +239,35 @@ def test_elastic_ips(sandbox):
     assert check(sandbox, "elbv2.elastic_ips", load_balancer="game-nlb").passed
 
 
+def test_listener_forward_to_is_judged_over_its_rules(sandbox):
+    elb = sandbox.client("elbv2")
+    vpc, a, b = subnets(sandbox)
+    lb = elb.create_load_balancer(Name="cart-alb", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="cart-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+    args = {"load_balancer": "cart-alb", "port": 80, "forward_to": "cart-tg"}
+    not_found = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}]
+    lis = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                              DefaultActions=not_found)["Listeners"][0]["ListenerArn"]
+    out = check(sandbox, "elbv2.listener", **args)
+    assert not out.passed and "not forward (all requests) to cart-tg" in out.feedback
+    # A catch-all rule forwarding to the group sends every request there, whatever the default action says.
+    catch_all = elb.create_rule(ListenerArn=lis, Priority=100, Conditions=[
+        {"Field": "path-pattern", "Values": ["/*"]}], Actions=[
+        {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])["Rules"][0]["RuleArn"]
+    assert check(sandbox, "elbv2.listener", **args).passed
+    # The default action forwards, but a maintenance rule left in front answers every request itself.
+    elb.delete_rule(RuleArn=catch_all)
+    elb.modify_listener(ListenerArn=lis, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    assert check(sandbox, "elbv2.listener", **args).passed
+    elb.create_rule(ListenerArn=lis, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/cart/*"]}],
+                    Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                        "StatusCode": "503", "ContentType": "text/plain", "MessageBody": "maintenance"}}])
+    out = check(sandbox, "elbv2.listener", **args)
+    assert not out.passed and out.feedback.startswith(
+        "a request for …/cart/example on port 80 does not reach cart-tg: the rule with priority 1 answers them "
+        "with a fixed response")
+
+
 def test_https_listener_and_redirect(sandbox):
     elb, acm = sandbox.client("elbv2"), sandbox.client("acm")
     vpc, a, b = subnets(sandbox)
@@ -359,7 +388,13 @@ def test_redirect_by_a_catch_all_rule_and_sni_certificates(sandbox):
     elb.create_rule(ListenerArn=https, Priority=5, Conditions=[{"Field": "path-pattern", "Values": ["/checkout*"]}],
                     Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}])
     out = check(sandbox, "elbv2.https_listener", **args)
-    assert not out.passed and "a request for /checkout should reach web-tg" in out.feedback
+    assert not out.passed and "a request for …/checkout on port 443 does not reach web-tg" in out.feedback
+    # A path no sample asks for is judged too: the rule is probed with a request it matches.
+    for r in elb.describe_rules(ListenerArn=https)["Rules"]:
+        if not r["IsDefault"]:
+            elb.modify_rule(RuleArn=r["RuleArn"], Conditions=[{"Field": "path-pattern", "Values": ["/static/*"]}])
+    out = check(sandbox, "elbv2.https_listener", **args)
+    assert not out.passed and "a request for …/static/example on port 443 does not reach web-tg" in out.feedback
 
 
 def test_stickiness_on_the_group_and_on_weighted_forwards(sandbox):

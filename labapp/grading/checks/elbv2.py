@@ -184,7 +184,9 @@ class TargetGroup(Check):
 
 @register("elbv2.listener")
 class Listener(Check):
-    description = "The load balancer has a listener on `port` with `protocol` whose default action forwards to `forward_to`."
+    description = ("The load balancer has a listener on `port` with `protocol` that forwards every request to "
+                   "`forward_to`: for HTTP(S), its rules by priority then its default action (a catch-all rule "
+                   "counts; a rule sending some requests elsewhere does not); otherwise its default action.")
     params_schema = schema(
         {"load_balancer": LB, "port": PORT,
          "protocol": {"enum": ["HTTP", "HTTPS", "TCP", "UDP", "TLS", "TCP_UDP", "GENEVE"]},
@@ -199,12 +201,39 @@ class Listener(Check):
             return failed(f"the listener on port {port} of {load_balancer} speaks {lis.get('Protocol')}, not {protocol}")
         if forward_to:
             names = tg_names(ctx)
-            if not default_only_to(lis, forward_to, names):
-                return failed(f"the default action of the listener on port {port} is "
-                              f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward (all "
-                              f"requests) to {forward_to}")
+            problem = _listener_not_all_to(ctx, lb, lis, forward_to, names)
+            if problem:
+                return failed(problem)
         return passed(f"{load_balancer} listens on {lis.get('Protocol')}:{port}"
                       + (f" and forwards to {forward_to} by default" if forward_to else ""))
+
+
+def _listener_not_all_to(ctx, lb: dict, lis: dict, tg_name: str, names: dict[str, str]) -> str | None:
+    """Why not every request to the listener reaches only `tg_name` (None: all do). An HTTP(S) listener is
+    judged as the ALB decides: rules by priority, then the default action, so a catch-all rule forwarding
+    to the group is as good as the default action, and a rule sending some requests elsewhere is a leak."""
+    port = lis.get("Port")
+    default_problem = (f"the default action of the listener on port {port} is "
+                       f"{describe_actions(lis.get('DefaultActions', []), names)}, not forward (all requests) "
+                       f"to {tg_name}")
+    if lis.get("Protocol") not in ("HTTP", "HTTPS"):  # no rules: the default action is all there is
+        return None if default_only_to(lis, tg_name, names) else default_problem
+    arn = next((a for a, n in names.items() if n == tg_name), None)
+    rules = listener_rules(ctx, lis)
+    host = lb.get("DNSName") or ""
+    probes = [(albrouting.Request(path, host), ()) for path in SAMPLE_PATHS]
+    probes += [albrouting.probe_for(rule, host) for rule in rules if not rule.get("IsDefault")]
+    for req, assume in probes:
+        r = albrouting.route(rules, lis.get("DefaultActions", []), req, assume)
+        if arn is not None and r.only_to(arn):
+            continue
+        if r.rule is None:
+            return default_problem
+        where = f"…{req.path}" if req.host == host else f"{req.host}{req.path}"
+        extra = " (with the header, query string or source address that rule asks for)" if assume else ""
+        return (f"a request for {where}{extra} on port {port} does not reach {tg_name}: "
+                f"{describe_route(r, names)} — every request must be forwarded to {tg_name}")
+    return None
 
 
 def describe_route(r: albrouting.Route, names: dict[str, str]) -> str:
@@ -474,7 +503,7 @@ def listener_cert_arns(ctx, lis: dict) -> list[str]:
 class HttpsListener(Check):
     description = ("The load balancer has an HTTPS listener on `port` with an ACM certificate for `domain` (default "
                    "or SNI certificate; a wildcard covers one label) and optionally forwards every request (rules by "
-                   "priority, then the default action) to `forward_to`.")
+                   "priority, then the default action; a request aimed at each rule too) to `forward_to`.")
     params_schema = schema(
         {"load_balancer": LB, "port": PORT, "domain": string("domain name the certificate must cover"),
          "forward_to": TG},
@@ -500,9 +529,9 @@ class HttpsListener(Check):
             have = ", ".join(dict.fromkeys(domains)) or "no ACM certificate"
             return failed(f"the HTTPS listener of {load_balancer} has no certificate for {domain} ({have})")
         if forward_to:
-            outcome = check_routes(ctx, load_balancer, port, [{"path": p, "to": forward_to} for p in SAMPLE_PATHS])
-            if not outcome.passed:
-                return outcome
+            problem = _listener_not_all_to(ctx, lb, lis, forward_to, tg_names(ctx))
+            if problem:
+                return failed(problem)
         return passed(f"{load_balancer} serves HTTPS on {port} with a certificate for {domain}"
                       + (f" and forwards to {forward_to}" if forward_to else ""))
 
