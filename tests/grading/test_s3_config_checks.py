@@ -505,6 +505,10 @@ def test_notification_equivalent_forms_pass(b):
     ([{"Events": ["s3:ObjectCreated:*"], "Filter": _rules(prefix="images/")}], "images/cat.txt"),
     ([{"Events": ["s3:ObjectCreated:*"], "Filter": _rules(prefix="images/", suffix=".jpg")},
       {"Events": ["s3:ObjectCreated:*"], "Filter": _rules(suffix=".png")}], "other/cat"),
+    # Multipart uploads and copies in a second configuration that forgot the filter: every key's.
+    ([{"Events": ["s3:ObjectCreated:Put", "s3:ObjectCreated:Post"], "Filter": _rules(prefix="images/", suffix=".jpg")},
+      {"Events": ["s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectCreated:Copy"]}],
+     "also notifies thumbs of other/cat.jpg (s3:ObjectCreated:Copy"),
 ])
 def test_notification_near_misses(b, configs, says):
     out = _notify(b, *configs)

@@ -763,10 +763,12 @@ class NotificationQueue(Check):
                 if not any(_notification_fires(q, kind, key) for q in mine):
                     return failed(f"{bucket} does not notify {queue} of {kind} for {key} (events: "
                                   f"{', '.join(configured)}; filters: {_filters_text(mine)}) — {event} covers it")
+        # Every kind: a second configuration for, say, multipart uploads only may have no filter at all.
         for key in _keys_outside(prefix, suffix):
-            if any(_notification_fires(q, kinds[0], key) for q in mine):
-                return failed(f"{bucket} also notifies {queue} of {key} (filters: {_filters_text(mine)}) — filter "
-                              f"with prefix {prefix or '(none)'} and suffix {suffix or '(none)'}")
+            kind = next((k for k in kinds if any(_notification_fires(q, k, key) for q in mine)), None)
+            if kind:
+                return failed(f"{bucket} also notifies {queue} of {key} ({kind}; filters: {_filters_text(mine)}) "
+                              f"— filter with prefix {prefix or '(none)'} and suffix {suffix or '(none)'}")
         where = f" for {prefix or ''}*{suffix or ''}" if prefix or suffix else ""
         return passed(f"{bucket} sends {event} events{where} to {queue}")
 
