@@ -240,6 +240,15 @@ def test_sg_port_only_from_group_counts_every_group_of_the_instances(sandbox):
         {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": alb}]}])
     ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[web, ssh])
     assert check(sandbox, "ec2.sg_port_only_from_group", **args).passed
+    # A second network interface in a group open to the world is another way in to the same server.
+    eni = ec2.create_network_interface(SubnetId=inst["SubnetId"], Groups=[wide])["NetworkInterface"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=inst["InstanceId"],
+                                 DeviceIndex=1)
+    out = check(sandbox, "ec2.sg_port_only_from_group", **args)
+    assert not out.passed and "is also in the security group open-web" in out.feedback
+    ec2.detach_network_interface(AttachmentId=ec2.describe_network_interfaces(NetworkInterfaceIds=[
+        eni["NetworkInterfaceId"]])["NetworkInterfaces"][0]["Attachment"]["AttachmentId"])
+    assert check(sandbox, "ec2.sg_port_only_from_group", **args).passed
     # Moved out of web-sg into a group with no HTTP rule: the load balancer can no longer reach it.
     ec2.modify_instance_attribute(InstanceId=inst["InstanceId"], Groups=[wide])
     ec2.revoke_security_group_ingress(GroupId=wide, IpPermissions=[
