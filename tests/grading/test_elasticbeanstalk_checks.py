@@ -70,6 +70,18 @@ def test_environment(app):
     assert not check(app, "elasticbeanstalk.environment", **args).passed
 
 
+def test_environment_started_from_a_saved_configuration(app):
+    eb = app.client("elasticbeanstalk")
+    version(app, "v1", "app-v1.zip")
+    eb.create_configuration_template(ApplicationName="shop", TemplateName="prod", SolutionStackName=STACK, OptionSettings=[
+        {"Namespace": "aws:elasticbeanstalk:command", "OptionName": "DeploymentPolicy", "Value": "Immutable"}])
+    eb.create_environment(ApplicationName="shop", EnvironmentName="shop-prod", TemplateName="prod", VersionLabel="v1")
+    out = check(app, "elasticbeanstalk.environment", application="shop", name="shop-prod", version_label="v1",
+                platform_contains="Python 3.12", options=[
+                    {"namespace": "aws:elasticbeanstalk:command", "option": "DeploymentPolicy", "value": "Immutable"}])
+    assert out.passed, out.feedback
+
+
 def test_lifecycle_rule(app):
     eb = app.client("elasticbeanstalk")
     args = {"application": "shop", "rule": "max_count", "value": 25, "delete_source_from_s3": False}

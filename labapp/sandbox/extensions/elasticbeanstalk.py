@@ -16,6 +16,9 @@ module adds them as a control plane (nothing is deployed, no instance runs):
   OptionsToRemove, Description, SolutionStackName), DescribeConfigurationSettings,
   TerminateEnvironment, SwapEnvironmentCNAMEs.
 - DescribeEvents: what the operations above did, newest first.
+- Saved configurations: CreateConfigurationTemplate (from a platform, another template or an environment,
+  with OptionSettings), DescribeConfigurationSettings and DeleteConfigurationTemplate for them, and
+  CreateEnvironment --template-name starting from one (moto answered 500 to all of these).
 - The version lifecycle policy is applied when a new version is created, as Elastic Beanstalk does:
   versions beyond MaxCount, or older than MaxAgeInDays, are deleted (never one an environment runs),
   and their bundles too when DeleteSourceFromS3 is true.
@@ -65,6 +68,7 @@ class _State:
         self.created: dict[str, Any] = {}
         self.terminated: list[Any] = []  # terminated Environment objects (shown with IncludeDeleted)
         self.events: list[dict] = []
+        self.templates: dict[str, dict[str, dict]] = {}  # app -> template name -> saved configuration
 
 
 def _state(backend) -> _State:
@@ -166,7 +170,7 @@ def apply() -> None:
             "DateCreated": state.created.setdefault(name, _now()),
             "DateUpdated": state.created[name],
             "Versions": [v["VersionLabel"] for v in versions],
-            "ConfigurationTemplates": [],
+            "ConfigurationTemplates": sorted(state.templates.get(name, {})),
             "ResourceLifecycleConfig": state.lifecycle.get(name) or {
                 "VersionLifecycleConfig": {
                     "MaxCountRule": {"Enabled": False, "MaxCount": 200, "DeleteSourceFromS3": False},
@@ -446,7 +450,11 @@ def apply() -> None:
         check_version(self, name, label)
         stack = self._get_param("SolutionStackName")
         platform = self._get_param("PlatformArn")
-        if not stack and not platform and not self._get_param("TemplateName"):
+        template = None
+        if self._get_param("TemplateName"):
+            template = template_or_fail(self, name, self._get_param("TemplateName"))
+            stack, platform = stack or template["SolutionStackName"], platform or template["PlatformArn"]
+        if not stack and not platform:
             raise InvalidParameterValueError("No Solution Stack or Platform specified.")
         if stack and stack not in {s["SolutionStackName"] for s in eb_responses.SOLUTION_STACK_DETAILS}:
             raise InvalidParameterValueError(f"No Solution Stack named '{stack}' found.")
@@ -469,6 +477,8 @@ def apply() -> None:
         if tier:
             env.tier = {"Name": tier.get("Name", "WebServer"), "Type": tier.get("Type", "Standard"),
                         "Version": tier.get("Version", "1.0")}
+        if template:  # the saved configuration first; options given with the call override it
+            options_of(env).update(template["_options"])
         apply_option_settings(self, env, self._get_param("OptionSettings"), None)
         app.environments[env_name] = env
         event(self, f"createEnvironment is starting for {env_name}.", app=name, env=env_name, version=label)
@@ -520,8 +530,11 @@ def apply() -> None:
         name = self._get_param("ApplicationName")
         app_or_fail(self, name)
         env_name = self._get_param("EnvironmentName")
+        if not env_name and self._get_param("TemplateName"):
+            return ActionResult({"ConfigurationSettings": [
+                template_out(template_or_fail(self, name, self._get_param("TemplateName")))]})
         if not env_name:
-            raise InvalidParameterValueError("EnvironmentName is required (saved configurations are not supported).")
+            raise InvalidParameterValueError("Either EnvironmentName or TemplateName is required.")
         env = find_env(self, name=env_name)
         if env.application_name != name:
             raise InvalidParameterValueError(f"No Environment found for EnvironmentName = '{env_name}'.")
@@ -587,7 +600,67 @@ def apply() -> None:
             events = events[:limit]
         return ActionResult({"Events": [{k: v for k, v in e.items() if v is not None} for e in events]})
 
-    for func in (create_application, describe_applications, update_application, delete_application,
+    # --- saved configurations ------------------------------------------------------------------
+
+    def template_or_fail(self, app: str, template_name: str) -> dict:
+        found = _state(backend(self)).templates.get(app, {}).get(template_name)
+        if found is None:
+            raise InvalidParameterValueError(f"No Configuration Template named '{app}/{template_name}' found.")
+        return found
+
+    def template_out(template: dict) -> dict:
+        options = {(ns, opt): value for ns, opt, value in DEFAULT_OPTIONS}
+        options.update(template["_options"])
+        out = {k: v for k, v in template.items() if not k.startswith("_") and v is not None}
+        out["OptionSettings"] = [{"Namespace": ns, "OptionName": opt, "Value": value}
+                                 for (ns, opt), value in sorted(options.items())]
+        return out
+
+    def create_configuration_template(self):
+        app = self._get_param("ApplicationName")
+        app_or_fail(self, app)
+        template_name = self._get_param("TemplateName")
+        if not template_name:
+            raise InvalidParameterValueError("TemplateName is required.")
+        templates = _state(backend(self)).templates.setdefault(app, {})
+        if template_name in templates:
+            raise InvalidParameterValueError(f"Configuration Template {template_name} already exists.")
+        stack, platform = self._get_param("SolutionStackName"), self._get_param("PlatformArn")
+        source = self._get_param("SourceConfiguration") or {}
+        base: dict = {}
+        if source.get("TemplateName"):
+            origin = template_or_fail(self, source.get("ApplicationName") or app, source["TemplateName"])
+            base = dict(origin["_options"])
+            stack, platform = stack or origin["SolutionStackName"], platform or origin["PlatformArn"]
+        elif self._get_param("EnvironmentId"):
+            env = find_env(self, env_id=self._get_param("EnvironmentId"))
+            base = dict(options_of(env))
+            stack = stack or env.solution_stack_name
+            platform = platform or getattr(env, "_lab_platform_arn", None)
+        if not stack and not platform:
+            raise InvalidParameterValueError(
+                "A SolutionStackName, PlatformArn, SourceConfiguration or EnvironmentId is required.")
+        if stack and stack not in {s["SolutionStackName"] for s in eb_responses.SOLUTION_STACK_DETAILS}:
+            raise InvalidParameterValueError(f"No Solution Stack named '{stack}' found.")
+        holder = type("SavedConfiguration", (), {})()
+        options_of(holder).update(base)
+        apply_option_settings(self, holder, self._get_param("OptionSettings"), None)
+        now = _now()
+        templates[template_name] = template = {
+            "SolutionStackName": stack or "", "PlatformArn": platform, "ApplicationName": app,
+            "TemplateName": template_name, "Description": self._get_param("Description"),
+            "DeploymentStatus": None, "DateCreated": now, "DateUpdated": now, "_options": options_of(holder),
+        }
+        return ActionResult(template_out(template))
+
+    def delete_configuration_template(self):
+        app = self._get_param("ApplicationName")
+        template_name = self._get_param("TemplateName")
+        template_or_fail(self, app, template_name)
+        del _state(backend(self)).templates[app][template_name]
+        return EmptyResult()
+
+    for func in (create_configuration_template, delete_configuration_template, create_application, describe_applications, update_application, delete_application,
                  update_application_resource_lifecycle, create_application_version, describe_application_versions,
                  update_application_version, delete_application_version, create_environment,
                  describe_environments, update_environment, describe_configuration_settings,

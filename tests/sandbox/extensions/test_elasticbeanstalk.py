@@ -123,6 +123,31 @@ def test_terminate_and_swap_cnames_with_boto3(box):
         eb.create_environment(ApplicationName="shop", EnvironmentName="shop-x", SolutionStackName="Windows 95")
 
 
+def test_saved_configuration_starts_an_environment(box):
+    eb = box.client("elasticbeanstalk")
+    eb.create_application(ApplicationName="shop")
+    immutable = {"Namespace": "aws:elasticbeanstalk:command", "OptionName": "DeploymentPolicy", "Value": "Immutable"}
+    saved = eb.create_configuration_template(ApplicationName="shop", TemplateName="prod", SolutionStackName=STACK,
+                                             OptionSettings=[immutable])
+    assert (saved["TemplateName"], saved["SolutionStackName"]) == ("prod", STACK) and immutable in saved["OptionSettings"]
+    with pytest.raises(ClientError, match="already exists"):
+        eb.create_configuration_template(ApplicationName="shop", TemplateName="prod", SolutionStackName=STACK)
+    assert eb.describe_applications()["Applications"][0]["ConfigurationTemplates"] == ["prod"]
+    settings = eb.describe_configuration_settings(ApplicationName="shop", TemplateName="prod")["ConfigurationSettings"]
+    assert immutable in settings[0]["OptionSettings"]
+    env = eb.create_environment(ApplicationName="shop", EnvironmentName="shop-prod", TemplateName="prod")
+    assert env["SolutionStackName"] == STACK
+    settings = eb.describe_configuration_settings(ApplicationName="shop", EnvironmentName="shop-prod")
+    assert immutable in settings["ConfigurationSettings"][0]["OptionSettings"]
+    # A template saved from the running environment carries its settings; deleting one leaves the others.
+    eb.create_configuration_template(ApplicationName="shop", TemplateName="copy", EnvironmentId=env["EnvironmentId"])
+    eb.delete_configuration_template(ApplicationName="shop", TemplateName="prod")
+    copy = eb.describe_configuration_settings(ApplicationName="shop", TemplateName="copy")["ConfigurationSettings"][0]
+    assert immutable in copy["OptionSettings"]
+    with pytest.raises(ClientError, match="No Configuration Template named 'shop/prod'"):
+        eb.create_environment(ApplicationName="shop", EnvironmentName="shop-qa", TemplateName="prod")
+
+
 def test_lifecycle_settings_are_stored_and_applied(box):
     eb = box.client("elasticbeanstalk")
     eb.create_application(ApplicationName="shop")
