@@ -219,3 +219,27 @@ def test_two_subnets_in_one_zone_and_too_many_tasks_fail(sandbox):
     ecs.update_service(cluster="c", service="api", desiredCount=5)
     out = check(sandbox, "ecs.service", **{**FARGATE_SERVICE, "min_subnets": 1})
     assert not out.passed and out.feedback == "service api wants 5 tasks; it should keep exactly 2 running"
+
+
+def test_public_ips_in_subnets_without_an_internet_route_fail(sandbox):
+    ecs, ec2 = sandbox.client("ecs"), sandbox.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.60.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    group = ec2.create_security_group(GroupName="api-tasks", Description="api", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80, CidrIp="0.0.0.0/0")
+    ecs.create_cluster(clusterName="c")
+    fargate_family(sandbox)
+    net = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group], "assignPublicIp": "ENABLED"}}
+    ecs.create_service(cluster="c", serviceName="api", taskDefinition="api", desiredCount=2, launchType="FARGATE",
+                       networkConfiguration=net)
+    out = check(sandbox, "ecs.service", **FARGATE_SERVICE)
+    assert not out.passed and out.feedback.startswith(f"subnet {subnets[0]} of service api has no route to an internet gateway")
+    # The same VPC with an internet gateway on its main route table: the tasks can reach the internet.
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                              {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    out = check(sandbox, "ecs.service", **FARGATE_SERVICE)
+    assert out.passed, out.feedback

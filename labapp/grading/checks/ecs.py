@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import Check, CheckFailed, failed, passed, register, schema, string
+from .vpc import subnet_is_public
 
 # Fargate's valid task sizes: cpu units -> memory (MiB) allowed.
 FARGATE_SIZES = {
@@ -259,5 +260,12 @@ class Service(Check):
         if assign_public_ip and network.get("assignPublicIp", "DISABLED") != assign_public_ip:
             return failed(f"service {name} has assignPublicIp {network.get('assignPublicIp', 'DISABLED')}, not "
                           f"{assign_public_ip}")
+        if assign_public_ip == "ENABLED" and network.get("subnets"):
+            # A public IP reaches the internet only from a subnet that routes to an internet gateway.
+            for subnet in ctx.client("ec2").describe_subnets(SubnetIds=network["subnets"])["Subnets"]:
+                if not subnet_is_public(ctx, subnet)[0]:
+                    return failed(f"subnet {subnet['SubnetId']} of service {name} has no route to an internet "
+                                  "gateway, so its tasks' public IPs reach nothing and they could not pull their "
+                                  "image — use public subnets (those of the default VPC)")
         return passed(f"service {name} runs {td_family} with {svc.get('desiredCount')} desired tasks"
                       + (f" on {launch_type}" if launch_type else ""))
