@@ -58,6 +58,9 @@ def test_public_private_subnets(sandbox):
     out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="none")
     assert not out.passed and "the subnet is public, so it is not private" in out.feedback
     assert check(sandbox, "vpc.nat_gateway", vpc="lab-vpc", subnet="public-a").passed
+    assert check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="public-a", internet="igw", az="us-east-1a").passed
+    out = check(sandbox, "vpc.subnet", vpc="lab-vpc", subnet="private-a", internet="nat", az="us-east-1b")
+    assert not out.passed and "is in us-east-1a, not us-east-1b" in out.feedback
 
 
 def test_nat_in_private_subnet_and_private_to_igw(sandbox):
@@ -389,6 +392,18 @@ def test_endpoint_policy_is_judged_by_what_it_allows(sandbox):
     out = endpoint_policy(sandbox, ep, {**everything, "Resource": ["arn:aws:s3:::reports/*"]},
                           {**everything, "Action": "s3:ListBucket", "Resource": "*"})
     assert not out.passed and "also allows s3:ListBucket on arn:aws:s3:::lab-some-other-bucket" in out.feedback
+
+
+def test_endpoint_policy_wildcards_are_probed_where_they_reach(sandbox):
+    ep = endpoint_on_main(sandbox)
+    write = {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::reports/*"}
+    # Reading every bucket's public/ prefix reaches no sample bucket's "key", but it reaches other buckets.
+    out = endpoint_policy(sandbox, ep, write, {**write, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/public/*"})
+    assert not out.passed and "also allows s3:GetObject on arn:aws:s3:::zz-other/public/zz-other" in out.feedback
+    out = endpoint_policy(sandbox, ep, {**write, "Resource": "arn:aws:s3:::report?/*"})
+    assert not out.passed and "also allows s3:PutObject on arn:aws:s3:::reportq/zz-other" in out.feedback
+    # A wildcard inside the bucket's own objects stays in the bucket.
+    assert endpoint_policy(sandbox, ep, {**write, "Resource": "arn:aws:s3:::reports/*.csv"}).passed
 
 
 def test_interface_endpoint_is_a_near_miss(sandbox):

@@ -220,16 +220,20 @@ class SubnetRouting(Check):
     )
     params_schema = schema(
         {"subnet": SUBNET_REF, "vpc": VPC_REF, "cidr": string("required CIDR block"),
+         "az": string("required Availability Zone, e.g. us-east-1a"),
          "internet": {"enum": ["igw", "nat", "none"], "description": "where the subnet's default route must lead"}},
         ["subnet", "vpc", "internet"],
     )
 
-    def run(self, ctx, *, subnet, vpc, internet, cidr=None):
+    def run(self, ctx, *, subnet, vpc, internet, cidr=None, az=None):
         v = find_vpc(ctx, vpc)
         sn = find_subnet(ctx, subnet, v["VpcId"])
         name = label(sn, "SubnetId")
         if cidr and not same_cidr(sn.get("CidrBlock"), cidr):
             return failed(f"subnet {name} has CIDR {sn.get('CidrBlock')}, not {cidr}")
+        if az and sn.get("AvailabilityZone") != az:
+            return failed(f"subnet {name} is in {sn.get('AvailabilityZone')}, not {az} — a subnet cannot move: "
+                          "create it again with --availability-zone")
         table, main = table_of_subnet(ctx, sn)
         net = Network.of(ctx, v)
         where = f"{name} uses route table {table_label(table, main)}"
@@ -497,14 +501,40 @@ def endpoint_policy_problem(document: str | None, bucket: str) -> str | None:
         return "is not valid JSON"
     if policy.evaluate(doc, "s3:PutObject", f"arn:aws:s3:::{bucket}/reports/report.csv") != policy.ALLOW:
         return f"does not let the jobs write objects to {bucket} (s3:PutObject on arn:aws:s3:::{bucket}/*)"
-    others = ("lab-some-other-bucket", f"{bucket}-other", f"{bucket}2")
-    for other in others:
+    targets = []
+    for other in ("lab-some-other-bucket", f"{bucket}-other", f"{bucket}2"):
+        targets += [f"arn:aws:s3:::{other}/key", f"arn:aws:s3:::{other}"]
+    targets += [t for t in resource_probes(doc) if t.split(":::", 1)[1].split("/", 1)[0] != bucket]
+    for target in targets:
         for action in PROBE_ACTIONS:
-            target = f"arn:aws:s3:::{other}" if action == "s3:ListBucket" else f"arn:aws:s3:::{other}/key"
+            if (action == "s3:ListBucket") != ("/" not in target.split(":::", 1)[1]):
+                continue  # ListBucket acts on a bucket, the object actions on an object
             if policy.evaluate(doc, action, target) == policy.ALLOW:
                 return (f"also allows {action} on {target} — allow only arn:aws:s3:::{bucket} and "
                         f"arn:aws:s3:::{bucket}/*")
     return None
+
+
+def resource_probes(doc: str) -> list[str]:
+    """S3 ARNs the policy's own Resource patterns match, wildcards filled in (arn:aws:s3:::*/public/* ->
+    arn:aws:s3:::zz-other/public/zz-other): three sample buckets cannot show every bucket a pattern reaches,
+    but a pattern always reaches the ARN made from it."""
+    try:
+        statements = json.loads(doc).get("Statement", [])
+    except (ValueError, AttributeError):
+        return []
+    out = []
+    for st in statements if isinstance(statements, list) else [statements]:
+        resources = st.get("Resource", []) if isinstance(st, dict) else []
+        for pattern in [resources] if isinstance(resources, str) else resources:
+            # "*" alone (and arn:aws:s3:::*) already meets the fixed sample buckets
+            if not isinstance(pattern, str) or not pattern.lower().startswith("arn:aws:s3:::"):
+                continue
+            filled = "arn:aws:s3:::" + pattern[len("arn:aws:s3:::"):].replace("*", "zz-other").replace("?", "q")
+            bucket_arn = filled.split("/", 1)[0]
+            out += [filled] if filled != bucket_arn else []
+            out += [bucket_arn + "/key", bucket_arn]
+    return out
 
 
 @register("vpc.gateway_endpoint")
