@@ -217,6 +217,7 @@ def retire(session: LabSession) -> None:
 
     sandbox.forget_credentials(session.access_key_id)
     sandbox.reset_account(session.account_id)
+    sandbox.forget_clients(session)  # this process's cached clients of the session, and their connections
 
 
 # Sessions in these statuses must have no state left in the emulator (submitted ones keep theirs

@@ -14,6 +14,7 @@ import http.client
 import json
 import socket
 import threading
+from collections import OrderedDict
 
 import boto3
 import botocore.session
@@ -29,7 +30,11 @@ _CLIENT_CONFIG = Config(
     parameter_validation=True,
 )
 
-_clients: dict[tuple, object] = {}
+# The most recently used clients, at most MAX_CLIENTS: each keeps keep-alive connections to the gateway,
+# and a long-lived worker sees hundreds of sessions (an unbounded cache held connections until the
+# gateway refused more). An evicted client's connections are closed.
+MAX_CLIENTS = 32
+_clients: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()
 _botocore_session = None
 
@@ -68,12 +73,10 @@ def client(lab_session, service: str, *, source: str = "platform", region: str |
         region,
         settings.LAB_GATEWAY_URL,
     )
-    cached = _clients.get(cache_key)
-    if cached is not None:
-        return cached
     with _lock:
         cached = _clients.get(cache_key)
         if cached is not None:
+            _clients.move_to_end(cache_key)
             return cached
         boto_session = boto3.session.Session(
             aws_access_key_id=lab_session.access_key_id,
@@ -85,6 +88,9 @@ def client(lab_session, service: str, *, source: str = "platform", region: str |
         # request-created fires before signing, so the headers are part of what is signed.
         made.meta.events.register("request-created", _add_internal_headers(source))
         _clients[cache_key] = made
+        while len(_clients) > MAX_CLIENTS:
+            _key, evicted = _clients.popitem(last=False)
+            evicted.close()
         return made
 
 
@@ -121,7 +127,7 @@ def forget_clients(lab_session) -> None:
     """Drop cached clients of a session (its credentials are no longer valid)."""
     with _lock:
         for key in [k for k in _clients if k[0] == str(lab_session.pk)]:
-            del _clients[key]
+            _clients.pop(key).close()
 
 
 # --- gateway control routes -------------------------------------------------------------------

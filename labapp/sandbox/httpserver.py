@@ -53,6 +53,8 @@ class ConnectionLimits:
 
     max_connections: int = 512
     max_per_client: int = 128
+    # Addresses the per-client cap does not apply to (the total does): the platform's own.
+    uncapped_clients: frozenset[str] = frozenset()
     header_timeout: float = 20.0  # seconds for a request line and headers once a request is due
     min_body_rate: int = 64 * 1024  # bytes per second a body must at least arrive at
     overload_body: bytes = b""  # what a refused connection is told (the gateway sends an AWS-style error)
@@ -650,7 +652,7 @@ class _ThreadingTCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         with self._count_lock:
             refused = (
                 self._total >= self.limits.max_connections
-                or self._per_client.get(host, 0) >= self.limits.max_per_client
+                or (host not in self.limits.uncapped_clients and self._per_client.get(host, 0) >= self.limits.max_per_client)
             )
             if not refused:
                 self._total += 1

@@ -180,3 +180,58 @@ def test_a_header_block_larger_than_64_kib_is_refused(sandbox_stack):
     # An ordinary request with ordinary headers still works.
     box = make_sandbox(sandbox_stack.url)
     assert box.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_the_platforms_cached_clients_are_bounded_and_closed(sandbox_stack):
+    """Every session's clients used to stay cached with their keep-alive connections; a long lab test
+    piled up enough of them that the gateway refused the platform's own setup calls with SlowDown."""
+    from labapp.sandbox import client as sandbox
+
+    boxes = [make_sandbox(sandbox_stack.url) for _ in range(sandbox.MAX_CLIENTS + 8)]
+    made = []
+    for box in boxes:
+        made.append(sandbox.client(box.session, "s3"))
+        made[-1].list_buckets()
+    assert len(sandbox._clients) <= sandbox.MAX_CLIENTS
+    assert sandbox.client(boxes[-1].session, "s3") is made[-1]  # recent ones are reused
+    sandbox.forget_clients(boxes[-1].session)
+    assert sandbox.client(boxes[-1].session, "s3") is not made[-1]
+
+
+def test_the_per_client_cap_spares_the_platforms_address_only():
+    """Setup and grading calls come from 127.0.0.1 with a few keep-alive connections per sandbox; a class's
+    worth used to exhaust the per-address cap. Any other address (a runner sandbox's, a remote learner's)
+    is still capped."""
+    import threading
+    import time
+
+    from labapp.sandbox.gateway.server import PLATFORM_ADDRESSES
+    from labapp.sandbox.httpserver import ConnectionLimits, make_tcp_server
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    limits = ConnectionLimits(max_connections=50, max_per_client=2, uncapped_clients=PLATFORM_ADDRESSES,
+                              overload_body=b"<Code>SlowDown</Code>")
+    server = make_tcp_server("127.0.0.1", 0, app, limits)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    held = []
+    try:
+        held += [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+        held += [socket.create_connection(("127.0.0.1", port), source_address=("127.9.9.9", 0)) for _ in range(2)]
+        time.sleep(0.3)
+
+        def ask(source: str) -> bytes:
+            with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) as sock:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return sock.recv(200)
+
+        assert ask("127.0.0.1").startswith(b"HTTP/1.1 200")  # the sixth from the platform's address
+        assert ask("127.9.9.9").startswith(b"HTTP/1.1 503")  # the third from a sandbox's address
+    finally:
+        for sock in held:
+            sock.close()
+        server.shutdown()
+        server.server_close()

@@ -25,10 +25,18 @@ def build_app() -> GatewayApp:
     )
 
 
+# Where the platform's own calls come from (web, worker, `manage.py lab`: setup, grading, panels, each
+# keeping a few keep-alive connections per sandbox): a class's worth of those would otherwise use up the
+# per-address cap, and provisioning would fail with SlowDown. Learners' consoles reach the gateway from
+# an address of their own (runner.sandbox.Relay), remote learners from theirs; both stay capped.
+PLATFORM_ADDRESSES = frozenset({"127.0.0.1", "::1"})
+
+
 def connection_limits() -> ConnectionLimits:
     return ConnectionLimits(
         max_connections=settings.LAB_GATEWAY_MAX_CONNECTIONS,
         max_per_client=settings.LAB_GATEWAY_MAX_CONNECTIONS_PER_CLIENT,
+        uncapped_clients=PLATFORM_ADDRESSES,
         header_timeout=settings.LAB_GATEWAY_HEADER_TIMEOUT,
         overload_body=errors.overloaded_body(),
     )
