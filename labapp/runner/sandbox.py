@@ -226,16 +226,16 @@ def _stage_root(sources: list[Path]) -> str:
 
 
 def staging(binds: list[tuple[str, str]], host_uid: int, stage_root: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """Start bwrap from a private mount namespace in which root has bound each host path under STAGE,
-    where the sandbox user can reach it; then drop to that user. Returns the command to put before bwrap's
+    """Start bwrap from a private mount namespace in which root has bound each host path on a tmpfs at
+    `stage_root`, where the sandbox user can reach it; then drop to that user. Returns the command to put before bwrap's
     and the binds as bwrap must now name them. Nothing changes on the host: the namespace lives as long as
     bwrap's process (the same process: every step execs the next)."""
     script = ["set -e", f"mount -t tmpfs -o mode=755,size=64k lab-stage {stage_root}"]
     staged = []
     for n, (source, target) in enumerate(binds):
         stage = f"{stage_root}/{n}"
-        script.append(f'[ -d "${n + 1}" ] && mkdir {stage} || touch {stage}')
-        script.append(f'mount --bind "${n + 1}" {stage}')
+        script.append(f'[ -d "${{{n + 1}}}" ] && mkdir {stage} || touch {stage}')
+        script.append(f'mount --bind "${{{n + 1}}}" {stage}')
         staged.append((stage, target))
     script.append(
         f'shift {len(binds)}; exec setpriv --reuid={host_uid} --regid={host_uid} --clear-groups --inh-caps=-all '
