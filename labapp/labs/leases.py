@@ -23,10 +23,10 @@ log = logging.getLogger(__name__)
 
 @contextlib.contextmanager
 def lease_kept(model, pk, owner: str, lease: timedelta):
-    """Renew `model` row `pk`'s lease while the block runs, as long as `owner` still holds it. Yields an
-    Event that is set if the lease was lost (taken over): the job's result will then not be stored."""
+    """Renew `model` row `pk`'s lease while the block runs, as long as `owner` still holds it. A lease lost
+    meanwhile (taken over) is not fought for: the job's result is then not stored, since storing is
+    conditional on `lease_owner` too."""
     stop = threading.Event()
-    lost = threading.Event()
 
     def renew() -> None:
         try:
@@ -34,7 +34,6 @@ def lease_kept(model, pk, owner: str, lease: timedelta):
                 renewed = model.objects.filter(pk=pk, lease_owner=owner).update(lease_until=timezone.now() + lease)
                 if not renewed:
                     log.warning("%s %s: lease lost to another worker", model.__name__, pk)
-                    lost.set()
                     return
         except Exception:  # the database is briefly unavailable: the lease may lapse, nothing worse
             log.warning("%s %s: could not renew the lease", model.__name__, pk, exc_info=True)
@@ -44,7 +43,7 @@ def lease_kept(model, pk, owner: str, lease: timedelta):
     thread = threading.Thread(target=renew, name=f"lease-{model.__name__}-{pk}", daemon=True)
     thread.start()
     try:
-        yield lost
+        yield
     finally:
         stop.set()
         thread.join()
