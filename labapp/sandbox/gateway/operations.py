@@ -210,20 +210,28 @@ _matchers_lock = threading.Lock()
 _loader = None
 
 
-def rest_matcher(service: str) -> RestMatcher | None:
+def _service_model(service: str):
+    """botocore's model of a service (what SDKs build requests from), or None for one it does not know.
+    Callers hold _matchers_lock and cache what they derive from it."""
     global _loader
+    from botocore.loaders import create_loader
+    from botocore.model import ServiceModel
+
+    _loader = _loader or create_loader()
+    try:
+        return ServiceModel(_loader.load_service_model(service, "service-2"), service_name=service)
+    except Exception:  # an unknown service
+        return None
+
+
+def rest_matcher(service: str) -> RestMatcher | None:
     with _matchers_lock:
         if service in _matchers:
             return _matchers[service]
-        from botocore.exceptions import UnknownServiceError
-        from botocore.loaders import create_loader
-        from botocore.model import ServiceModel
-
-        _loader = _loader or create_loader()
+        model = _service_model(service)
         try:
-            model = ServiceModel(_loader.load_service_model(service, "service-2"), service_name=service)
-            matcher = RestMatcher(model) if model.protocol.startswith("rest") else None
-        except (UnknownServiceError, Exception):  # an unknown service is journaled without an action
+            matcher = RestMatcher(model) if model is not None and model.protocol.startswith("rest") else None
+        except Exception:  # a model we cannot route: journaled without an action
             matcher = None
         _matchers[service] = matcher
         return matcher
@@ -244,16 +252,11 @@ _protocols: dict[str, Protocols | None] = {}
 
 def protocols(service: str) -> Protocols | None:
     """None for a service botocore does not know."""
-    global _loader
     with _matchers_lock:
         if service in _protocols:
             return _protocols[service]
-        from botocore.loaders import create_loader
-        from botocore.model import ServiceModel
-        _loader = _loader or create_loader()
-        try:
-            model = ServiceModel(_loader.load_service_model(service, "service-2"), service_name=service)
-        except Exception:  # an unknown service
+        model = _service_model(service)
+        if model is None:
             _protocols[service] = None
             return None
         blob_operations = set()
