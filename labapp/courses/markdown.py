@@ -105,7 +105,7 @@ def render_markdown(text: str, resolve_url=None) -> tuple[str, list[dict]]:
         elif token.type == "blockquote_open" and _is_exam_tip(tokens, i):
             token.attrSet("class", EXAM_TIP_CLASS)
     raw = _MD.renderer.render(tokens, _MD.options, env)
-    return sanitize(raw), toc
+    return scroll_boxes(sanitize(raw)), toc
 
 
 def _resolve_urls(tokens, resolve_url) -> None:
@@ -129,6 +129,35 @@ def _resolve_urls(tokens, resolve_url) -> None:
             new = resolve_url("link" if attr == "href" else "image", str(url), at)
             if new is not None:
                 child.attrSet(attr, new)
+
+
+_PRE = re.compile(r'<pre(?: class="([^"]*)")?>(<code class="language-([\w+#.-]+)">)?')
+_TABLE = re.compile(r"<table>(.*?)</table>", re.DOTALL)
+_HEADER_CELL = re.compile(r"<th[^>]*>(.*?)</th>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def scroll_boxes(safe_html: str) -> str:
+    """Code blocks and tables scroll sideways inside the text column (app.css) rather than widen the page
+    on a phone. A box that scrolls must be reachable by keyboard to be scrolled (WCAG 2.1.1), so each is
+    a focusable group with a name saying what it holds. Runs on sanitised HTML, where every `<pre` and
+    `<table>` is a real tag (text is escaped), and adds only fixed attributes and escaped text."""
+
+    def pre(match: re.Match) -> str:
+        css_class, code_tag, language = match.groups()
+        name = f"Code example ({language})" if language else "Code example"
+        class_attr = f' class="{css_class}"' if css_class else ""
+        return f'<pre{class_attr} tabindex="0" role="group" aria-label="{html.escape(name)}">{code_tag or ""}'
+
+    def table(match: re.Match) -> str:
+        headers = [html.unescape(_TAG.sub("", cell)).strip() for cell in _HEADER_CELL.findall(match.group(1))]
+        name = "Table" + (": " + ", ".join(h for h in headers if h) if any(headers) else "")
+        if len(name) > 80:
+            name = name[:79] + "…"
+        return (f'<div class="table-scroll" tabindex="0" role="group" aria-label="{html.escape(name)}">'
+                f"{match.group(0)}</div>")
+
+    return _TABLE.sub(table, _PRE.sub(pre, safe_html))
 
 
 def sanitize(raw_html: str) -> str:

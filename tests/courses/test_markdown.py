@@ -20,7 +20,7 @@ def test_sanitising_leaves_nothing_active():
 
 def test_highlighting_uses_css_classes():
     html, _ = render_markdown(LESSON)
-    assert '<pre class="highlight"><code class="language-python">' in html
+    assert '<pre class="highlight" tabindex="0" role="group" aria-label="Code example (python)"><code class="language-python">' in html
     assert '<span class="k">def</span>' in html
     assert ".highlight .k" in pygments_css()
 
@@ -48,3 +48,12 @@ def test_lab_instructions_escape_values_once():
     assert "<code>&lt;img" in evil  # escaped once, not twice, inside code too
     preview = render_lab_instructions(lab, {})
     assert "{{ bucket }}" in preview
+
+
+def test_code_blocks_and_tables_are_named_keyboard_reachable_scroll_boxes():
+    html, _ = render_markdown("```\nplain <b>\n```\n\n| Option | `b` & c |\n|---|---|\n| 1 | 2 |\n")
+    # A code block that scrolls sideways on a phone can be focused and scrolled with the arrow keys.
+    assert '<pre tabindex="0" role="group" aria-label="Code example"><code>plain &lt;b&gt;' in html
+    # A table scrolls in a named box of its own instead of widening the page.
+    assert '<div class="table-scroll" tabindex="0" role="group" aria-label="Table: Option, b &amp; c"><table>' in html
+    assert html.count("<table>") == 1 and html.rstrip().endswith("</table></div>")
