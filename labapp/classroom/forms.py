@@ -1,10 +1,16 @@
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 
 from labapp.courses.models import Lab, Module
 
 from .models import Membership
 
-DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+# Date inputs are in UTC (the server's time zone), said in the label and the help text; with JavaScript,
+# static/js/localtime.js shows beside each the same moment in the viewer's own time zone.
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local", "data-utc-input": ""}, format="%Y-%m-%dT%H:%M")
+UTC_HELP = "In UTC (Coordinated Universal Time), not your own time zone."
 
 
 class ClassroomForm(forms.Form):
@@ -17,17 +23,30 @@ class JoinForm(forms.Form):
 
 
 def assignable_choices():
-    labs = [(f"lab:{lab.pk}", f"Lab: {lab.title}") for lab in Lab.objects.select_related("module").order_by(
-        "module__course__title", "module__order", "order", "title")]
-    quizzes = [(f"quiz:{m.pk}", f"Quiz: {m.title}") for m in Module.objects.filter(questions__isnull=False)
-               .distinct().order_by("course__title", "order")]
-    return [("", "Choose a lab or a quiz"), ("Labs", labs), ("Module quizzes", quizzes)]
+    """One <optgroup> per module (in course order): its labs, then its quiz. The module's name is the
+    group label, so an item is found where the course teaches it."""
+    modules = list(Module.objects.select_related("course").order_by("course__title", "order", "title"))
+    several_courses = len({m.course_id for m in modules}) > 1
+    with_quiz = set(Module.objects.filter(questions__isnull=False).values_list("pk", flat=True).distinct())
+    labs = {}
+    for lab in Lab.objects.order_by("order", "title"):
+        labs.setdefault(lab.module_id, []).append((f"lab:{lab.pk}", f"Lab: {lab.title}"))
+    groups = [("", "Choose a lab or a quiz")]
+    for m in modules:
+        items = labs.get(m.pk, []) + ([(f"quiz:{m.pk}", f"Quiz: {m.title}")] if m.pk in with_quiz else [])
+        if items:
+            groups.append((f"{m.course.title}: {m.title}" if several_courses else m.title, items))
+    return groups
+
+
+def _now_to_the_minute():
+    return timezone.now().replace(second=0, microsecond=0)
 
 
 class AssignmentForm(forms.Form):
-    item = forms.ChoiceField(label="Lab or quiz")
-    opens_at = forms.DateTimeField(label="Opens (UTC)", widget=DATETIME_WIDGET)
-    due_at = forms.DateTimeField(label="Due (UTC)", widget=DATETIME_WIDGET)
+    item = forms.ChoiceField(label="Lab or quiz", help_text="Grouped by module, in course order.")
+    opens_at = forms.DateTimeField(label="Opens (UTC)", widget=DATETIME_WIDGET, help_text=UTC_HELP)
+    due_at = forms.DateTimeField(label="Due (UTC)", widget=DATETIME_WIDGET, help_text=UTC_HELP)
     time_limit_minutes = forms.IntegerField(
         label="Time limit (minutes)", required=False, min_value=1, max_value=10_000,
         help_text="From the learner's first start to submitting; later submissions are marked late.",
@@ -36,6 +55,10 @@ class AssignmentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = assignable_choices()
+        # Defaults for a new assignment: open now, due in a week.
+        now = _now_to_the_minute()
+        self.fields["opens_at"].initial = now
+        self.fields["due_at"].initial = now + timedelta(days=7)
 
     def clean(self):
         data = super().clean()
@@ -51,15 +74,15 @@ class AssignmentForm(forms.Form):
 
 
 class AssignmentDatesForm(forms.Form):
-    opens_at = forms.DateTimeField(label="Opens (UTC)", widget=DATETIME_WIDGET)
-    due_at = forms.DateTimeField(label="Due (UTC)", widget=DATETIME_WIDGET)
+    opens_at = forms.DateTimeField(label="Opens (UTC)", widget=DATETIME_WIDGET, help_text=UTC_HELP)
+    due_at = forms.DateTimeField(label="Due (UTC)", widget=DATETIME_WIDGET, help_text=UTC_HELP)
     time_limit_minutes = forms.IntegerField(label="Time limit (minutes)", required=False,
                                             min_value=1, max_value=10_000)
 
 
 class ExtensionForm(forms.Form):
     learner = forms.ChoiceField()
-    due_at = forms.DateTimeField(label="New due date (UTC)", widget=DATETIME_WIDGET)
+    due_at = forms.DateTimeField(label="New due date (UTC)", widget=DATETIME_WIDGET, help_text=UTC_HELP)
     reason = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args, learners=(), **kwargs):

@@ -400,9 +400,15 @@ def cell_detail(assignment: Assignment, learner) -> dict:
 
 
 def _offset(delta: timedelta) -> str:
+    """Time after the first start, with its units ("45 s", "2 min 05 s", "1 h 02 min 05 s")."""
     seconds = max(0, int(delta.total_seconds()))
     hours, rest = divmod(seconds, 3600)
-    return f"+{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"+{rest // 60}:{rest % 60:02d}"
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {seconds:02d} s"
+    if minutes:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds} s"
 
 
 # --- Who is stuck where -------------------------------------------------------------------------------
@@ -417,7 +423,7 @@ def lab_insight(assignment: Assignment, now: datetime | None = None) -> dict:
         classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER
     ).values("user_id")
     learners = Membership.objects.filter(classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER).count()
-    sessions = LabSession.objects.filter(lab=lab, user_id__in=learner_ids, created_at__gte=assignment.opens_at)
+    sessions = assignment_sessions(assignment, learner_ids)
     started = sessions.values("user_id").distinct().count()
     results = TaskResult.objects.filter(attempt__session__in=sessions, attempt__status=Attempt.Status.GRADED)
     per_task = {
@@ -446,6 +452,15 @@ def lab_insight(assignment: Assignment, now: datetime | None = None) -> dict:
     submitted = Submission.objects.filter(assignment=assignment).count()
     return {"learners": learners, "started": started, "submitted": submitted, "tasks": tasks,
             "most_failed": most_failed, "idle": idle_learners(assignment, sessions, now)}
+
+
+def assignment_sessions(assignment: Assignment, learner_ids=None):
+    """The lab sessions of the class's learners on this lab assignment since it opened."""
+    if learner_ids is None:
+        learner_ids = Membership.objects.filter(
+            classroom_id=assignment.classroom_id, role=Membership.Role.LEARNER).values("user_id")
+    return LabSession.objects.filter(lab_id=assignment.lab_id, user_id__in=learner_ids,
+                                     created_at__gte=assignment.opens_at)
 
 
 def idle_learners(assignment: Assignment, sessions, now: datetime) -> list[dict]:
@@ -500,3 +515,88 @@ def completion_minutes(cells: dict) -> list[float]:
 
 def score_percents(cells: dict) -> list[float]:
     return [c.percent for c in cells.values() if c.is_done and c.percent is not None]
+
+
+# --- The instructor dashboard ---------------------------------------------------------------------------
+
+DUE_SOON = timedelta(days=7)
+# Lab assignments are watched for stuck learners while open and for a day after they are due (late work).
+STUCK_WATCH_AFTER_DUE = timedelta(days=1)
+
+
+def failing_learners(assignment: Assignment) -> list[dict]:
+    """Learners still working on a lab assignment (a live session, no submission) whose latest check
+    failed a task: the first failed task, and how many checks they have run that did not pass it."""
+    submitted = Submission.objects.filter(assignment=assignment).values("learner_id")
+    live = list(assignment_sessions(assignment).filter(status=LabSession.Status.READY)
+                .exclude(user_id__in=submitted).select_related("user"))
+    if not live:
+        return []
+    attempts = defaultdict(list)
+    for attempt in (Attempt.objects.filter(session__in=live, status=Attempt.Status.GRADED)
+                    .exclude(kind="submit").order_by("-created_at").values("session_id", "results")):
+        attempts[attempt["session_id"]].append(attempt["results"])
+    flagged = []
+    for s in live:
+        history = attempts.get(s.pk)
+        if not history:
+            continue
+        stuck_on = next((r for r in history[0] if not r["passed"]), None)
+        if stuck_on is None:
+            continue
+        tries = sum(1 for results in history
+                    if any(r["id"] == stuck_on["id"] and not r["passed"] for r in results))
+        flagged.append({"learner": s.user, "stuck_on": stuck_on["title"], "failed_checks": tries,
+                        "feedback": stuck_on.get("feedback", "")})
+    return sorted(flagged, key=lambda f: (-f["failed_checks"], f["learner"].username))
+
+
+def instructor_dashboard(user, now: datetime | None = None) -> dict:
+    """What someone who teaches sees first: their classes, the work due in the next DUE_SOON with how
+    many learners have handed it in, and who looks stuck on an open lab assignment (failing checks, idle)."""
+    now = now or timezone.now()
+    memberships = list(
+        Membership.objects.filter(user=user, role__in=Membership.STAFF).select_related("classroom")
+        .order_by("classroom__name")
+    )
+    class_ids = [m.classroom_id for m in memberships]
+    learner_counts = dict(
+        Membership.objects.filter(classroom_id__in=class_ids, role=Membership.Role.LEARNER)
+        .values("classroom_id").annotate(n=Count("id")).values_list("classroom_id", "n")
+    )
+    assignments = list(
+        Assignment.objects.filter(classroom_id__in=class_ids).select_related("classroom", "lab", "module")
+        .order_by("due_at", "id")
+    )
+    due_soon = [a for a in assignments if now <= a.due_at <= now + DUE_SOON]
+    due_items = []
+    for classroom_id in {a.classroom_id for a in due_soon}:
+        group = [a for a in due_soon if a.classroom_id == classroom_id]
+        learner_ids = Membership.objects.filter(classroom_id=classroom_id, role=Membership.Role.LEARNER) \
+            .values("user_id")
+        cells = compute_cells(group, learner_ids)
+        for a in group:
+            done = sum(1 for (aid, _), c in cells.items() if aid == a.pk and c.is_done)
+            due_items.append({"assignment": a, "done": done, "learners": learner_counts.get(classroom_id, 0),
+                              "open": a.opens_at <= now})
+    due_items.sort(key=lambda item: (item["assignment"].due_at, item["assignment"].pk))
+    watched = [a for a in assignments if a.kind == Assignment.Kind.LAB and a.opens_at <= now
+               and a.due_at >= now - STUCK_WATCH_AFTER_DUE]
+    stuck = []
+    for a in watched:
+        idle = {f["learner"].pk: f for f in idle_learners(a, assignment_sessions(a), now)}
+        for f in failing_learners(a):
+            stuck.append({"assignment": a, "learner": f["learner"], "stuck_on": f["stuck_on"],
+                          "failed_checks": f["failed_checks"],
+                          "idle_minutes": idle.pop(f["learner"].pk, {}).get("idle_minutes")})
+        for f in idle.values():
+            stuck.append({"assignment": a, "learner": f["learner"], "stuck_on": f["stuck_on"], "failed_checks": 0,
+                          "idle_minutes": f["idle_minutes"]})
+    stuck.sort(key=lambda f: (-f["failed_checks"], -(f["idle_minutes"] or 0), f["learner"].username))
+    return {
+        "classes": [{"membership": m, "classroom": m.classroom, "learners": learner_counts.get(m.classroom_id, 0),
+                     "assignments": sum(1 for a in assignments if a.classroom_id == m.classroom_id)}
+                    for m in memberships],
+        "due_soon": due_items, "stuck": stuck, "watched": len(watched),
+        "due_days": DUE_SOON.days, "idle_minutes": int(IDLE_AFTER.total_seconds() // 60),
+    }

@@ -40,6 +40,18 @@ from .render import gradebook_rows
 from .services import ClassroomError
 
 
+# --- The instructor dashboard ---------------------------------------------------------------------
+
+
+def instructor_dashboard(request):
+    """The home page of someone who teaches (rendered by web.views.home, at /): classes, what is due in
+    the coming week with hand-in counts, and who is stuck, each linking to the gradebook or insight."""
+    return render(request, "classroom/dashboard.html", {
+        **selectors.instructor_dashboard(request.user),
+        "can_create": services.can_create_classes(request.user),
+    })
+
+
 # --- Classes ---------------------------------------------------------------------------------------
 
 
@@ -205,7 +217,7 @@ def assignment_page(request, class_id, assignment_id):
     """One assignment: dates and extensions, who is stuck where, charts, regrades."""
     classroom, membership = get_class_for_staff(request, class_id)
     assignment = get_assignment(classroom, assignment_id)
-    ctx = _class_context(classroom, membership, "gradebook")
+    ctx = _class_context(classroom, membership, "overview")  # an assignment is under the Assignments tab
     ctx.update(_assignment_context(classroom, assignment))
     return render(request, "classroom/assignment.html", ctx)
 
@@ -259,7 +271,7 @@ def assignment_dates(request, class_id, assignment_id):
         else:
             messages.success(request, "Dates saved. Submissions already made keep the lateness they had.")
             return redirect("classroom:assignment", class_id=classroom.pk, assignment_id=assignment.pk)
-    ctx = _class_context(classroom, membership, "gradebook")
+    ctx = _class_context(classroom, membership, "overview")
     ctx.update(_assignment_context(classroom, assignment, dates_form=form))
     return render(request, "classroom/assignment.html", ctx, status=400)
 
@@ -281,7 +293,7 @@ def extension_grant(request, class_id, assignment_id):
         else:
             messages.success(request, f"{learner.username} now has until {form.cleaned_data['due_at']:%d %b %Y, %H:%M} UTC.")
             return redirect("classroom:assignment", class_id=classroom.pk, assignment_id=assignment.pk)
-    ctx = _class_context(classroom, membership, "gradebook")
+    ctx = _class_context(classroom, membership, "overview")
     ctx.update(_assignment_context(classroom, assignment, extension_form=form))
     return render(request, "classroom/assignment.html", ctx, status=400)
 
@@ -395,7 +407,12 @@ def _run_context(classroom, run_id) -> dict:
     items = list(run.items.select_related("submission__learner", "submission__attempt").order_by(
         "submission__learner__username"))
     finished = sum(1 for i in items if i.status in RegradeItem.FINISHED)
-    return {"run": run, "items": items, "finished": finished, "total": len(items),
+    for i in items:
+        # The regrade page highlights scores the regrade changed, with the difference in points.
+        i.change = (i.score - (i.old_score or 0)) if i.status == RegradeItem.Status.DONE and (
+            i.score, i.max_score) != (i.old_score, i.old_max_score) and i.score is not None else None
+    changed = sum(1 for i in items if i.change is not None)
+    return {"run": run, "items": items, "finished": finished, "total": len(items), "changed": changed,
             "done": finished == len(items), "assignment": run.assignment}
 
 
@@ -403,7 +420,7 @@ def _watched_run_context(request, class_id, run_id) -> dict:
     """The regrade page's context. Someone is watching: items stalled by a lost message or a dead worker
     are enqueued again, so a regrade never stalls silently."""
     classroom, membership = get_class_for_staff(request, class_id)
-    ctx = _class_context(classroom, membership, "gradebook")
+    ctx = _class_context(classroom, membership, "overview")  # a regrade belongs to an assignment
     ctx.update(_run_context(classroom, run_id))
     if not ctx["done"]:
         services.requeue_stale_items(ctx["run"])

@@ -18,18 +18,36 @@ from labapp.runner.models import Run
 
 
 def learner_required(view):
-    """login_required, except that an HTMX request (a polling panel) of a signed-out learner makes the
+    """login_required, except that a signed-out visitor asking for course content that does not exist gets
+    404, and an HTMX request (a polling panel) of a signed-out learner makes the
     whole page go to the sign-in page instead of swapping the sign-in form into a panel."""
     wrapped = login_required(view)
 
     @wraps(view)
     def inner(request, *args, **kwargs):
-        if not request.user.is_authenticated and getattr(request, "htmx", False):
-            page = request.htmx.current_url_abs_path or request.get_full_path()
-            return HttpResponseClientRedirect(redirect_to_login(page).url)
+        if not request.user.is_authenticated:
+            require_public_content(kwargs)
+            if getattr(request, "htmx", False):
+                page = request.htmx.current_url_abs_path or request.get_full_path()
+                return HttpResponseClientRedirect(redirect_to_login(page).url)
         return wrapped(request, *args, **kwargs)
 
     return inner
+
+
+def require_public_content(kwargs: dict) -> None:
+    """Raise Http404 when the course, module, lesson or lab a URL names does not exist. Course content is
+    public, so a signed-out visitor may be told it is not there rather than sent to sign in for nothing;
+    private things (sessions, attempts, runs) are never confirmed or denied before signing in."""
+    course_slug, module_slug = kwargs.get("course_slug"), kwargs.get("module_slug")
+    if kwargs.get("lesson_slug"):
+        get_lesson(course_slug, module_slug, kwargs["lesson_slug"])
+    elif module_slug:
+        get_module(course_slug, module_slug)
+    elif course_slug:
+        get_course(course_slug)
+    if kwargs.get("slug"):  # the lab routes
+        get_lab(kwargs["slug"])
 
 
 def get_course(course_slug: str) -> Course:

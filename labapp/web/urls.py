@@ -19,6 +19,11 @@ urlpatterns = [
         views.lesson_page,
         name="lesson",
     ),
+    path(
+        "courses/<slug:course_slug>/<slug:module_slug>/lessons/<slug:lesson_slug>/read/",
+        views.lesson_read,
+        name="lesson-read",
+    ),
     # Practice questions
     path("courses/<slug:course_slug>/<slug:module_slug>/quiz/", quiz_views.quiz_page, name="quiz"),
     path("courses/<slug:course_slug>/<slug:module_slug>/quiz/retake/", quiz_views.retake_quiz, name="quiz-retake"),

@@ -90,7 +90,9 @@ def test_submission_graded_by_the_worker_then_regraded_after_a_check_is_fixed(la
     assert (submission.score, submission.attempt.score) == (4, 2)  # new result current, original kept
     page = client.get(response.url).content.decode()
     assert "1 of 1 submissions done" in page
-    assert "<td data-old>2/7</td>" in page and "<td data-new>4/7</td>" in page
+    assert "<td data-old>2/7</td>" in page and "<td data-new>4/7" in page
+    # The changed score is highlighted (a marked row and the word "changed", with the difference).
+    assert "data-changed" in page and "changed (+2)" in page and "1</strong> score changed" in page
 
 
 @pytest.fixture

@@ -55,12 +55,13 @@ def test_wrong_password_is_refused(alice):
 @pytest.mark.parametrize(
     "name,args",
     [
-        ("module", ["aws-dev", "s3"]),
-        ("lesson", ["aws-dev", "s3", "buckets"]),
         ("lab", ["web-test-lab"]),
+        ("lab-catalogue", []),
+        ("quiz", ["aws-dev", "s3"]),
+        ("exam", ["aws-dev"]),
     ],
 )
-def test_anonymous_visitors_are_sent_to_sign_in(lessons, lab, name, args):
+def test_anonymous_visitors_are_sent_to_sign_in_for_labs_and_quizzes(lessons, lab, name, args):
     url = reverse(name, args=args)
     response = Client().get(url)
     assert response.status_code == 302
@@ -92,16 +93,13 @@ def test_module_page_lists_lessons_and_labs(alice_client, lessons, lab):
     assert reverse("lab", args=[lab.slug]) in page
 
 
-def test_lesson_page_marks_read_and_has_toc_and_navigation(alice_client, alice, lessons):
+def test_lesson_page_has_toc_and_navigation(alice_client, alice, lessons):
     response = alice_client.get(reverse("lesson", args=["aws-dev", "s3", "buckets"]))
     page = response.content.decode()
-    assert LessonProgress.objects.filter(user=alice, lesson=lessons[0]).exists()
     assert "<p>Storage.</p>" in page  # sanitised upstream: rendered as HTML
     assert 'href="#what-is-s3"' in page and 'href="#sec-keys"' in page and 'id="sec-keys"' in page
     assert 'rel="next"' in page and "Versioning" in page
     assert "css/pygments.css" in page
-    # Visiting again does not fail on the unique constraint.
-    assert alice_client.get(reverse("lesson", args=["aws-dev", "s3", "buckets"])).status_code == 200
 
 
 def test_unknown_lesson_is_404(alice_client, lessons):

@@ -2,6 +2,9 @@
 without those apps' views knowing about classes: each tag queries what it shows."""
 
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 
 from labapp.classroom import selectors, services
 from labapp.classroom.models import Submission
@@ -32,7 +35,12 @@ def submit_control(context):
     now = timezone.now()
     items = [{"assignment": a, "submission": submitted.get(a.pk), "open": a.opens_at <= now,
               "due_at": services.due_for(a, request.user)} for a in assignments]
-    return {"items": items, "session": session, "csrf_token": context.get("csrf_token"), "now": now}
+    # The last check of the running session, for the warning before submitting with failing tasks.
+    from labapp.web.selectors import check_summary, last_graded_check
+
+    last_check = check_summary(last_graded_check(session)) if session is not None else None
+    return {"items": items, "session": session, "csrf_token": context.get("csrf_token"), "now": now,
+            "last_check": last_check}
 
 
 @register.inclusion_tag("classroom/_my_assignments.html", takes_context=True)
@@ -43,7 +51,8 @@ def my_assignments(context):
         return {"items": [], "show": False}
     from labapp.classroom.access import is_teaching
 
-    return {"items": selectors.learner_assignments(user), "show": True, "teaching": is_teaching(user)}
+    return {"items": selectors.learner_assignments(user), "show": True, "teaching": is_teaching(user),
+            "csp_nonce": context.get("csp_nonce")}
 
 
 @register.simple_tag
@@ -52,3 +61,14 @@ def teaches(user) -> bool:
     from labapp.classroom.access import is_teaching
 
     return bool(user.is_authenticated and is_teaching(user))
+
+
+@register.filter
+def utc_time(value, fmt="j M Y, H:i"):
+    """A moment as UTC text in a <time> element: "6 Dec 2026, 17:00 UTC". static/js/localtime.js adds the
+    same moment in the viewer's time zone beside it; without JavaScript the UTC text is all there is."""
+    if not value:
+        return ""
+    value = timezone.localtime(value, timezone.UTC) if timezone.is_aware(value) else value
+    return format_html('<time datetime="{}" data-local-time>{} UTC</time>', value.isoformat(),
+                       date_format(value, fmt))
