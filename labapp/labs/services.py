@@ -182,6 +182,49 @@ def release_handed_in_sandboxes() -> int:
     return released
 
 
+def extension_step() -> timedelta:
+    """How much one "Extend" adds: half a session, at most 30 minutes."""
+    return min(timedelta(minutes=30), timedelta(minutes=settings.LAB_SESSION_MINUTES) / 2)
+
+
+def latest_expiry(session: LabSession):
+    """A session lives at most twice LAB_SESSION_MINUTES from its start, however often it is extended."""
+    return session.created_at + 2 * timedelta(minutes=settings.LAB_SESSION_MINUTES)
+
+
+def extend_session(session: LabSession) -> LabSession:
+    """Push a live session's expiry back by `extension_step()`, capped at `latest_expiry()`.
+
+    The reaper (`expire_sessions`) and the gateway both read `expires_at` from the row. The gateway
+    caches a key with its expiry for a few seconds, so it is told to forget the account's keys once the
+    new expiry is committed: an extension made in the last seconds still lets the next call through."""
+    now = timezone.now()
+    if not session.is_live or session.expires_at <= now:
+        raise LabError("This lab session has already ended.")
+    cap = latest_expiry(session)
+    new_expiry = min(max(session.expires_at, now) + extension_step(), cap)
+    if new_expiry <= session.expires_at:
+        raise LabError(
+            f"This session cannot be extended further: a lab session lasts at most "
+            f"{2 * settings.LAB_SESSION_MINUTES} minutes. End it and start a new one if you need more time."
+        )
+    with transaction.atomic():
+        # Conditional on the expiry we read and a live status: a reaper that just expired it wins.
+        updated = LabSession.objects.filter(
+            pk=session.pk, status__in=LabSession.LIVE, expires_at=session.expires_at, expires_at__gt=now
+        ).update(expires_at=new_expiry)
+        if updated:
+            _forget_keys_on_commit(session)
+    session.refresh_from_db()
+    if not updated and not session.is_live:
+        raise LabError("This lab session has already ended.")
+    return session
+
+
+def can_extend(session: LabSession) -> bool:
+    return session.is_live and session.expires_at < latest_expiry(session)
+
+
 def reset_session(session: LabSession) -> LabSession:
     """Throw the sandbox away and start the same lab again in a fresh account."""
     end_session(session)

@@ -6,11 +6,15 @@ alone), so an idle panel costs one or two indexed queries. When the session is n
 final content is sent with status 286, which stops the polling.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -41,8 +45,15 @@ def instructions_html(lab, session):
     return mark_safe(render_lab_instructions(lab, params))  # noqa: S308 - sanitised by the renderer
 
 
-def credential_snippets(creds: dict) -> dict:
+SECRET_MASK = "****************"  # shown in snippets instead of the secret, which "Show secret" hides
+
+
+def credential_snippets(creds: dict, mask: bool = False) -> dict:
+    """The three snippets with the real secret (what Copy copies), or with the secret masked (what the page
+    shows: the secret stays behind "Show secret")."""
     key, secret = creds["aws_access_key_id"], creds["aws_secret_access_key"]
+    if mask:
+        secret = SECRET_MASK
     region, endpoint = creds["region"], creds["endpoint_url"]
     return {
         "configure": "\n".join(
@@ -73,17 +84,39 @@ def credential_snippets(creds: dict) -> dict:
     }
 
 
+# The sandbox panel shows its expiry warning (and "Extend") from this much time left; lab.js announces
+# it at 10, 5 and 1 minutes.
+WARN_BEFORE_EXPIRY = timedelta(minutes=10)
+
+
+def session_cursor(session: LabSession | None) -> str:
+    """Changes when the status or the expiry changes (an extension made in another tab shows too)."""
+    if session is None:
+        return "none"
+    return f"{session.status}.{int(session.expires_at.timestamp())}"
+
+
 def session_context(session: LabSession | None) -> dict:
-    ctx = {"session": session, "session_cursor": session.status if session else "none"}
-    if session is not None and session.status == LabSession.Status.READY:
+    ctx = {"session": session, "session_cursor": session_cursor(session)}
+    if session is None:
+        return ctx
+    if session.status == LabSession.Status.READY:
         creds = session.credentials()
         ctx["credentials"] = creds
         ctx["snippets"] = credential_snippets(creds)
+        ctx["snippets_shown"] = credential_snippets(creds, mask=True)
+    if session.is_live:
+        ctx["can_extend"] = services.can_extend(session)
+        ctx["extend_minutes"] = int(services.extension_step().total_seconds() // 60)
+        ctx["expiring_soon"] = session.expires_at - timezone.now() <= WARN_BEFORE_EXPIRY
+    else:
+        ctx["ended"] = selectors.session_end_summary(session)
     return ctx
 
 
 def tasks_context(lab, session: LabSession | None) -> dict:
     attempt = selectors.latest_attempt(session)
+    complete = selectors.is_complete(attempt)
     return {
         "lab": lab,
         "session": session,
@@ -91,6 +124,9 @@ def tasks_context(lab, session: LabSession | None) -> dict:
         "tasks": selectors.task_rows(lab, attempt),
         "tasks_cursor": selectors.tasks_cursor(session, attempt),
         "max_score": lab.max_score,
+        "check_summary": selectors.check_summary(attempt),
+        "lab_complete": complete,
+        "next_step": selectors.next_step(lab) if complete else None,
     }
 
 
@@ -116,7 +152,10 @@ def lab_context(request, lab, session: LabSession | None) -> dict:
         "module": lab.module,
         "course": lab.module.course,
         "instructions_html": instructions_html(lab, session),
+        "has_params": bool(lab.definition.get("parameters")),
         "past_sessions": selectors.past_sessions(request.user, lab),
+        "best_result": selectors.best_result(request.user, lab),
+        "other_live_sessions": selectors.other_live_sessions(request.user, lab),
         "gateway_url": settings.LAB_GATEWAY_URL,
         "session_minutes": settings.LAB_SESSION_MINUTES,
     }
@@ -234,8 +273,34 @@ def end_lab(request, session_id):
     session = get_session_for_user(request, session_id)
     if session.is_live:
         session = services.end_session(session)
-        messages.success(request, "The lab has ended and its sandbox was removed.")
+        messages.success(request, f"The lab “{session.lab.title}” has ended and its sandbox was removed.")
+    # "End it" beside another lab's Start button comes back to that lab.
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
     return redirect("session", session_id=session.pk)
+
+
+@learner_required
+@require_POST
+def extend_lab(request, session_id):
+    """Give a live session more time (see services.extend_session for the cap)."""
+    session = get_session_for_user(request, session_id)
+    error = ""
+    try:
+        session = services.extend_session(session)
+    except LabError as exc:
+        error = str(exc)
+    if request.htmx and not request.htmx.boosted:
+        ctx = {"lab": session.lab, **session_context(session), "extend_error": error}
+        if not error:
+            ctx["extended"] = True
+        return _panel(request, "session_panel", ctx, session)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Your lab now runs until {session.expires_at:%H:%M} UTC.")
+    return redirect(lab_url(session))
 
 
 # --- Live panels ----------------------------------------------------------------------------
@@ -253,7 +318,7 @@ def _panel(request, partial: str, ctx: dict, session: LabSession) -> HttpRespons
 @require_GET
 def session_panel(request, session_id):
     session = get_session_for_user(request, session_id)
-    if request.GET.get("cursor") == session.status:
+    if request.GET.get("cursor") == session_cursor(session):
         return HttpResponse(status=NO_CHANGE)
     ctx = {"lab": session.lab, **session_context(session)}
     return _panel(request, "session_panel", ctx, session)

@@ -104,7 +104,7 @@ def continue_target(user) -> dict | None:
         .first()
     )
     if session:
-        return {"kind": "lab", "lab": session.lab, "title": session.lab.title}
+        return {"kind": "lab", "lab": session.lab, "title": session.lab.title, "sessions": live_sessions(user)}
     last = (
         LessonProgress.objects.filter(user=user)
         .select_related("lesson__module__course")
@@ -333,11 +333,125 @@ def cell_text(value) -> str:
 
 
 def past_sessions(user, lab: Lab, limit: int = 10) -> list[LabSession]:
-    return list(
+    """Finished sessions, newest first, each with `best` (its best graded attempt, or None)."""
+    sessions = list(
         LabSession.objects.filter(user=user, lab=lab).exclude(status__in=LabSession.LIVE).order_by("-created_at")[
             :limit
         ]
     )
+    best = _best_attempts(Attempt.objects.filter(session__in=sessions))
+    for session in sessions:
+        session.best = best.get(session.pk)
+    return sessions
+
+
+def _best_attempts(attempts) -> dict:
+    """Per session id, its best graded attempt: highest score, then the earliest to reach it."""
+    best: dict = {}
+    graded = attempts.filter(status=Attempt.Status.GRADED, max_score__gt=0).order_by("-score", "graded_at", "id")
+    for attempt in graded.only("id", "session_id", "score", "max_score", "graded_at", "kind"):
+        best.setdefault(attempt.session_id, attempt)
+    return best
+
+
+def best_result(user, lab: Lab) -> dict | None:
+    """The learner's best graded attempt of a lab over all sessions, and when it was reached:
+    {"attempt", "passed", "at"}. Full marks count from the first time they were reached."""
+    attempt = (
+        Attempt.objects.filter(session__user=user, session__lab=lab, status=Attempt.Status.GRADED, max_score__gt=0)
+        .order_by("-score", "graded_at", "id")
+        .first()
+    )
+    if attempt is None:
+        return None
+    return {"attempt": attempt, "passed": attempt.score == attempt.max_score, "at": attempt.graded_at}
+
+
+def is_complete(attempt: Attempt | None) -> bool:
+    return bool(
+        attempt is not None and attempt.status == Attempt.Status.GRADED and attempt.max_score
+        and attempt.score == attempt.max_score
+    )
+
+
+def check_summary(attempt: Attempt | None) -> dict | None:
+    """The last graded check in numbers, for "Checked: 4 of 8" and the warning before submitting."""
+    if attempt is None or attempt.status != Attempt.Status.GRADED:
+        return None
+    results = attempt.results or []
+    failing = sum(1 for task in results if not task.get("passed"))
+    return {"score": attempt.score, "max_score": attempt.max_score, "tasks": len(results), "failing": failing}
+
+
+def last_graded_check(session: LabSession | None) -> Attempt | None:
+    if session is None:
+        return None
+    return session.attempts.filter(status=Attempt.Status.GRADED).order_by("-graded_at", "-id").first()
+
+
+def next_step(lab: Lab) -> dict | None:
+    """Where to go after finishing a lab: the module's next lab, else the first lesson of the next module,
+    else the course page. {"kind", "title", "url"}."""
+    from django.urls import reverse
+
+    module = lab.module
+    course = module.course
+    following = module.labs.filter(order__gt=lab.order).order_by("order", "title").first() or (
+        module.labs.filter(order=lab.order, title__gt=lab.title).order_by("title").first()
+    )
+    if following is not None:
+        return {"kind": "lab", "title": following.title, "url": reverse("lab", args=[following.slug])}
+    next_module = (
+        course.modules.filter(order__gt=module.order).order_by("order", "title").first()
+    )
+    lesson = next_module.lessons.order_by("order", "title").first() if next_module else None
+    if lesson is not None:
+        return {
+            "kind": "lesson",
+            "title": lesson.title,
+            "url": reverse("lesson", args=[course.slug, next_module.slug, lesson.slug]),
+        }
+    return {"kind": "course", "title": course.title, "url": reverse("course", args=[course.slug])}
+
+
+def live_sessions(user) -> list[LabSession]:
+    """Every live lab of the learner, newest first (the home page lists them all, with time left)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        LabSession.objects.filter(user=user, status__in=LabSession.LIVE)
+        .select_related("lab")
+        .order_by("-created_at")
+    )
+
+
+def other_live_sessions(user, lab: Lab) -> list[LabSession]:
+    """The learner's live sessions of other labs: starting another one warns about them."""
+    return [s for s in live_sessions(user) if s.lab_id != lab.pk]
+
+
+def session_end_summary(session: LabSession) -> dict:
+    """Why and when a session stopped, and its last score, for the banner of a finished session.
+    {"reason", "at", "attempt", "replaced_by"}: replaced_by is the live session a reset started."""
+    at = session.ended_at or session.expires_at
+    newer = (
+        LabSession.objects.filter(user_id=session.user_id, lab_id=session.lab_id, status__in=LabSession.LIVE,
+                                  created_at__gte=session.created_at)
+        .exclude(pk=session.pk)
+        .first()
+    )
+    reasons = {
+        LabSession.Status.EXPIRED: "its time ran out",
+        LabSession.Status.SUBMITTED: "it was handed in for grading",
+        LabSession.Status.FAILED: "its sandbox could not be prepared",
+    }
+    if session.status in reasons:
+        reason = reasons[session.status]
+    elif newer is not None:
+        reason = "the lab was reset (perhaps in another tab or window): a new session is running"
+    else:
+        reason = "it was ended with “End lab” (perhaps in another tab or window)"
+    return {"reason": reason, "at": at, "attempt": last_graded_check(session), "replaced_by": newer}
 
 
 def recent_failed_session(user, lab: Lab, within: timedelta = timedelta(hours=1)) -> LabSession | None:

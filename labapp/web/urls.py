@@ -50,6 +50,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/check/", lab_views.check_progress, name="session-check"),
     path("sessions/<uuid:session_id>/reset/", lab_views.reset_lab, name="session-reset"),
     path("sessions/<uuid:session_id>/end/", lab_views.end_lab, name="session-end"),
+    path("sessions/<uuid:session_id>/extend/", lab_views.extend_lab, name="session-extend"),
     path("sessions/<uuid:session_id>/panels/session/", lab_views.session_panel, name="panel-session"),
     path("sessions/<uuid:session_id>/panels/tasks/", lab_views.tasks_panel, name="panel-tasks"),
     path("sessions/<uuid:session_id>/panels/resources/", lab_views.resources_panel, name="panel-resources"),

@@ -33,15 +33,36 @@
     });
   }
 
+  // The button's aria-label stays "Copy …", so "Copied" is said by a polite status region of its own
+  // (made when the page loads: a region created at the moment of speaking is often not announced).
+  function copyAnnouncer() {
+    var region = document.getElementById("copy-status");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "copy-status";
+      region.className = "offscreen";
+      region.setAttribute("role", "status");
+      document.body.appendChild(region);
+    }
+    return region;
+  }
+
+  function announceCopy(text) {
+    var region = copyAnnouncer();
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 60);
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-copy]");
     if (!button) return;
     var source = document.getElementById(button.dataset.copy);
     if (!source) return;
     var label = button.textContent;
+    var what = button.dataset.copyLabel || "";
     copyText(source.textContent.trim()).then(
-      function () { button.textContent = "Copied"; },
-      function () { button.textContent = "Press Ctrl+C"; }
+      function () { button.textContent = "Copied"; announceCopy("Copied" + (what ? " " + what : "")); },
+      function () { button.textContent = "Press Ctrl+C"; announceCopy("Could not copy: select the text and press Ctrl+C"); }
     ).finally(function () {
       window.setTimeout(function () { button.textContent = label; }, 1500);
     });
@@ -99,6 +120,7 @@
 
   function init(root) {
     revealCopyButtons(root);
+    if (document.querySelector("button[data-copy]")) copyAnnouncer();
     tickTimers();
   }
 
