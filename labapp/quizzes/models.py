@@ -104,6 +104,8 @@ class ExamAttempt(models.Model):
                                    help_text="Orders each question's choices for this attempt; empty: authored order")
     # {"<question pk>": [choice ids]}
     answers = models.JSONField(default=dict)
+    # Question pks the learner flagged for review, so a reload (or another device) keeps the flags.
+    flagged = models.JSONField(default=list, blank=True)
     score = models.PositiveIntegerField(null=True, blank=True)
     max_score = models.PositiveIntegerField(default=0)
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import choice_order
+from . import choice_order, domains
 from .models import ExamAttempt, Question, QuizAnswer, QuizAttempt
 
 EXAM_QUESTIONS = 65
@@ -110,19 +110,21 @@ def retake_quiz(user, module) -> QuizAttempt:
 
 
 def best_quiz_scores(user, modules=None) -> dict[int, dict]:
-    """{module id: {"correct", "total", "percent"}} of the learner's best attempt per module."""
+    """{module id: {"correct", "total", "percent"}} of the learner's best finished attempt per module."""
     if not user.is_authenticated:
         return {}
     attempts = QuizAttempt.objects.filter(user=user)
     if modules is not None:
         attempts = attempts.filter(module__in=modules)
     best: dict[int, dict] = {}
-    for attempt in attempts.exclude(total=0):
+    # Only finished attempts (every question answered) have a score: a half-done attempt's "1 of 12" is
+    # not a result, and neither is one abandoned by a retake.
+    for attempt in attempts.exclude(total=0).filter(finished_at__isnull=False):
         percent = round(100 * attempt.correct / attempt.total)
         current = best.get(attempt.module_id)
-        if current is None or (percent, attempt.finished_at is not None) > (current["percent"], current["finished"]):
+        if current is None or percent > current["percent"]:
             best[attempt.module_id] = {"correct": attempt.correct, "total": attempt.total, "percent": percent,
-                                       "finished": attempt.finished_at is not None}
+                                       "finished": True}
     return best
 
 
@@ -205,6 +207,42 @@ def answer_exam(attempt: ExamAttempt, question_id: int, raw_values) -> list[str]
     return selected
 
 
+def flag_exam_question(attempt: ExamAttempt, question_id: int, flagged: bool) -> list[int]:
+    """Flag a question for review (or remove the flag); refused, like answers, once the exam is over.
+    Returns the flagged question pks in exam order."""
+    if refresh_exam(attempt).is_finished:
+        raise AnswerRefused("This exam is finished; flags can no longer change.")
+    with transaction.atomic():
+        locked = ExamAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.is_finished or timezone.now() >= locked.deadline:
+            raise AnswerRefused("This exam is finished; flags can no longer change.")
+        if question_id not in locked.question_ids:
+            raise AnswerRefused("That question is not part of this exam.")
+        marked = set(locked.flagged) | {question_id} if flagged else set(locked.flagged) - {question_id}
+        locked.flagged = [pk for pk in locked.question_ids if pk in marked]
+        locked.save(update_fields=["flagged"])
+    attempt.flagged = locked.flagged
+    return attempt.flagged
+
+
+@dataclass
+class ExamStatus:
+    """Where the learner stands before finishing: (number, question pk) pairs, in exam order."""
+
+    total: int
+    answered: list[tuple[int, int]]
+    unanswered: list[tuple[int, int]]
+    flagged: list[tuple[int, int]]
+
+
+def exam_status(attempt: ExamAttempt) -> ExamStatus:
+    numbered = list(enumerate(attempt.question_ids, 1))
+    answered = [(n, pk) for n, pk in numbered if attempt.answers.get(str(pk))]
+    unanswered = [(n, pk) for n, pk in numbered if not attempt.answers.get(str(pk))]
+    flagged = [(n, pk) for n, pk in numbered if pk in set(attempt.flagged)]
+    return ExamStatus(len(numbered), answered, unanswered, flagged)
+
+
 def finish_exam(attempt: ExamAttempt, *, timed_out: bool = False) -> ExamAttempt:
     if attempt.is_finished:
         return attempt
@@ -234,17 +272,27 @@ def exam_questions(attempt: ExamAttempt) -> list[Question]:
 
 
 def exam_review(attempt: ExamAttempt) -> dict:
-    """Every question with the learner's answer, the right one and the explanation; the score by module."""
-    rows, by_module = [], {}
+    """Every question with the learner's answer, the right one and the explanation; the score by module
+    and by exam domain, each domain with the questions missed (wrong or unanswered) in it."""
+    rows, by_module, by_domain = [], {}, {}
     for number, question in enumerate(exam_questions(attempt), 1):
         selected = attempt.answers.get(str(question.pk), [])
         correct = question.is_correct(selected)
         choices = shown_choices(question, attempt.choice_seed, selected)
-        rows.append(ReviewRow(number, question, selected, correct, choices))
+        row = ReviewRow(number, question, selected, correct, choices)
+        rows.append(row)
         entry = by_module.setdefault(question.module_id, {"module": question.module, "correct": 0, "total": 0})
         entry["total"] += 1
         entry["correct"] += int(correct)
+        domain = domains.domain_of(question.module)
+        entry = by_domain.setdefault(domain, {"domain": domain, "correct": 0, "total": 0, "missed": []})
+        entry["total"] += 1
+        entry["correct"] += int(correct)
+        if not correct:
+            entry["missed"].append(row)
     modules = sorted(by_module.values(), key=lambda e: (e["module"].order, e["module"].title))
-    for entry in modules:
+    domain_rows = sorted(by_domain.values(), key=lambda e: e["domain"].number)
+    for entry in modules + domain_rows:
         entry["percent"] = round(100 * entry["correct"] / entry["total"]) if entry["total"] else 0
-    return {"rows": rows, "by_module": modules, "answered": sum(1 for r in rows if r.selected)}
+    return {"rows": rows, "by_module": modules, "by_domain": domain_rows,
+            "answered": sum(1 for r in rows if r.selected)}

@@ -125,8 +125,18 @@ def exam_item(number: int, question, attempt) -> dict:
         "number": number,
         "question": question,
         "selected": selected,
+        "flagged": question.pk in attempt.flagged,
         "choices": services.shown_choices(question, attempt.choice_seed, selected),
     }
+
+
+def exam_items(attempt) -> list[dict]:
+    return [exam_item(n, q, attempt) for n, q in enumerate(services.exam_questions(attempt), 1)]
+
+
+def exam_counts(attempt) -> dict:
+    status = services.exam_status(attempt)
+    return {"status": status, "total": status.total, "answered": len(status.answered)}
 
 
 @learner_required
@@ -135,34 +145,31 @@ def exam_page(request, attempt_id):
     attempt = services.refresh_exam(get_exam_for_user(request, attempt_id))
     if attempt.is_finished:
         return redirect("exam-results", attempt.pk)
-    questions = services.exam_questions(attempt)
+    items = exam_items(attempt)
     return render(
         request,
         "quizzes/exam.html",
         {
             "attempt": attempt,
             "course": attempt.course,
-            "items": [exam_item(n, q, attempt) for n, q in enumerate(questions, 1)],
-            "answered": sum(1 for q in questions if attempt.answers.get(str(q.pk))),
-            "short": len(questions) < services.EXAM_QUESTIONS,
+            "items": items,
+            "short": len(items) < services.EXAM_QUESTIONS,
             "full_size": services.EXAM_QUESTIONS,
+            **exam_counts(attempt),
         },
     )
 
 
-@learner_required
-@require_POST
-def answer_exam(request, attempt_id):
-    attempt = get_exam_for_user(request, attempt_id)
+def posted_question(request) -> int:
     try:
-        question_id = int(request.POST.get("question", ""))
+        return int(request.POST.get("question", ""))
     except ValueError:
-        question_id = -1
-    error = ""
-    try:
-        services.answer_exam(attempt, question_id, request.POST.getlist("choice"))
-    except AnswerRefused as refused:
-        error = str(refused)
+        return -1
+
+
+def exam_change_response(request, attempt, question_id: int, error: str, partial: str, **extra):
+    """After an answer or a flag: to the results if the exam is over; without htmx back to the question;
+    with htmx the changed fragment, plus the progress and the question's palette button out of band."""
     attempt.refresh_from_db()
     if attempt.is_finished:
         messages.error(request, error or "This exam is finished.")
@@ -179,17 +186,48 @@ def answer_exam(request, attempt_id):
     if question_id not in questions:
         return render(request, "quizzes/exam.html#exam_error", {"error": error}, status=400)
     number, question = questions[question_id]
+    context = {"attempt": attempt, "item": exam_item(number, question, attempt), "error": error, "oob": True,
+               **exam_counts(attempt), **extra}
+    return render(request, f"quizzes/exam.html#{partial}", context)
+
+
+@learner_required
+@require_POST
+def answer_exam(request, attempt_id):
+    attempt = get_exam_for_user(request, attempt_id)
+    question_id = posted_question(request)
+    error = ""
+    try:
+        services.answer_exam(attempt, question_id, request.POST.getlist("choice"))
+    except AnswerRefused as refused:
+        error = str(refused)
+    return exam_change_response(request, attempt, question_id, error, "exam_answer_saved", saved=not error)
+
+
+@learner_required
+@require_POST
+def flag_exam(request, attempt_id):
+    attempt = get_exam_for_user(request, attempt_id)
+    question_id = posted_question(request)
+    error = ""
+    try:
+        services.flag_exam_question(attempt, question_id, request.POST.get("flag") == "on")
+    except AnswerRefused as refused:
+        error = str(refused)
+    return exam_change_response(request, attempt, question_id, error, "exam_flag_changed")
+
+
+@learner_required
+@require_GET
+def exam_review_page(request, attempt_id):
+    """Before finishing: how many questions are unanswered and flagged, with links back to each."""
+    attempt = services.refresh_exam(get_exam_for_user(request, attempt_id))
+    if attempt.is_finished:
+        return redirect("exam-results", attempt.pk)
     return render(
         request,
-        "quizzes/exam.html#exam_question",
-        {
-            "attempt": attempt,
-            "item": exam_item(number, question, attempt),
-            "error": error,
-            "saved": not error,
-            "answered": sum(1 for pk in attempt.question_ids if attempt.answers.get(str(pk))),
-            "oob": True,
-        },
+        "quizzes/exam_review.html",
+        {"attempt": attempt, "course": attempt.course, "items": exam_items(attempt), **exam_counts(attempt)},
     )
 
 

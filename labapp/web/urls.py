@@ -36,6 +36,8 @@ urlpatterns = [
     path("exams/<uuid:attempt_id>/answer/", quiz_views.answer_exam, name="exam-answer"),
     path("exams/<uuid:attempt_id>/finish/", quiz_views.finish_exam, name="exam-finish"),
     path("exams/<uuid:attempt_id>/results/", quiz_views.exam_results, name="exam-results"),
+    path("exams/<uuid:attempt_id>/flag/", quiz_views.flag_exam, name="exam-flag"),
+    path("exams/<uuid:attempt_id>/review/", quiz_views.exam_review_page, name="exam-review"),
     # Diagrams of the lessons (never inlined)
     path(
         "course-assets/<str:course_slug>/<str:module_slug>/images/<str:name>",

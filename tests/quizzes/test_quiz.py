@@ -108,3 +108,34 @@ def test_a_question_of_another_module_is_not_found(practice, alice_client):
 def test_anonymous_visitors_are_sent_to_sign_in(practice):
     response = Client().get(QUIZ)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def wrong_but_complete(question):
+    """A wrong answer with as many choices as the question asks for (so that it is recorded)."""
+    ids = [c["id"] for c in question.choice_rows if not c["correct"]][:1] + question.correct_ids[1:]
+    return tokens(question, ids)
+
+
+def test_an_attempt_in_progress_shows_no_best_score(practice, alice_client):
+    """A quiz is finished when every question has an answer; until then "1 of 15" is not a score."""
+    questions = network_questions()
+    alice_client.post(answer_url(questions[0]), {"choice": right(questions[0])}, **HTMX)
+    page = alice_client.get(QUIZ).content.decode()
+    assert "Answered 1 of 15 · 1 correct so far." in page
+    assert "Your best score" not in page
+    assert "not taken" in alice_client.get("/courses/practice/").content.decode()
+    assert "your best score" not in alice_client.get("/courses/practice/network/").content.decode()
+
+    for question in questions[1:]:
+        alice_client.post(answer_url(question), {"choice": wrong_but_complete(question)}, **HTMX)
+    page = alice_client.get(QUIZ).content.decode()
+    assert "You scored 1 of 15" in page and "Your best score: 1 of 15 (7%)" in page
+
+    # A better retake counts only once it is finished too.
+    alice_client.post(f"{QUIZ}retake/")
+    for question in questions[:5]:
+        alice_client.post(answer_url(question), {"choice": right(question)}, **HTMX)
+    assert "Your best score: 1 of 15 (7%)" in alice_client.get(QUIZ).content.decode()
+    for question in questions[5:]:
+        alice_client.post(answer_url(question), {"choice": right(question)}, **HTMX)
+    assert "Your best score: 15 of 15 (100%)" in alice_client.get(QUIZ).content.decode()
