@@ -126,8 +126,9 @@ def arn_format(service: str, resource_type: str) -> str | None:
 @lru_cache(maxsize=4096)
 def arn_regex(service: str, resource_type: str) -> re.Pattern | None:
     """A regex matching ARNs of this resource type: `${Partition}` a partition, `${Region}`/`${Account}` a
-    segment (possibly empty), any other placeholder one or more characters (the last one may contain `/`
-    and `:`, as object keys and log stream names do)."""
+    segment (possibly empty), any other placeholder one or more characters without `:` or `/`, except the
+    last one: in a path-like resource part (`${BucketName}/${ObjectName}`, `role/${RoleNameWithPath}`) it may
+    contain both, as object keys and paths do; otherwise (`:::${BucketName}`) no `/`."""
     fmt = arn_format(service, resource_type)
     if fmt is None:
         return None
@@ -142,7 +143,8 @@ def arn_regex(service: str, resource_type: str) -> re.Pattern | None:
         elif piece in ("${Region}", "${Account}"):
             out.append(r"[^:]*")
         elif i == placeholders[-1]:
-            out.append(r".+")
+            path_like = "/" in "".join(pieces[:i]).split(":", 5)[-1] if "".join(pieces[:i]).count(":") >= 5 else False
+            out.append(r".+" if path_like else r"[^/]+")
         else:
             out.append(r"[^:/]+")
     return re.compile("".join(out), re.DOTALL)
