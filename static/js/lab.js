@@ -159,8 +159,8 @@
       if (next !== undefined) {
         event.preventDefault();
         selectTab(tab.closest("[data-workspace]"), all[(next + all.length) % all.length], true);
+        return;
       }
-      return;
     }
     // Alt+Shift+C: "Check my progress" from anywhere on the page.
     if (event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey && (event.code === "KeyC" || event.key === "C")) {
