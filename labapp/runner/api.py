@@ -32,7 +32,7 @@ class RunResult:
     stderr: str
     exit_code: int
     duration_ms: float
-    limit: str | None = None  # None | "memory" | "time" | "output" | "processes" | "disk"
+    limit: str | None = None  # None | "memory" | "time" | "output" | "processes" | "disk" | "stopped"
     message: str = ""  # learner-facing, e.g. "stopped: memory limit 512 MB"; also refusals
     refused: bool = False  # the command line was not run at all (not `aws`, unparsable, too long)
     infra_error: bool = False  # the platform failed, not the learner's command
@@ -111,20 +111,21 @@ def _infra(error: Exception) -> RunResult:
     return RunResult("", "", -1, 0.0, message=f"The runner is unavailable: {error}", infra_error=True)
 
 
-def run_job(job: dict, limits: Limits | None = None, pool=None) -> tuple[RunResult, Outcome | None]:
+def run_job(job: dict, limits: Limits | None = None, pool=None, should_stop=None) -> tuple[RunResult, Outcome | None]:
     """Run a prepared job (mode cli/script + env) in a fresh sandbox. Returns the result and the raw
-    outcome (pids, pid namespace: used by tests)."""
+    outcome (pids, pid namespace: used by tests). `should_stop`: see Sandbox.run (the Stop button)."""
     from .pool import default_pool
 
+    extra = {"should_stop": should_stop} if should_stop is not None else {}
     try:
-        outcome = (pool or default_pool()).run(job, limits or DEFAULT_LIMITS)
+        outcome = (pool or default_pool()).run(job, limits or DEFAULT_LIMITS, **extra)
     except RunnerUnavailable as error:
         return _infra(error), None
     return _result(outcome), outcome
 
 
 def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=None,
-            env: dict | None = None, files: dict | None = None) -> RunResult:
+            env: dict | None = None, files: dict | None = None, should_stop=None) -> RunResult:
     """`env`: extra AWS_* variables for this command (e.g. temporary credentials a reference solution
     saved from `sts assume-role`); `files`: files to create in the command's working directory first
     (see `job_files`). Both come from lab authors, not from the console."""
@@ -140,7 +141,7 @@ def run_cli(session, command_line: str, *, limits: Limits | None = None, pool=No
     job = {"mode": "cli", "argv": argv, "env": job_environment}
     if made:
         job["files"] = made
-    return run_job(job, limits, pool)[0]
+    return run_job(job, limits, pool, should_stop)[0]
 
 
 # Extra variables may only be the AWS SDK's own settings: nothing that changes how Python or the loader
@@ -219,8 +220,9 @@ def cli_service(argv: list[str]) -> str | None:
     return None
 
 
-def run_script(session, source: str, *, limits: Limits | None = None, pool=None) -> RunResult:
+def run_script(session, source: str, *, limits: Limits | None = None, pool=None, should_stop=None) -> RunResult:
     if len(source) > MAX_SCRIPT_CHARS:
         text = f"That script is too long (limit {MAX_SCRIPT_CHARS // 1024} KiB)."
         return RunResult("", text, 2, 0.0, message=text, refused=True)
-    return run_job({"mode": "script", "source": source, "env": session_env(session)}, limits, pool)[0]
+    job = {"mode": "script", "source": source, "env": session_env(session)}
+    return run_job(job, limits, pool, should_stop)[0]

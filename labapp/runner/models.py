@@ -1,6 +1,7 @@
 """One row per console command or script run: the job record (claimed once) and its stored output."""
 
 import uuid
+from functools import cached_property
 
 from django.db import models
 
@@ -30,9 +31,10 @@ class Run(models.Model):
     stderr = models.TextField(blank=True)
     exit_code = models.IntegerField(null=True, blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
-    limit = models.CharField(max_length=16, blank=True, help_text="memory, time, output, processes, disk")
+    limit = models.CharField(max_length=16, blank=True, help_text="memory, time, output, processes, disk, stopped")
     message = models.TextField(blank=True, help_text="Learner-facing note: a limit, a refusal, an infra failure")
     refused = models.BooleanField(default=False)
+    stop_requested = models.BooleanField(default=False, help_text="The learner pressed Stop; the worker kills the run")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -47,6 +49,36 @@ class Run(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def stopped_by_learner(self) -> bool:
+        return self.limit == "stopped"
+
+    @cached_property
+    def usage_error(self):
+        """The AWS CLI's usage error with its "maybe you meant" first (labapp/runner/output.py), or None."""
+        from .output import usage_error
+
+        if self.kind != self.Kind.CLI or not self.exit_code or self.refused or not self.stderr:
+            return None
+        return usage_error(self.stderr, self.source)
+
+    @cached_property
+    def trimmed_traceback(self):
+        """A script's traceback without botocore/boto3/urllib3 frames (labapp/runner/output.py), or None."""
+        from .output import trim_traceback
+
+        if self.kind != self.Kind.SCRIPT or not self.stderr:
+            return None
+        return trim_traceback(self.stderr)
+
+    @property
+    def unwrapped(self) -> bool:
+        """`--output table` and `help` text are laid out in columns: shown without wrapping."""
+        if self.kind != self.Kind.CLI:
+            return False
+        words = self.source.split()
+        return "table" in words and "--output" in words or (bool(words) and words[-1] == "help")
 
 
 class ScriptDraft(models.Model):

@@ -100,8 +100,10 @@ class Pool:
             finally:
                 self.waiters -= 1
 
-    def run(self, job: dict, limits: Limits) -> Outcome:
-        return self.acquire().run(job, limits)
+    def run(self, job: dict, limits: Limits, should_stop=None) -> Outcome:
+        if should_stop is None:
+            return self.acquire().run(job, limits)
+        return self.acquire().run(job, limits, should_stop=should_stop)
 
     def wait_warm(self, timeout: float = 30.0) -> bool:
         """Block until the pool holds `size` ready sandboxes (benchmarks, tests)."""

@@ -52,6 +52,11 @@ HOME = "/home/learner"
 SANDBOX_UID = 1000
 
 
+STOPPED_BY_YOU = "stopped by you"
+# How often a running job asks whether its learner pressed Stop (a database read per tick, in the worker).
+STOP_POLL_SECONDS = 0.25
+
+
 @dataclass(frozen=True)
 class Limits:
     wall_seconds: float = 20.0
@@ -70,6 +75,7 @@ class Limits:
             "output": f"stopped: output limit {self.output_bytes // 1024} KiB",
             "processes": f"stopped: process limit {self.processes}",
             "disk": f"stopped: disk limit {self.tmpfs_mb} MB (your home directory is a small scratch space)",
+            "stopped": STOPPED_BY_YOU,
         }
 
 
@@ -81,7 +87,7 @@ class Outcome:
     stderr: bytes
     exit_code: int
     duration_ms: float
-    limit: str | None = None  # memory | time | output | processes | disk (cpu is reported as time)
+    limit: str | None = None  # memory | time | output | processes | disk | stopped (cpu is reported as time)
     message: str = ""
     infra_error: str = ""
     sandbox_id: str = ""
@@ -676,8 +682,11 @@ class Sandbox:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def run(self, job: dict, limits: Limits) -> Outcome:
-        """Send the job, collect output under the limits, then destroy the sandbox."""
+    def run(self, job: dict, limits: Limits, should_stop=None) -> Outcome:
+        """Send the job, collect output under the limits, then destroy the sandbox.
+
+        `should_stop`: called every STOP_POLL_SECONDS or so while the job runs (the learner's Stop
+        button); when it answers True the whole sandbox is killed and the outcome's limit is "stopped"."""
         assert not self.used, "a sandbox runs one job only"
         self.used = True
         if self.cgroup:
@@ -700,12 +709,19 @@ class Sandbox:
         sel.register(self.proc.stderr, selectors.EVENT_READ, "stderr")
         sel.register(self.status_r, selectors.EVENT_READ, "status")
         open_streams = 2
+        tick = STOP_POLL_SECONDS if should_stop else 0.5
+        next_stop_check = start + tick
         while open_streams:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 limit = "time"
                 break
-            events = sel.select(min(remaining, 0.5))
+            if should_stop and time.monotonic() >= next_stop_check:
+                next_stop_check = time.monotonic() + tick
+                if should_stop():
+                    limit = "stopped"
+                    break
+            events = sel.select(min(remaining, tick))
             for key, _ in events:
                 data = os.read(key.fd, 65536)
                 if not data:

@@ -29,6 +29,7 @@ from .api import (
     split_command,
 )
 from .models import Run, ScriptDraft
+from .sandbox import STOPPED_BY_YOU
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +134,47 @@ def fail_infra(run: Run, message: str = INFRA_MESSAGE) -> bool:
     )
 
 
+def request_stop(run: Run) -> Run:
+    """The learner's Stop button. A queued run is finished at once without ever running; a running one is
+    flagged, and the worker running it kills its sandbox within STOP_POLL_SECONDS or so (see `execute`).
+    A run that has already ended is left as it is: pressing Stop late is harmless."""
+    now = timezone.now()
+    never_started = Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+        status=Run.Status.DONE, stop_requested=True, limit="stopped", message=STOPPED_BY_YOU,
+        stderr="", exit_code=None, duration_ms=0.0, started_at=now, finished_at=now,
+    )
+    if not never_started:
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(stop_requested=True)
+    run.refresh_from_db()
+    return run
+
+
+def _stop_check(run: Run):
+    """A callable for Sandbox.run: has the learner asked to stop this run? (One indexed read per tick, on
+    the worker's own connection; it runs in the thread that runs the job.)"""
+
+    def should_stop() -> bool:
+        try:
+            return Run.objects.filter(pk=run.pk, stop_requested=True).exists()
+        except Exception:  # noqa: BLE001 - a database hiccup must not kill the learner's run
+            log.warning("runner: could not read the stop flag of %s", run.pk, exc_info=True)
+            return False
+
+    return should_stop
+
+
 def execute(run: Run, owner: str, *, limits=None, pool=None) -> Run:
     """Run a claimed row in a fresh sandbox and store the output (once: only while it is still ours)."""
     session = run.session
+    should_stop = _stop_check(run)
     if session.status != LabSession.Status.READY:
         result = RunResult("", "This lab session has ended.", 2, 0.0, message="This lab session has ended.", refused=True)
+    elif should_stop():  # Stop pressed between the claim and now
+        result = RunResult("", "", 137, 0.0, limit="stopped", message=STOPPED_BY_YOU)
     elif run.kind == Run.Kind.CLI:
-        result = run_cli(session, run.source, limits=limits, pool=pool)
+        result = run_cli(session, run.source, limits=limits, pool=pool, should_stop=should_stop)
     else:
-        result = run_script(session, run.source, limits=limits, pool=pool)
+        result = run_script(session, run.source, limits=limits, pool=pool, should_stop=should_stop)
     store(run, owner, result)
     run.refresh_from_db()
     return run

@@ -64,4 +64,5 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/script/", workbench_views.script_run, name="script-run"),
     path("sessions/<uuid:session_id>/script/save/", workbench_views.script_save, name="script-save"),
     path("runs/<uuid:run_id>/", workbench_views.run_entry, name="run-entry"),
+    path("runs/<uuid:run_id>/stop/", workbench_views.run_stop, name="run-stop"),
 ]

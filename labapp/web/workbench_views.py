@@ -135,3 +135,16 @@ def run_entry(request, run_id):
         return HttpResponse(status=NO_CHANGE)
     _anchor, partial = TOOLS[run.kind]
     return render(request, f"{TEMPLATE}#{partial}", {"run": run})
+
+
+@learner_required
+@require_POST
+def run_stop(request, run_id):
+    """The Stop button of a running command or script: only the run's own learner reaches it (404 for
+    anyone else). A run that already ended is left as it is; the answer is always its current entry."""
+    run = get_run_for_user(request, run_id)
+    run = runner.request_stop(run)
+    anchor, partial = TOOLS[run.kind]
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#{partial}", {"run": run})
+    return _back_to_console(run.session, anchor)

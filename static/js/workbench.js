@@ -90,6 +90,83 @@
     if (log) log.scrollTop = log.scrollHeight;
   }
 
+  // --- Output boxes: the newest output is brought into view when a run starts and when it ends --------
+  function reveal(box) {
+    if (!box) return;
+    box.scrollTop = box.scrollHeight;  // inside the bounded box: the end, as a terminal shows it
+    var rect = box.getBoundingClientRect();
+    if (rect.top < 0 || rect.bottom > window.innerHeight) {
+      var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      box.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
+    }
+  }
+
+  // --- Running runs: elapsed time ("Running… 3 s"), updated once a second --------------------------
+  // The timer is role=timer with aria-live=off inside the output's live region, so screen readers are
+  // not told every second; they hear the result when the run ends.
+  function elapsedText(seconds) {
+    if (seconds < 60) return seconds + " s";
+    var rest = seconds % 60;
+    return Math.floor(seconds / 60) + " min " + (rest < 10 ? "0" : "") + rest + " s";
+  }
+
+  function tickTimers() {
+    var timers = document.querySelectorAll(".run-elapsed[data-elapsed-since]");
+    timers.forEach(function (timer) {
+      if (!timer.dataset.startedMs) {
+        // Server clock: seconds already elapsed when the entry was rendered; the browser counts on.
+        var already = Number(timer.dataset.serverNow) - Number(timer.dataset.elapsedSince);
+        timer.dataset.startedMs = String(Date.now() - Math.max(already, 0) * 1000);
+      }
+      var seconds = Math.max(0, Math.round((Date.now() - Number(timer.dataset.startedMs)) / 1000));
+      timer.textContent = elapsedText(seconds);
+    });
+    return timers.length;
+  }
+
+  var timerInterval = null;
+  function startTimers() {
+    if (!tickTimers() || timerInterval) return;
+    timerInterval = window.setInterval(function () {
+      if (!tickTimers()) {
+        window.clearInterval(timerInterval);
+        timerInterval = null;
+      }
+    }, 1000);
+  }
+
+  // A pending entry's Stop button: while the stop request travels, the button cannot be pressed twice.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest(".run-stop-form");
+    if (!form) return;
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+  });
+
+  // --- The session ended (here, in another tab, or it expired): the tools take no more input -----------
+  var LIVE = { provisioning: true, ready: true, none: true };
+
+  function endWorkbench() {
+    var workbench = document.getElementById("workbench");
+    if (!workbench || workbench.classList.contains("is-ended")) return;
+    if (!workbench.querySelector("#console-input")) return;  // already rendered as ended
+    workbench.classList.add("is-ended");
+    workbench.querySelectorAll("#console-input, [data-run-button]").forEach(function (control) {
+      control.disabled = true;
+    });
+    var editor = workbench.querySelector("#script-source");
+    if (editor) editor.readOnly = true;  // still readable and selectable, so the learner can copy it
+    workbench.querySelectorAll("[data-session-ended-note]").forEach(function (note) { note.hidden = false; });
+  }
+
+  function sessionEndedOnLoad() {
+    var panel = document.getElementById("session-panel");
+    var status = panel && panel.dataset.sessionStatus;
+    if (status && !LIVE[status]) endWorkbench();
+  }
+
+  document.addEventListener("lab:session-ended", endWorkbench);
+
   // A new request clears the tool's last error; an accepted command empties the prompt.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.target.closest && event.target.closest("[data-console-form], [data-script-form]");
@@ -112,6 +189,15 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target.closest && (event.target.id === "console-log" || event.target.closest("#console-log"))) scrollLogToEnd();
+  });
+
+  // New content (a pending entry, then its final output, swapped in by htmx): show it, start its timer.
+  document.addEventListener("htmx:load", function (event) {
+    var element = event.target;
+    if (!element.closest) return;
+    var box = element.closest("#console-log, #script-output");
+    if (box && element.classList.contains("run")) reveal(box);
+    startTimers();
   });
 
   // --- Script editor: a highlighted copy under a transparent textarea ------------------------------
@@ -212,6 +298,8 @@
     root.querySelectorAll("[data-code-editor]").forEach(enhanceEditor);
     root.querySelectorAll("[data-console-clear][hidden]").forEach(function (button) { button.hidden = false; });
     if (root.querySelector && root.querySelector("#console-log")) scrollLogToEnd();
+    startTimers();
+    sessionEndedOnLoad();
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -18,7 +18,7 @@ class RecordingPool:
     def __init__(self, seen: list):
         self.seen = seen
 
-    def run(self, job, limits):
+    def run(self, job, limits, should_stop=None):
         self.seen.append(job)
         raise RunnerUnavailable("recorded")
 

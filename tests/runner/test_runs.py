@@ -23,7 +23,7 @@ class CountingPool:
     def __init__(self):
         self.jobs = []
 
-    def run(self, job, limits):
+    def run(self, job, limits, should_stop=None):
         self.jobs.append(job)
         return Outcome(stdout=b"2024-01-01 bucket\n", stderr=b"", exit_code=0, duration_ms=12.0)
 
@@ -119,7 +119,7 @@ def test_an_unusable_sandbox_is_an_infrastructure_failure(session):
     from labapp.runner.sandbox import RunnerUnavailable
 
     class BrokenPool:
-        def run(self, job, limits):
+        def run(self, job, limits, should_stop=None):
             raise RunnerUnavailable("bwrap is not installed")
 
     run = services.run_now(session, "cli", "aws s3 ls", pool=BrokenPool())
