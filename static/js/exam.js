@@ -138,8 +138,11 @@
       return;
     }
     if (event.target.closest("[data-exam-view]")) {
+      // Switching the view closes the palette to show the questions; focus goes back to its toggle.
       mode = mode === "one" ? "all" : "one";
       store(VIEW_KEY, mode);
+      setPalette(false);
+      if (toggle) toggle.focus();
       go(current, false);
     }
   });
