@@ -8,25 +8,31 @@
   function start() {
     var form = document.querySelector("form[data-mark-read]");
     var end = document.querySelector("[data-lesson-end]");
-    if (!form || !end || !window.htmx || !("IntersectionObserver" in window)) return;
+    if (!form || !end || !("IntersectionObserver" in window)) return;
     var scrolled = false;
+    var visible = false;
     var sent = false;
-    window.addEventListener("scroll", function () { scrolled = true; }, { passive: true, once: true });
+    function maybeSend() {
+      // htmx is loaded after this script (both deferred), so it is looked up only now.
+      if (sent || !scrolled || !visible || !window.htmx) return;
+      sent = true;
+      observer.disconnect();
+      window.removeEventListener("scroll", onScroll);
+      // The same htmx form post as pressing the button: the server answers with the updated box.
+      if (document.contains(form)) window.htmx.trigger(form, "submit");
+    }
+    function onScroll() {
+      scrolled = true;
+      maybeSend();
+    }
+    // The observer says whether the end is on screen; the scroll listener says the reader has scrolled.
+    // Either may come first, so each checks both.
     var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (!entry.isIntersecting || !scrolled || sent) return;
-        sent = true;
-        observer.disconnect();
-        // The same htmx form post as pressing the button: the server answers with the updated box.
-        if (document.contains(form)) window.htmx.trigger(form, "submit");
-      });
+      visible = entries[entries.length - 1].isIntersecting;
+      maybeSend();
     }, { threshold: 0.5 });
     observer.observe(end);
-    // A scroll that already shows the end (fast flick) must still count: re-check when scrolling stops.
-    window.addEventListener("scrollend", function () {
-      observer.unobserve(end);
-      if (!sent) observer.observe(end);
-    });
+    window.addEventListener("scroll", onScroll, { passive: true });
   }
 
   if (document.readyState === "loading") {

@@ -13,8 +13,8 @@
     return date.getTimezoneOffset() === 0;
   }
 
-  function describe(date) {
-    return format.format(date) + " your time" + (zone ? " (" + zone + ")" : "");
+  function describe(date, withZone) {
+    return format.format(date) + " your time" + (withZone && zone ? " (" + zone + ")" : "");
   }
 
   function annotateTimes(root) {
@@ -35,7 +35,9 @@
       var hint = document.createElement("p");
       hint.className = "help local-time";
       hint.id = input.id + "-local";
-      input.after(hint);
+      // After the field's own help ("In UTC ..."), so the two read in order.
+      var field = input.closest(".field");
+      if (field) field.appendChild(hint); else input.after(hint);
       var described = input.getAttribute("aria-describedby");
       input.setAttribute("aria-describedby", (described ? described + " " : "") + hint.id);
       function update() {
@@ -46,7 +48,7 @@
         } else if (sameAsUtc(date)) {
           hint.textContent = "Your time zone is UTC at that date: the same time.";
         } else {
-          hint.textContent = "That is " + describe(date) + ".";
+          hint.textContent = "That is " + describe(date, true) + ".";
         }
       }
       input.addEventListener("input", update);

@@ -3,6 +3,7 @@ from the sign-in page and lands in the class's join confirmation, joins, and mar
 instructor signs in and lands on the dashboard."""
 
 import secrets
+import uuid
 
 import pytest
 
@@ -25,6 +26,12 @@ def test_invite_link_sign_up_lands_in_the_class_and_the_instructor_on_the_dashbo
     from django.contrib.auth import get_user_model
 
     from labapp.classroom import services
+    from labapp.courses.models import Lesson, LessonProgress
+
+    long_read = Lesson.objects.create(
+        uuid=uuid.uuid4(), module=lessons[0].module, slug="long-read", title="A long read", order=3,
+        body_markdown="x", body_html="".join(f"<p>Paragraph {i} of a long lesson.</p>" for i in range(150)),
+    )
 
     teacher_password = "teach " + secrets.token_hex(6)
     irene = get_user_model().objects.create_user("irene", password=teacher_password, is_staff=True)
@@ -57,6 +64,13 @@ def test_invite_link_sign_up_lands_in_the_class_and_the_instructor_on_the_dashbo
         page.goto(f"{base}/courses/aws-dev/s3/lessons/buckets/")
         page.get_by_role("button", name="Mark as read").click()
         page.get_by_text("You have read this lesson").wait_for()
+        # A long lesson is marked read once the reader scrolls to its end, not on opening.
+        page.goto(f"{base}/courses/aws-dev/s3/lessons/long-read/")
+        page.wait_for_timeout(500)
+        assert not LessonProgress.objects.filter(user__username=learner, lesson=long_read).exists()
+        page.mouse.wheel(0, 100_000)
+        page.get_by_text("You have read this lesson").wait_for()
+        assert LessonProgress.objects.filter(user__username=learner, lesson=long_read).exists()
 
         teacher = new_page()
         sign_in(teacher, base, "irene", teacher_password)
