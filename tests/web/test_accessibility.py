@@ -35,6 +35,51 @@ def run_axe(page) -> list[dict]:
     )
 
 
+# The focused element's ring (its outline, and the inner ring a box-shadow draws) and the colour around it.
+FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const rgb = (c) => { const [r, g, b, a = 1] = (c.match(/[\\d.]+/g) || []).map(Number); return a > 0.5 ? [r, g, b] : null; };
+    const background = (start) => { for (let a = start; a; a = a.parentElement) {
+        const c = rgb(getComputedStyle(a).backgroundColor); if (c) return c; } return [255, 255, 255]; };
+    const style = getComputedStyle(el);
+    const rings = [];
+    if (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2) rings.push(rgb(style.outlineColor));
+    const shadow = style.boxShadow.match(/rgba?\\([^)]*\\)/);
+    if (shadow) rings.push(rgb(shadow[0]));
+    return {element: el.outerHTML.slice(0, 120), rings: rings.filter(Boolean), around: background(el.parentElement)};
+}"""
+
+
+def contrast(one, other) -> float:
+    def luminance(rgb):
+        def channel(c):
+            c /= 255
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        r, g, b = map(channel, rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def weak_focus_rings(page, stops: int = 15) -> list[str]:
+    """Tab through the first stops of the page: each focused element must show a ring of which some part
+    has 3:1 contrast with what surrounds it (WCAG 2.2, 1.4.11 and 2.4.7)."""
+    weak = []
+    page.evaluate("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur()")
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None:
+            continue
+        best = max((contrast(ring, focused["around"]) for ring in focused["rings"]), default=0)
+        if best < 3:
+            weak.append(f"{focused['element']}: focus ring {focused['rings']} on {focused['around']} "
+                        f"(best contrast {best:.2f}:1)")
+    return weak
+
+
 def describe(page_name: str, violations: list[dict]) -> str:
     lines = [f"{page_name}:"]
     for violation in violations:
@@ -61,6 +106,8 @@ def test_main_pages_have_no_serious_or_critical_accessibility_violations(lab_sta
                 failures.append(describe(f"{name} ({page.url})", serious))
             if minor:
                 notes.append(describe(name, minor))
+            if weak := weak_focus_rings(page):
+                failures.append(f"{name}: weak focus rings:\n  " + "\n  ".join(weak))
     if notes:
         print("Minor and moderate findings (not failing):\n" + "\n".join(notes))
     assert len(audited) >= 20, audited

@@ -85,9 +85,11 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     lesson = widest_lesson()
     module = lesson.module
 
-    def visit(page, path: str):
+    def visit(page, path: str, shows: str | None = None):
         page.goto(base + path)
         settle(page)
+        if shows:  # the page is in the state its name says
+            page.wait_for_selector(shows, state="attached", timeout=10_000)
         return page
 
     # Signed out.
@@ -140,7 +142,8 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     check = labs.request_check(session)
     wait_until(lambda: Attempt.objects.get(pk=check.pk).status in Attempt.DONE, "the check to be graded")
     yield "home (signed in, live lab and assignments)", visit(me, reverse("home"))
-    yield "lab page (live session, checked)", visit(me, reverse("lab", args=[lab.slug]))
+    yield "lab page (live session, checked)", visit(me, reverse("lab", args=[lab.slug]),
+                                                    shows='[data-credential="access-key-id"]')
 
     # Submitted for grading, then the instructor's pages.
     submission = classroom.submit(learner, session, assignment)
