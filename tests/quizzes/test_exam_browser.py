@@ -234,3 +234,41 @@ def test_exam_on_a_phone_has_a_small_sticky_header_and_no_sideways_scroll(live_s
         assert_fits()
 
     assert not problems, problems
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_without_javascript_the_exam_is_a_list_with_save_buttons(live_server, settings):
+    settings.COURSES_DIR = FIXTURES
+    assert load_courses(FIXTURES).ok
+    User.objects.create_user("examinee", "e@example.org", "a perfectly long passphrase")
+
+    with chromium(timeout_ms=20_000) as (new_page, problems):
+        page = new_page(java_script_enabled=False)
+        sign_in(page, live_server.url, "examinee", "a perfectly long passphrase")
+        page.goto(f"{live_server.url}/courses/practice/exam/")
+        page.get_by_role("button", name="Start the practice exam").click()
+        page.locator("section.question").first.wait_for()
+        assert len(visible_questions(page)) == 65
+        assert page.get_by_role("button", name="Save answer").count() == 65
+        assert not page.get_by_text("Answers save automatically").is_visible()
+        assert page.get_by_role("navigation", name="Questions").get_by_role("link").count() == 65
+
+        pks = ExamAttempt.objects.get().question_ids
+        third = page.locator(f"#q-{pks[2]}")
+        third.locator("label.choice").first.click()
+        third.get_by_role("button", name="Save answer").click()
+        page.wait_for_url(f"**#q-{pks[2]}")
+        assert "Answered." in page.locator(f"#save-{pks[2]}").inner_text()
+        page.locator(f"#q-{pks[2]}").get_by_role("button", name="Flag for review").click()
+        page.wait_for_url(f"**#q-{pks[2]}")
+        assert page.locator(f"#flag-button-{pks[2]}").get_attribute("aria-pressed") == "true"
+
+        page.get_by_role("link", name="Review and finish").last.click()
+        assert page.locator("[data-count=unanswered]").inner_text() == "64"
+        assert page.locator("[data-list=flagged]").get_by_role("link").all_inner_texts() == ["Question 3"]
+        page.get_by_role("button", name="Finish the exam and see my score").click()
+        page.get_by_role("heading", name="Practice exam results").wait_for()
+        assert page.locator("table.score-by-domain tbody tr").count() >= 1
+
+    assert not problems, problems
