@@ -97,6 +97,8 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     yield "home (signed out)", visit(visitor, reverse("home"))
     yield "sign up", visit(visitor, reverse("signup"))
     yield "sign in", visit(visitor, reverse("login"))
+    lesson_path = reverse("lesson", args=[lesson.module.course.slug, module.slug, lesson.slug])
+    yield "lesson (signed out)", visit(visitor, lesson_path)
 
     # A learner in a class with a lab assignment and a quiz assignment.
     now = timezone.now()
@@ -110,8 +112,7 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     yield "home (signed in)", visit(me, reverse("home"))
     yield "course", visit(me, reverse("course", args=[course.slug]))
     yield "module", visit(me, reverse("module", args=[course.slug, module.slug]))
-    yield f"lesson ({lesson.slug}: tables and long code)", visit(
-        me, reverse("lesson", args=[course.slug, module.slug, lesson.slug]))
+    yield f"lesson ({lesson.slug}: tables and long code)", visit(me, lesson_path)
     yield "lab catalogue", visit(me, reverse("lab-catalogue"))
     yield "lab page (before start)", visit(me, reverse("lab", args=[lab.slug]))
 
@@ -150,6 +151,7 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     wait_until(lambda: Attempt.objects.get(pk=submission.attempt_id).status in Attempt.DONE,
                "the submission to be graded")
     teach = signed_in_page(new_page, base, teacher, **context_options)
+    yield "instructor: home (dashboard)", visit(teach, reverse("home"))
     yield "instructor: classes", visit(teach, reverse("classroom:classes"))
     yield "instructor: class", visit(teach, reverse("classroom:class", args=[cohort.pk]))
     yield "instructor: gradebook", visit(teach, reverse("classroom:gradebook", args=[cohort.pk]))
