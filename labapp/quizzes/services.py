@@ -237,9 +237,10 @@ class ExamStatus:
 
 def exam_status(attempt: ExamAttempt) -> ExamStatus:
     numbered = list(enumerate(attempt.question_ids, 1))
+    marked = set(attempt.flagged)
     answered = [(n, pk) for n, pk in numbered if attempt.answers.get(str(pk))]
     unanswered = [(n, pk) for n, pk in numbered if not attempt.answers.get(str(pk))]
-    flagged = [(n, pk) for n, pk in numbered if pk in set(attempt.flagged)]
+    flagged = [(n, pk) for n, pk in numbered if pk in marked]
     return ExamStatus(len(numbered), answered, unanswered, flagged)
 
 

@@ -17,10 +17,13 @@
     all("[data-nojs-only]", root).forEach(function (el) { el.hidden = true; });
   }
 
-  function store(key, value) {
-    try { if (value === undefined) return window.localStorage.getItem(key); window.localStorage.setItem(key, value); }
-    catch (err) { return null; }  // storage may be blocked; the default view then applies
-    return null;
+  // Storage may be blocked (privacy settings); then the defaults apply and nothing is remembered.
+  function recall(storage, key) {
+    try { return window[storage].getItem(key); } catch (err) { return null; }
+  }
+
+  function remember(storage, key, value) {
+    try { window[storage].setItem(key, value); } catch (err) { /* not remembered */ }
   }
 
   // --- Timer warnings: the ticking timer is not a live region; these short messages are ---------------
@@ -57,7 +60,7 @@
   var toggle = document.querySelector("[data-palette-toggle]");
   var viewButton = document.querySelector("[data-exam-view]");
   var posKey = "exam-position-" + exam.dataset.exam;
-  var mode = store(VIEW_KEY) === "all" ? "all" : "one";
+  var mode = recall("localStorage", VIEW_KEY) === "all" ? "all" : "one";
   var current = 0;
 
   function indexOfHash(hash) {
@@ -94,7 +97,7 @@
     current = index;
     render();
     var section = sections[index];
-    try { window.sessionStorage.setItem(posKey, section.dataset.question); } catch (err) { /* optional */ }
+    remember("sessionStorage", posKey, section.dataset.question);  // a reload returns here
     if (window.history.replaceState) window.history.replaceState(null, "", "#" + section.id);
     if (focus) {
       var heading = section.querySelector(".question-number");
@@ -140,7 +143,7 @@
     if (event.target.closest("[data-exam-view]")) {
       // Switching the view closes the palette to show the questions; focus goes back to its toggle.
       mode = mode === "one" ? "all" : "one";
-      store(VIEW_KEY, mode);
+      remember("localStorage", VIEW_KEY, mode);
       setPalette(false);
       if (toggle) toggle.focus();
       go(current, false);
@@ -168,9 +171,7 @@
     setPalette(false);
     var start = indexOfHash(window.location.hash);
     if (start < 0) {
-      var saved = null;
-      try { saved = window.sessionStorage.getItem(posKey); } catch (err) { /* optional */ }
-      start = Math.max(0, indexOfHash("#q-" + saved));
+      start = Math.max(0, indexOfHash("#q-" + recall("sessionStorage", posKey)));
     }
     current = start;
     render();
