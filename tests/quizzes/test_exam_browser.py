@@ -121,6 +121,8 @@ def test_exam_one_at_a_time_flag_review_finish_and_results_by_domain(live_server
             wait_text(page, f"#save-{pks[n - 1]}", "Saved.")
 
         answer_current(1)
+        # Saving swaps only the saved state: the choice keeps the keyboard focus.
+        assert page.evaluate("document.activeElement.name") == "choice"
         # Next, with the keyboard: the next question shows and its heading has the focus.
         page.get_by_role("button", name="Next").focus()
         page.keyboard.press("Enter")
@@ -130,6 +132,7 @@ def test_exam_one_at_a_time_flag_review_finish_and_results_by_domain(live_server
         answer_current(2)
         page.locator(f"#q-{pks[1]}").get_by_role("button", name="Flag for review").click()
         page.locator(f"#flag-button-{pks[1]}[aria-pressed=true]").wait_for()
+        assert page.evaluate("document.activeElement.id") == f"flag-button-{pks[1]}"  # focus kept
         assert page.locator(f"#q-{pks[1]} [data-flagged]").inner_text() == "Flagged"
         page.get_by_role("button", name="Next").click()
         answer_current(3)
