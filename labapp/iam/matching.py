@@ -23,46 +23,49 @@ def _compile(source: str, ignore_case: bool) -> re.Pattern:
     return re.compile(source, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
-def _tokens(parts, context):
-    """(char, is_wildcard_capable) pairs; variable values and escapes are never wildcards."""
+def _literal_regex(text: str, arn: bool, more: bool) -> str:
+    """Regex for policy text with wildcards; `more`: another part (a variable's value, never ":" in
+    practice) follows, so a final `*` does not end its segment."""
     out = []
-    for p in parts:
-        if isinstance(p, Literal):
-            out += [(c, True) for c in p.text]
-        elif isinstance(p, Escaped):
-            out.append((p.char, False))
+    for i, c in enumerate(text):
+        if c == "*":
+            nxt = text[i + 1] if i + 1 < len(text) else (None if not more else "")
+            out.append("[^:]*" if arn and nxt not in (None, ":") else ".*")
+        elif c == "?":
+            out.append("[^:]" if arn else ".")
         else:
-            out += [(c, False) for c in value_of(p, context)]
-    return out
+            out.append(re.escape(c))
+    return "".join(out)
 
 
-def _regex_source(tokens, arn: bool) -> str:
-    body = []
-    for i, (c, wild) in enumerate(tokens):
-        if wild and c == "*":
-            if arn and i + 1 < len(tokens) and tokens[i + 1][0] != ":":
-                body.append("[^:]*")
-            else:
-                body.append(".*")
-        elif wild and c == "?":
-            body.append("[^:]" if arn else ".")
-        else:
-            body.append(re.escape(c))
-    return "".join(body)
+def _prefix(text: str) -> str:
+    """The literal text before the first wildcard: a cheap first test."""
+    cut = min((i for i in (text.find("*"), text.find("?")) if i >= 0), default=len(text))
+    return text[:cut]
 
 
 class Pattern:
     """One pattern of a policy (an Action, a Resource, a StringLike value...)."""
 
-    __slots__ = ("kind", "text", "parts", "arn", "ignore_case", "regex")
+    __slots__ = ("kind", "text", "parts", "arn", "ignore_case", "regex", "pieces", "prefix")
 
     def __init__(self, text: str, *, arn: bool = False, ignore_case: bool = False, variables: bool = False):
         self.text = str(text)
         self.arn, self.ignore_case = arn, ignore_case
         self.parts = parse(self.text, variables)
         self.regex = None
+        self.pieces: tuple = ()
+        first = self.parts[0]
+        self.prefix = _prefix(first.text) if isinstance(first, Literal) else ""
+        if ignore_case:
+            self.prefix = ""
         if has_variables(self.parts):
             self.kind = DYNAMIC
+            last = len(self.parts) - 1
+            self.pieces = tuple(
+                _literal_regex(p.text, arn, i < last) if isinstance(p, Literal)
+                else re.escape(p.char) if isinstance(p, Escaped) else p
+                for i, p in enumerate(self.parts))
         elif self.text == "*":
             self.kind = ANY
         elif "*" not in self.text and "?" not in self.text:
@@ -70,7 +73,7 @@ class Pattern:
             self.text = self.text.lower() if ignore_case else self.text
         else:
             self.kind = REGEX
-            self.regex = _compile(_regex_source(_tokens(self.parts, {}), arn), ignore_case)
+            self.regex = _compile(_literal_regex(self.text, arn, False), ignore_case)
 
     def matches(self, value: str, context=None) -> bool:
         kind = self.kind
@@ -78,13 +81,15 @@ class Pattern:
             return True
         if kind == EXACT:
             return (value.lower() if self.ignore_case else value) == self.text
+        if not value.startswith(self.prefix):
+            return False
         if kind == REGEX:
             return self.regex.fullmatch(value) is not None
         try:
-            tokens = _tokens(self.parts, context or {})
+            source = "".join(p if isinstance(p, str) else re.escape(value_of(p, context or {})) for p in self.pieces)
         except Unresolved:
             return False
-        return _compile(_regex_source(tokens, self.arn), self.ignore_case).fullmatch(value) is not None
+        return _compile(source, self.ignore_case).fullmatch(value) is not None
 
     def __repr__(self):
         return f"Pattern({self.text!r})"
