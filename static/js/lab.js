@@ -126,8 +126,13 @@
       workspace.classList.remove("ws-tabbed");
       panes.forEach(function (pane) {
         pane.hidden = false;
-        pane.removeAttribute("role");
-        pane.removeAttribute("aria-labelledby");
+        if (pane.dataset.role) {
+          pane.setAttribute("role", pane.dataset.role); // the instructions' scroll box is a named region
+          pane.setAttribute("aria-labelledby", pane.dataset.labelledby);
+        } else {
+          pane.removeAttribute("role");
+          pane.removeAttribute("aria-labelledby");
+        }
       });
     }
   }
