@@ -182,6 +182,7 @@ def run_cli(argv: list[str]) -> int:
         self.renderer = _TextHelpRenderer()
 
     awscli.help.HelpCommand.__init__ = init
+    sys.argv = ["aws", *argv]  # argparse names the program after argv[0]: "aws: error: ...", not entry.py
     return driver.main(argv)
 
 
@@ -192,6 +193,10 @@ def run_script(source: str) -> int:
     sys.argv = ["script.py"]
     sys.stdout.reconfigure(line_buffering=True)
     namespace = {"__name__": "__main__", "__file__": "script.py", "__builtins__": builtins}
+    # The script is no file, so tracebacks would show no source lines: give linecache the learner's text.
+    import linecache
+
+    linecache.cache["script.py"] = (len(source), None, source.splitlines(True), "script.py")
     try:
         code = compile(source, "script.py", "exec")
         exec(code, namespace)  # noqa: S102 - this is the learner's code, inside the sandbox

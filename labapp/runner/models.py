@@ -78,7 +78,8 @@ class Run(models.Model):
         if self.kind != self.Kind.CLI:
             return False
         words = self.source.split()
-        return "table" in words and "--output" in words or (bool(words) and words[-1] == "help")
+        table = "--output=table" in words or any(a == "--output" and b == "table" for a, b in zip(words, words[1:]))
+        return table or (bool(words) and words[-1] == "help")
 
 
 class ScriptDraft(models.Model):

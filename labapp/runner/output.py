@@ -17,7 +17,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-_CLI_ERROR = re.compile(r"^(?:aws: )?error: (?P<what>.*?)(?:, valid choices are:)?\s*$")
+# argparse names the program: "aws: error: ..." (or the script that ran the CLI's driver).
+_CLI_ERROR = re.compile(r"^[\w.-]+: error: (?P<what>.*?)(?:, valid choices are:)?\s*$")
 _MAYBE = re.compile(r"^Invalid choice: '(?P<word>[^']*)', maybe you meant:\s*$")
 _SUGGESTION = re.compile(r"^\s+\* (?P<choice>\S+)\s*$")
 _CHOICE_ROW = re.compile(r"^\S+\s+\|\s+\S*\s*$|^\S+\s*$")
@@ -33,7 +34,7 @@ class UsageError:
 def usage_error(stderr: str, command_line: str = "") -> UsageError | None:
     """The headline of an AWS CLI usage error, or None if `stderr` is not one (or is short anyway)."""
     lines = stderr.splitlines()
-    error_at = next((i for i, line in enumerate(lines) if line.startswith("aws: error: ")), None)
+    error_at = next((i for i, line in enumerate(lines) if _CLI_ERROR.match(line)), None)
     if error_at is None:
         return None
     what = _CLI_ERROR.match(lines[error_at]).group("what")
@@ -77,7 +78,8 @@ _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+')
 # Code the learner did not write: installed packages (/opt/lab/site-packages in the sandbox), the
 # standard library (.../lib/python3.N/), frozen modules.
 _INTERNAL = re.compile(r"/site-packages/|/dist-packages/|/lib/python3\.\d+/|^<frozen ")
-_PACKAGE = re.compile(r"/(?:site|dist)-packages/(?P<name>[A-Za-z0-9_]+)")
+# The package a frame is in; the CLI vendors its own botocore (awscli/botocore/...): name that one.
+_PACKAGE = re.compile(r"/(?:site|dist)-packages/(?:awscli/(?=botocore/|s3transfer/))?(?P<name>[A-Za-z0-9_]+)")
 
 
 def trim_traceback(stderr: str) -> TrimmedTraceback | None:
