@@ -131,6 +131,44 @@ def test_workspace_layout_on_a_laptop_and_a_phone(live_server, alice, session, l
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_axe_finds_nothing_serious_in_the_workspace(live_server, alice, session, lab):
+    """axe-core (vendored) on the live workspace, laid out for a laptop and as tabs for a phone."""
+    from tests.web.test_accessibility import FAILING, run_axe
+
+    add_attempt(session)
+    with chromium() as (new_page, _problems):
+        for viewport in [{"width": 1366, "height": 900}, {"width": 390, "height": 844}]:
+            page = new_page(viewport=viewport, bypass_csp=True)  # to inject axe; the site's CSP stays tested above
+            sign_in(page, live_server.url, "alice", PASSWORD)
+            page.goto(f"{live_server.url}/labs/{lab.slug}/")
+            page.wait_for_selector("#check-button", state="attached")
+            serious = [v for v in run_axe(page) if v["impact"] in FAILING]
+            assert not serious, (viewport, serious)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_copy_buttons_are_named_and_copied_is_announced(live_server, alice, session, lab):
+    with chromium() as (new_page, problems):
+        page = new_page(viewport={"width": 1366, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+        sign_in(page, live_server.url, "alice", PASSWORD)
+        page.goto(f"{live_server.url}/labs/{lab.slug}/")
+        page.get_by_role("button", name="Copy access key ID").click()
+        page.wait_for_function("() => document.querySelector('#copy-status').textContent === 'Copied access key ID'")
+        assert page.evaluate("navigator.clipboard.readText()") == session.access_key_id
+
+        # The environment snippet shows the secret masked, and Copy copies the real one.
+        page.get_by_text("Environment variables", exact=True).click()
+        shown = page.locator('[data-snippet-shown="env"]').inner_text()
+        assert session.secret_access_key not in shown and "****" in shown
+        page.get_by_role("button", name="Copy environment variables").click()
+        page.wait_for_function("() => document.querySelector('#copy-status').textContent.includes('environment')")
+        assert f"AWS_SECRET_ACCESS_KEY={session.secret_access_key}" in page.evaluate("navigator.clipboard.readText()")
+    assert not problems, problems
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_session_ending_elsewhere_shows_a_banner_and_tells_the_console(live_server, alice, session, lab):
     add_attempt(session)
     with chromium() as (new_page, problems):
