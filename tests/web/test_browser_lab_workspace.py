@@ -7,8 +7,10 @@ reports that it cannot list, which is fine here). The last one starts a lab on t
 
 import os
 import secrets
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from labapp.labs.models import LabSession
 from tests.browser import chromium, sign_in, sign_up
@@ -169,6 +171,67 @@ def test_copy_buttons_are_named_and_copied_is_announced(live_server, alice, sess
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_full_marks_show_lab_complete_without_moving_focus(live_server, alice, session, lab):
+    from labapp.labs.models import Attempt
+
+    from .test_lab_workspace import FULL
+
+    attempt = add_attempt(session, status=Attempt.Status.RUNNING)
+    with chromium() as (new_page, problems):
+        page = new_page(viewport={"width": 1366, "height": 900})
+        sign_in(page, live_server.url, "alice", PASSWORD)
+        page.goto(f"{live_server.url}/labs/{lab.slug}/")
+        page.wait_for_selector('[data-attempt-status="running"]')
+        page.get_by_label("AWS CLI command").focus()
+        Attempt.objects.filter(pk=attempt.pk).update(status=Attempt.Status.GRADED, score=5, max_score=5,
+                                                     results=FULL, graded_at=timezone.now())
+        banner = page.locator("[data-lab-complete]")
+        banner.wait_for(timeout=10_000)
+        assert banner.get_attribute("role") == "status"
+        assert "Lab complete: 5 / 5" in banner.inner_text()
+        page.wait_for_function(
+            "() => document.querySelector('#lab-announcer').textContent === 'Checked: 5 of 5 points. Lab complete.'"
+        )
+        assert page.locator("[data-check-status]").inner_text() == "Checked: 5 of 5 points"
+        assert page.evaluate("document.activeElement.id") == "console-input"  # the learner's typing is not interrupted
+    assert not problems, problems
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_submitting_with_failing_tasks_asks_first(live_server, alice, session, lab):
+    from labapp.classroom.models import Assignment, Classroom, Membership, Submission
+
+    from .conftest import make_user
+
+    teacher = make_user("teacher")
+    room = Classroom.objects.create(name="Cohort 1", created_by=teacher)
+    Membership.objects.create(classroom=room, user=alice, role=Membership.Role.LEARNER)
+    Assignment.objects.create(classroom=room, kind=Assignment.Kind.LAB, lab=lab,
+                              opens_at=timezone.now() - timedelta(days=1), due_at=timezone.now() + timedelta(days=6))
+    add_attempt(session)
+    with chromium() as (new_page, problems):
+        page = new_page(viewport={"width": 1366, "height": 900})
+        sign_in(page, live_server.url, "alice", PASSWORD)
+        page.goto(f"{live_server.url}/labs/{lab.slug}/")
+        asked = []
+
+        def dismiss(dialog):
+            asked.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        page.get_by_role("button", name="Submit for grading").click()
+        page.wait_for_timeout(300)
+        assert asked and asked[0].startswith("1 of 2 tasks are not passing in your last check.")
+        assert asked[0].endswith("Submit anyway?")
+        assert not Submission.objects.exists()
+        assert LabSession.objects.get(pk=session.pk).status == LabSession.Status.READY
+    assert not problems, problems
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_session_ending_elsewhere_shows_a_banner_and_tells_the_console(live_server, alice, session, lab):
     add_attempt(session)
     with chromium() as (new_page, problems):
@@ -195,10 +258,6 @@ def test_session_ending_elsewhere_shows_a_banner_and_tells_the_console(live_serv
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_expiry_warning_is_announced_and_extend_gives_more_time(live_server, alice, lab):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     session = make_session(alice, lab)
     LabSession.objects.filter(pk=session.pk).update(expires_at=timezone.now() + timedelta(minutes=4))
     with chromium() as (new_page, problems):
