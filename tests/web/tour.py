@@ -142,8 +142,9 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     enable_versioning(session)
     check = labs.request_check(session)
     wait_until(lambda: Attempt.objects.get(pk=check.pk).status in Attempt.DONE, "the check to be graded")
+    use_the_workbench(session)
     yield "home (signed in, live lab and assignments)", visit(me, reverse("home"))
-    yield "lab page (live session, checked)", visit(me, reverse("lab", args=[lab.slug]),
+    yield "lab page (live session, checked, console and script used)", visit(me, reverse("lab", args=[lab.slug]),
                                                     shows='[data-credential="access-key-id"]')
 
     # Submitted for grading, then the instructor's pages.
@@ -163,6 +164,27 @@ def tour(new_page, base: str, **context_options) -> Iterator[tuple[str, object]]
     wait_until(lambda: not RegradeItem.objects.filter(run=run).exclude(status__in=RegradeItem.FINISHED).exists(),
                "the regrade to finish")
     yield "instructor: regrade", visit(teach, reverse("classroom:regrade", args=[cohort.pk, run.pk]))
+
+
+def use_the_workbench(session: LabSession) -> None:
+    """Console history with ordinary, table, failing and refused commands, and a script with comments: the
+    workbench's colours and its widest output, as a learner leaves them."""
+    from labapp.runner import services as runner
+    from labapp.runner.models import Run
+
+    bucket = session.params["bucket"]
+    script = ("# Which versions does the bucket keep?\nimport boto3\n\ns3 = boto3.client('s3')\n"
+              f"print(s3.get_bucket_versioning(Bucket='{bucket}'), 42)\n")
+    runner.save_script(session, script)
+    runs = [runner.submit(session, Run.Kind.CLI, line) for line in (
+        f"aws s3api get-bucket-versioning --bucket {bucket}",
+        "aws s3api list-buckets --output table",
+        "aws s3api head-bucket --bucket no-such-bucket-anywhere",
+    )]
+    runs.append(runner.submit(session, Run.Kind.CLI, "ls -la"))  # refused at once: not an aws command
+    wait_until(lambda: all(Run.objects.get(pk=run.pk).is_finished for run in runs), "the console commands")
+    script_run = runner.submit(session, Run.Kind.SCRIPT, script)
+    wait_until(lambda: Run.objects.get(pk=script_run.pk).is_finished, "the script")
 
 
 def enable_versioning(session: LabSession) -> None:
