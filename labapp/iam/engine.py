@@ -18,7 +18,7 @@ logic", "Policy evaluation for requests within a single account", "Cross-account
 4. Across accounts both sides must allow: the caller's (identity, boundary, session) and the resource policy
    (naming the caller, its role or its account).
 5. Otherwise: implicit deny. The account root is allowed everything that no Deny refuses (within its own
-   account). Anonymous callers and services are allowed only by a resource policy.
+   account, and where a required policy such as a key policy lets the account in). Anonymous callers and services are allowed only by a resource policy.
 
 A NotPrincipal with Deny exempts the caller only when it lists the whole chain (account, role and session;
 account and user), and never exempts a caller that has a permissions boundary (both from the NotPrincipal and
@@ -137,7 +137,7 @@ def _decide(principal: Principal, action: str, resource: Resource, ctx: dict) ->
             return result(IMPLICIT_DENY, RESOURCE)
         return result(ALLOW, RESOURCE)
 
-    if resource.policy_required and res_level == NONE and not root:
+    if resource.policy_required and res_level == NONE:  # even the root user (a key policy locks it out)
         return result(IMPLICIT_DENY, RESOURCE)
     if res_level == DIRECT:
         return result(ALLOW, RESOURCE)
