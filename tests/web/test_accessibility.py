@@ -28,7 +28,10 @@ def run_axe(page) -> list[dict]:
             return results.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
                 nodes: v.nodes.map(n => ({target: n.target.join(" "), html: n.html.slice(0, 200),
-                                          summary: (n.failureSummary || "").split("\\n").slice(0, 3).join(" ")})),
+                                          summary: (n.failureSummary || "").split("\\n").slice(0, 3).join(" "),
+                                          // e.g. the other landmark with the same name
+                                          related: [...n.any, ...n.all, ...n.none].flatMap(c => c.relatedNodes || [])
+                                                   .map(r => r.target.join(" ")).slice(0, 3)})),
             }));
         }""",
         TAGS,
@@ -86,6 +89,8 @@ def describe(page_name: str, violations: list[dict]) -> str:
         lines.append(f"  [{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
         for node in violation["nodes"][:6]:
             lines.append(f"      {node['target']}\n        {node['html']}\n        {node['summary']}")
+            if node["related"]:
+                lines.append(f"        related: {', '.join(node['related'])}")
         if len(violation["nodes"]) > 6:
             lines.append(f"      ... and {len(violation['nodes']) - 6} more")
     return "\n".join(lines)
