@@ -24,7 +24,8 @@ TARGET_P50_MS, TARGET_P95_MS = 0.3, 1.0
 ACCOUNT = "111122223333"
 
 _ACTIONS = ["s3:Get*", "s3:PutObject", "s3:List*", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
-            "sqs:SendMessage", "sqs:ReceiveMessage", "kms:Decrypt", "kms:GenerateDataKey", "s3:*", "ec2:Describe*"]
+            "sqs:SendMessage", "sqs:ReceiveMessage", "kms:Decrypt", "kms:GenerateDataKey", "s3:*",
+            "ec2:Describe*"]
 _RESOURCES = ["arn:aws:s3:::data-@/${aws:username}/*", "arn:aws:s3:::reports-@/*",
               f"arn:aws:dynamodb:*:{ACCOUNT}:table/orders-@", f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs-@",
               f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*", "*"]
@@ -33,10 +34,13 @@ _CONDITIONS = [
     {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.0/24"]}},
     {"Bool": {"aws:SecureTransport": "true"}},
     {"StringLike": {"s3:prefix": ["home/${aws:username}/*", "shared/*"]}},
-    {"StringEquals": {"aws:PrincipalTag/team": "data"}, "DateLessThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}},
+    {"StringEquals": {"aws:PrincipalTag/team": "data"},
+     "DateLessThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}},
     {"ForAllValues:StringEquals": {"aws:TagKeys": ["env", "team"]}},
     {"NumericLessThanEquals": {"s3:max-keys": "100"}, "StringEqualsIfExists": {"s3:x-amz-acl": "private"}},
 ]
+
+DENY_CONDITION = {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def build_principal(policies: int = 10, statements: int = 20, seed: int = 7) -> Principal:
@@ -49,9 +53,10 @@ def build_principal(policies: int = 10, statements: int = 20, seed: int = 7) -> 
             st = {"Sid": f"P{p}S{s}", "Effect": "Deny" if deny else "Allow",
                   "Action": rnd.sample(_ACTIONS, 2),
                   "Resource": [rnd.choice(_RESOURCES).replace("@", str(rnd.randrange(5))) for _ in range(2)],
-                  "Condition": ({"Bool": {"aws:SecureTransport": "false"}} if deny else rnd.choice(_CONDITIONS))}
+                  "Condition": DENY_CONDITION if deny else rnd.choice(_CONDITIONS)}
             sts.append(st)
-        docs.append(Policy({"Version": "2012-10-17", "Statement": sts}, f"arn:aws:iam::{ACCOUNT}:policy/bench-{p}"))
+        docs.append(Policy({"Version": "2012-10-17", "Statement": sts},
+                           f"arn:aws:iam::{ACCOUNT}:policy/bench-{p}"))
     return Principal.user(ACCOUNT, "bob", identity_policies=docs, tags={"team": "data"})
 
 

@@ -3,7 +3,8 @@ types each takes and their ARN formats, and which condition keys apply. The late
 instead of hand-typed tables; every lookup is cached.
 
     is_action("s3:GetObject") -> True            action("S3:getobject").name -> "GetObject"
-    resource_types("s3:GetObject") -> (ResourceType(name="object", arn="arn:${Partition}:s3:::${BucketName}/${ObjectName}", required=False), ...)
+    resource_types("s3:GetObject") -> (..., ResourceType(name="object",
+                                       arn="arn:${Partition}:s3:::${BucketName}/${ObjectName}", ...))
     arn_regex("s3", "object").fullmatch("arn:aws:s3:::b/k")
     resource_type_of("arn:aws:s3:::b/k") -> "object"
     condition_keys("s3:ListBucket") -> {"s3:prefix", "s3:delimiter", ..., "aws:ResourceTag/${TagKey}"}
@@ -143,7 +144,8 @@ def arn_regex(service: str, resource_type: str) -> re.Pattern | None:
         elif piece in ("${Region}", "${Account}"):
             out.append(r"[^:]*")
         elif i == placeholders[-1]:
-            path_like = "/" in "".join(pieces[:i]).split(":", 5)[-1] if "".join(pieces[:i]).count(":") >= 5 else False
+            before = "".join(pieces[:i])
+            path_like = before.count(":") >= 5 and "/" in before.split(":", 5)[-1]
             out.append(r".+" if path_like else r"[^/]+")
         else:
             out.append(r"[^:/]+")

@@ -42,7 +42,8 @@ class Statement:
         if ("Action" in raw) == ("NotAction" in raw):
             raise PolicyError(f"statement {index}: exactly one of Action and NotAction")
         self.not_action = "NotAction" in raw
-        self.actions = tuple(Pattern(str(a), ignore_case=True) for a in _list(raw.get("NotAction", raw.get("Action"))))
+        actions = _list(raw.get("NotAction", raw.get("Action")))
+        self.actions = tuple(Pattern(str(a), ignore_case=True) for a in actions)
         if "Resource" in raw and "NotResource" in raw:
             raise PolicyError(f"statement {index}: both Resource and NotResource")
         self.not_resource = "NotResource" in raw
@@ -84,7 +85,8 @@ class CompiledPolicy:
             raise PolicyError("a policy needs a Statement")
         self.version = str(document.get("Version", "2008-10-17"))
         variables = self.version == CURRENT_VERSION
-        self.statements = tuple(Statement(s, i, variables) for i, s in enumerate(_list(document["Statement"])))
+        raw = _list(document["Statement"])
+        self.statements = tuple(Statement(s, i, variables) for i, s in enumerate(raw))
         self._by_action: OrderedDict = OrderedDict()
         self._lock = Lock()
 
@@ -124,7 +126,7 @@ def _parse(document):
 
 
 def compile_policy(document, policy_id: str = "") -> CompiledPolicy:
-    """The compiled form of a document (dict, JSON text or bytes); raises PolicyError if AWS would refuse it."""
+    """The compiled form of a document (dict, JSON text or bytes); PolicyError if AWS would refuse it."""
     digest = _digest(document)
     with _cache_lock:
         hit = _cache.get(digest)

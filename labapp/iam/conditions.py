@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from .matching import Pattern
 from .variables import Unresolved, has_variables, parse, substitute
@@ -48,6 +48,8 @@ def _number(value):
 def _date(value):
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     number = _number(value)
     if number is not None:
         return datetime.fromtimestamp(number, tz=timezone.utc)
@@ -188,7 +190,8 @@ _OPERATORS: dict[str, tuple] = {
     "ArnNotLike": (_Arn, True),
 }
 for _name, _cmp in _ORDERED.items():
-    _OPERATORS[f"Numeric{_name}"] = (lambda v, var, c=_cmp, n=_name: _Ordered(v, _number, c, f"Numeric{n}"), False)
+    _OPERATORS[f"Numeric{_name}"] = (
+        lambda v, var, c=_cmp, n=_name: _Ordered(v, _number, c, f"Numeric{n}"), False)
     _OPERATORS[f"Date{_name}"] = (lambda v, var, c=_cmp, n=_name: _Ordered(v, _date, c, f"Date{n}"), False)
 _OPERATORS["NumericNotEquals"] = (lambda v, var: _Ordered(v, _number, _eq, "NumericNotEquals"), True)
 _OPERATORS["DateNotEquals"] = (lambda v, var: _Ordered(v, _date, _eq, "DateNotEquals"), True)

@@ -18,7 +18,8 @@ logic", "Policy evaluation for requests within a single account", "Cross-account
 4. Across accounts both sides must allow: the caller's (identity, boundary, session) and the resource policy
    (naming the caller, its role or its account).
 5. Otherwise: implicit deny. The account root is allowed everything that no Deny refuses (within its own
-   account, and where a required policy such as a key policy lets the account in). Anonymous callers and services are allowed only by a resource policy.
+   account, and where a required policy such as a key policy lets the account in). Anonymous callers and
+   services are allowed only by a resource policy.
 
 A NotPrincipal with Deny exempts the caller only when it lists the whole chain (account, role and session;
 account and user), and never exempts a caller that has a permissions boundary (both from the NotPrincipal and
@@ -47,7 +48,8 @@ def request_context(principal: Principal, request: Request) -> dict:
     if "aws:currenttime" not in ctx or "aws:epochtime" not in ctx:
         now = time.time()
         ctx.setdefault("aws:epochtime", str(int(now)))
-        ctx.setdefault("aws:currenttime", datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        ctx.setdefault("aws:currenttime",
+                       datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return ctx
 
 
@@ -92,13 +94,14 @@ def _decide(principal: Principal, action: str, resource: Resource, ctx: dict) ->
     matched: list = []
     denies: set = set()
     allows: dict = {}
-    _scan(principal, principal.identity_policies, IDENTITY, al, resource.arn, ctx, caller, matched, denies, allows)
+    found = (matched, denies, allows)
+    _scan(principal, principal.identity_policies, IDENTITY, al, resource.arn, ctx, caller, *found)
     if principal.boundary is not None:
-        _scan(principal, (principal.boundary,), BOUNDARY, al, resource.arn, ctx, caller, matched, denies, allows)
+        _scan(principal, (principal.boundary,), BOUNDARY, al, resource.arn, ctx, caller, *found)
     if principal.session_policies:
-        _scan(principal, principal.session_policies, SESSION, al, resource.arn, ctx, caller, matched, denies, allows)
+        _scan(principal, principal.session_policies, SESSION, al, resource.arn, ctx, caller, *found)
     if resource.policy is not None:
-        _scan(principal, (resource.policy,), RESOURCE, al, resource.arn, ctx, caller, matched, denies, allows)
+        _scan(principal, (resource.policy,), RESOURCE, al, resource.arn, ctx, caller, *found)
 
     def result(effect, ptype):
         allowed = effect == ALLOW
@@ -155,9 +158,10 @@ def _decide(principal: Principal, action: str, resource: Resource, ctx: dict) ->
 
 def _error(principal: Principal, request: Request, exc: Exception) -> Decision:
     resource = request.resources[0].arn if request.resources else "*"
-    message = (f"User: {principal.arn} is not authorized to perform: {request.action} because a policy could not "
-               f"be evaluated ({exc})")
-    return Decision(False, IMPLICIT_DENY, None, message, request.action, resource, principal.arn, (), str(exc))
+    message = (f"User: {principal.arn} is not authorized to perform: {request.action} because a policy "
+               f"could not be evaluated ({exc})")
+    return Decision(False, IMPLICIT_DENY, None, message, request.action, resource, principal.arn, (),
+                    str(exc))
 
 
 def evaluate(principal: Principal, request: Request, resource_policies=None) -> Decision:

@@ -67,8 +67,8 @@ def _build(tokens: tuple, ignore_case: bool):
         if ignore_case:
             tokens = tuple((k, d.lower() if k == "L" else d) for k, d in tokens)
         return _Automaton(tokens, ignore_case)
-    source = "".join(re.escape(d) if k == "L" else (".*" if d else "[^:]*") if k == "*" else ("." if d else "[^:]")
-                     for k, d in tokens)
+    source = "".join(re.escape(d) if k == "L" else (".*" if d else "[^:]*") if k == "*"
+                     else ("." if d else "[^:]") for k, d in tokens)
     return re.compile(source, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
@@ -141,7 +141,10 @@ class Pattern:
         tokens = []
         try:
             for piece in self.pieces:
-                tokens += piece if isinstance(piece, tuple) else [("L", c) for c in value_of(piece, context or {})]
+                if isinstance(piece, tuple):
+                    tokens += piece
+                else:
+                    tokens += [("L", c) for c in value_of(piece, context or {})]
         except Unresolved:
             return False
         return _build(tuple(tokens), self.ignore_case).fullmatch(value) is not None

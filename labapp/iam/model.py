@@ -83,19 +83,20 @@ class Principal:
 
     @classmethod
     def user(cls, account: str, name: str, *, path: str = "/", userid: str = "", **kw) -> "Principal":
-        return cls(f"arn:aws:iam::{account}:user{path}{name}", USER, account, userid or f"AIDA{name.upper()}", **kw)
+        return cls(f"arn:aws:iam::{account}:user{path}{name}", USER, account, userid or f"AIDA{name.upper()}",
+                   **kw)
 
     @classmethod
     def role_session(cls, account: str, role: str, session: str, *, path: str = "/", role_id: str = "",
                      **kw) -> "Principal":
         return cls(f"arn:aws:sts::{account}:assumed-role/{role}/{session}", ROLE_SESSION, account,
-                   f"{role_id or 'AROA' + role.upper()}:{session}", role_arn=f"arn:aws:iam::{account}:role{path}{role}",
-                   **kw)
+                   f"{role_id or 'AROA' + role.upper()}:{session}",
+                   role_arn=f"arn:aws:iam::{account}:role{path}{role}", **kw)
 
     @classmethod
     def federated_user(cls, account: str, name: str, source_user: str, **kw) -> "Principal":
-        return cls(f"arn:aws:sts::{account}:federated-user/{name}", FEDERATED_USER, account, f"{account}:{name}",
-                   source_arn=f"arn:aws:iam::{account}:user/{source_user}", **kw)
+        return cls(f"arn:aws:sts::{account}:federated-user/{name}", FEDERATED_USER, account,
+                   f"{account}:{name}", source_arn=f"arn:aws:iam::{account}:user/{source_user}", **kw)
 
     @classmethod
     def root(cls, account: str, **kw) -> "Principal":
@@ -122,7 +123,8 @@ class Principal:
             return {"aws:principalisawsservice": "true" if self.type == SERVICE else "false",
                     **({"aws:principalservicename": self.arn} if self.type == SERVICE else {})}
         arn = {ROLE_SESSION: self.role_arn, FEDERATED_USER: self.arn}.get(self.type, self.arn)
-        kind = {USER: "User", ROLE_SESSION: "AssumedRole", FEDERATED_USER: "FederatedUser", ROOT: "Account"}[self.type]
+        kind = {USER: "User", ROLE_SESSION: "AssumedRole", FEDERATED_USER: "FederatedUser",
+                ROOT: "Account"}[self.type]
         keys = {"aws:principalarn": arn, "aws:principalaccount": self.account, "aws:principaltype": kind,
                 "aws:userid": self.userid or self.account, "aws:principalisawsservice": "false"}
         if self.type == USER:
@@ -163,7 +165,8 @@ class Request:
         res = self.resources
         if isinstance(res, (str, Resource)):
             res = (res,)
-        object.__setattr__(self, "resources", tuple(r if isinstance(r, Resource) else Resource(str(r)) for r in res))
+        object.__setattr__(self, "resources",
+                           tuple(r if isinstance(r, Resource) else Resource(str(r)) for r in res))
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ class Decision:
 
     @property
     def reason_kind(self) -> str:
-        """`allow`, `explicit-deny:identity`, `implicit-deny:boundary`, `error`... (tests, journal filters)."""
+        """`allow`, `explicit-deny:identity`, `implicit-deny:boundary`, `error`... (tests, journal)."""
         if self.error:
             return "error"
         if self.allowed:

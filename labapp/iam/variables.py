@@ -1,4 +1,4 @@
-"""Policy variables: `${aws:username}`, `${aws:PrincipalTag/team, 'none'}` and the `${*}` `${?}` `${$}` escapes.
+"""Policy variables: `${aws:username}`, `${aws:PrincipalTag/team, 'none'}`, the `${*}` `${?}` `${$}` escapes.
 
 A text with variables is parsed once into parts (`Template`); a request then resolves it. Only policies with
 `"Version": "2012-10-17"` have variables: in older (or version-less) policies `${aws:username}` is literal

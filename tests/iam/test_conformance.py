@@ -46,7 +46,7 @@ def _principal(spec: dict, case: dict, named: dict) -> Principal:
     account = str(spec.get("account", ACCOUNT))
     kw = {"tags": spec.get("tags", {}),
           "identity_policies": _policies(case.get("identity"), named, "identity") or (),
-          "boundary": _policy(case["boundary"], named, "boundary") if case.get("boundary") is not None else None,
+          "boundary": None if case.get("boundary") is None else _policy(case["boundary"], named, "boundary"),
           "session_policies": _policies(case.get("session"), named, "session")}
     if kind == "user":
         return Principal.user(account, spec.get("name", "bob"), path=spec.get("path", "/"), **kw)
@@ -54,7 +54,8 @@ def _principal(spec: dict, case: dict, named: dict) -> Principal:
         return Principal.role_session(account, spec.get("role", "app"), spec.get("session", "s1"),
                                       path=spec.get("path", "/"), **kw)
     if kind == "federated":
-        return Principal.federated_user(account, spec.get("name", "fed"), spec.get("source_user", "bob"), **kw)
+        return Principal.federated_user(account, spec.get("name", "fed"), spec.get("source_user", "bob"),
+                                        **kw)
     if kind == "root":
         return Principal.root(account, **kw)
     if kind == "anonymous":

@@ -1,7 +1,7 @@
 """The IAM engine's interface: decisions, their reasons and matched statements, caching, failure = deny."""
 
-from labapp.iam import (ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Policy, Principal, Request, Resource, compile_policy,
-                        evaluate, is_allowed)
+from labapp.iam import (ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, Policy, Principal, Request, Resource,
+                        compile_policy, evaluate, is_allowed)
 from labapp.iam.compiler import cache_info
 
 A = "111122223333"
@@ -24,8 +24,9 @@ def test_the_refusal_reads_like_aws_and_names_what_was_missing():
     bob = Principal.user(A, "bob", identity_policies=[doc(allow("s3:GetObject", "arn:aws:s3:::b/*"))])
     d = evaluate(bob, Request("s3:PutObject", "arn:aws:s3:::b/k"))
     assert not d and d.effect == IMPLICIT_DENY and d.reason_kind == "implicit-deny:identity"
-    assert d.message == (f'User: arn:aws:iam::{A}:user/bob is not authorized to perform: s3:PutObject on resource: '
-                         '"arn:aws:s3:::b/k" because no identity-based policy allows the s3:PutObject action')
+    assert d.message == (f"User: arn:aws:iam::{A}:user/bob is not authorized to perform: s3:PutObject on "
+                         'resource: "arn:aws:s3:::b/k" because no identity-based policy allows the '
+                         "s3:PutObject action")
     # Services other than S3 do not quote the ARN; an action without a resource has no "on resource".
     d = evaluate(bob, Request("dynamodb:PutItem", f"arn:aws:dynamodb:us-east-1:{A}:table/t"))
     assert f"on resource: arn:aws:dynamodb:us-east-1:{A}:table/t because" in d.message
@@ -33,7 +34,8 @@ def test_the_refusal_reads_like_aws_and_names_what_was_missing():
 
 
 def test_explicit_deny_names_the_policy_kind_and_the_statement():
-    policy = Policy(doc(allow("s3:*"), {**deny("s3:DeleteObject"), "Sid": "NoDelete"}), f"arn:aws:iam::{A}:policy/p")
+    policy = Policy(doc(allow("s3:*"), {**deny("s3:DeleteObject"), "Sid": "NoDelete"}),
+                    f"arn:aws:iam::{A}:policy/p")
     bob = Principal.user(A, "bob", identity_policies=[policy])
     d = evaluate(bob, Request("s3:DeleteObject", "arn:aws:s3:::b/k"))
     assert d.effect == EXPLICIT_DENY
@@ -84,14 +86,16 @@ def test_every_resource_of_a_request_must_be_allowed():
 
 
 def test_resource_policies_by_arn_and_required_policies():
-    bucket = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:user/bob"}, "Action": "s3:GetObject",
-                  "Resource": "arn:aws:s3:::b/*"})
+    bucket = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:user/bob"},
+                  "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})
     bob = Principal.user(A, "bob")
     assert evaluate(bob, Request("s3:GetObject", "arn:aws:s3:::b/k"), {"arn:aws:s3:::b/k": bucket}).allowed
-    assert not evaluate(bob, Request("s3:GetObject", "arn:aws:s3:::b/k"), {"arn:aws:s3:::other": bucket}).allowed
+    elsewhere = {"arn:aws:s3:::other": bucket}
+    assert not evaluate(bob, Request("s3:GetObject", "arn:aws:s3:::b/k"), elsewhere).allowed
     key = f"arn:aws:kms:us-east-1:{A}:key/1"
     admin = Principal.user(A, "admin", identity_policies=[doc(allow("kms:*"))])
-    no_key_policy_grant = Resource(key, policy=doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:user/x"},
-                                                    "Action": "kms:*", "Resource": "*"}), policy_required=True)
+    other = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:user/x"}, "Action": "kms:*",
+                 "Resource": "*"})
+    no_key_policy_grant = Resource(key, policy=other, policy_required=True)
     d = evaluate(admin, Request("kms:Decrypt", (no_key_policy_grant,)))
     assert d.reason_kind == "implicit-deny:resource"

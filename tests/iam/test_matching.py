@@ -34,9 +34,10 @@ def test_arn_wildcards_stay_in_their_segment_unless_they_end_it():
 
 def test_a_crafted_pattern_does_not_stall_evaluation():
     evil = "arn:aws:s3:::b/" + "*a" * 40 + "*c"
-    bob = Principal.user("111122223333", "bob", identity_policies=[Policy(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": evil,
-                                                 "Condition": {"StringLike": {"s3:prefix": "*a" * 40 + "*c"}}}]})])
+    statement = {"Effect": "Allow", "Action": "s3:*", "Resource": evil,
+                 "Condition": {"StringLike": {"s3:prefix": "*a" * 40 + "*c"}}}
+    bob = Principal.user("111122223333", "bob",
+                         identity_policies=[Policy({"Version": "2012-10-17", "Statement": [statement]})])
     start = time.perf_counter()
     d = evaluate(bob, Request("s3:GetObject", "arn:aws:s3:::b/" + "a" * 600, {"s3:prefix": "a" * 600}))
     assert not d.allowed and d.error is None
