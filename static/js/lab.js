@@ -208,8 +208,12 @@
     var warning = $("[data-expiry-warning]");
     if (!warning || state.ended || !state.expires) return;
     var left = Math.floor((state.expires - Date.now()) / 1000);
-    if (left <= 0) return; // the server ends the session; the panel's poll then reports it
     var text = $("[data-expiry-text]", warning);
+    if (left <= 0) {
+      // The server ends the session within moments; the panel's poll then reports it (and the banner).
+      if (text) text.textContent = "now";
+      return;
+    }
     if (left <= WARN_AT[0]) {
       if (warning.hidden) warning.hidden = false;
       if (text) text.textContent = "in " + minutesText(left) + " (at " + clockText(state.expires) + ")";
