@@ -18,8 +18,8 @@ logic", "Policy evaluation for requests within a single account", "Cross-account
 4. Across accounts both sides must allow: the caller's (identity, boundary, session) and the resource policy
    (naming the caller, its role or its account).
 5. Otherwise: implicit deny. The account root is allowed everything that no Deny refuses (within its own
-   account, and where a required policy such as a key policy lets the account in). Anonymous callers and
-   services are allowed only by a resource policy.
+   account, and where a required policy such as a key policy lets the account in). Anonymous callers,
+   services and web identity providers are allowed only by a resource (trust) policy.
 
 A NotPrincipal with Deny exempts the caller only when it lists the whole chain (account, role and session;
 account and user), and never exempts a caller that has a permissions boundary (both from the NotPrincipal and
@@ -34,7 +34,8 @@ from datetime import datetime, timezone
 
 from .messages import refusal
 from .model import (ALLOW, ANONYMOUS, BOUNDARY, EXPLICIT_DENY, IDENTITY, IMPLICIT_DENY, RESOURCE, ROOT,
-                    SERVICE, SESSION, Decision, Match, Policy, Principal, Request, Resource, as_policy)
+                    SERVICE, SESSION, WEB_IDENTITY, Decision, Match, Policy, Principal, Request, Resource,
+                    as_policy)
 from .principals import ACCOUNT, DIRECT, IDENTITY_LEVEL, NONE, caller_keys
 
 _DENY_ORDER = (IDENTITY, RESOURCE, BOUNDARY, SESSION)
@@ -113,7 +114,7 @@ def _decide(principal: Principal, action: str, resource: Resource, ctx: dict) ->
             return result(EXPLICIT_DENY, ptype)
 
     res_level = allows.get(RESOURCE, NONE)
-    if principal.type in (ANONYMOUS, SERVICE):
+    if principal.type in (ANONYMOUS, SERVICE, WEB_IDENTITY):
         return result(ALLOW, RESOURCE) if res_level else result(IMPLICIT_DENY, RESOURCE)
 
     root = principal.type == ROOT

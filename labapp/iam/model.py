@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-USER, ROLE_SESSION, FEDERATED_USER, ROOT, ANONYMOUS, SERVICE = (
-    "user", "assumed-role", "federated-user", "root", "anonymous", "service")
+USER, ROLE_SESSION, FEDERATED_USER, ROOT, ANONYMOUS, SERVICE, WEB_IDENTITY = (
+    "user", "assumed-role", "federated-user", "root", "anonymous", "service", "web-identity")
 
 ALLOW, EXPLICIT_DENY, IMPLICIT_DENY = "allow", "explicit-deny", "implicit-deny"
 # policy types, worded as AWS's messages word them
@@ -110,6 +110,12 @@ class Principal:
     def service(cls, name: str) -> "Principal":
         return cls(name, SERVICE)
 
+    @classmethod
+    def web_identity(cls, provider: str) -> "Principal":
+        """The caller of AssumeRoleWithWebIdentity / WithSAML: an identity provider (`cognito-identity.
+        amazonaws.com`, an OIDC provider ARN); only a trust policy naming it as `Federated` lets it in."""
+        return cls(provider, WEB_IDENTITY)
+
     # --- what policies see of it ---
 
     @cached_property
@@ -119,7 +125,7 @@ class Principal:
     @cached_property
     def context_keys(self) -> dict:
         """The global condition keys AWS derives from the caller (lower-cased names)."""
-        if self.type in (ANONYMOUS, SERVICE):
+        if self.type in (ANONYMOUS, SERVICE, WEB_IDENTITY):
             return {"aws:principalisawsservice": "true" if self.type == SERVICE else "false",
                     **({"aws:principalservicename": self.arn} if self.type == SERVICE else {})}
         arn = {ROLE_SESSION: self.role_arn, FEDERATED_USER: self.arn}.get(self.type, self.arn)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from .conditions import PolicyError
-from .model import ANONYMOUS, FEDERATED_USER, ROLE_SESSION, ROOT, SERVICE, USER
+from .model import ANONYMOUS, FEDERATED_USER, ROLE_SESSION, ROOT, SERVICE, USER, WEB_IDENTITY
 
 NONE, ACCOUNT, IDENTITY_LEVEL, DIRECT = 0, 1, 2, 3
 
@@ -56,6 +56,8 @@ def caller_keys(principal) -> dict:
         return {("service", principal.arn.lower()): DIRECT}
     if t == ANONYMOUS:
         return {}
+    if t == WEB_IDENTITY:
+        return {("literal", principal.arn): DIRECT}
     keys = {("account", acct): ACCOUNT}
     if t == ROOT:
         keys[("account", acct)] = DIRECT

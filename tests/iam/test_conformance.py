@@ -62,6 +62,8 @@ def _principal(spec: dict, case: dict, named: dict) -> Principal:
         return Principal.anonymous()
     if kind == "service":
         return Principal.service(spec["name"])
+    if kind == "web-identity":
+        return Principal.web_identity(spec["name"])
     raise ValueError(f"unknown principal type {kind}")
 
 
