@@ -207,10 +207,10 @@ def _values(raw) -> list:
 class Test:
     """One (operator, key, values) of a Condition block."""
 
-    __slots__ = ("operator", "key", "values", "negated", "if_exists", "qualifier", "null")
+    __slots__ = ("operator", "key", "written_key", "values", "negated", "if_exists", "qualifier", "null")
 
     def __init__(self, operator: str, key: str, raw_values, variables: bool):
-        self.operator, self.key = operator, str(key).lower()
+        self.operator, self.key, self.written_key = operator, str(key).lower(), str(key)
         name = operator
         self.qualifier = None
         if ":" in name:

@@ -107,7 +107,8 @@ def _decide(principal: Principal, action: str, resource: Resource, ctx: dict) ->
     def result(effect, ptype):
         allowed = effect == ALLOW
         message = "" if allowed else refusal(principal.arn, action, resource.arn, effect, ptype)
-        return Decision(allowed, effect, ptype, message, action, resource.arn, principal.arn, tuple(matched))
+        return Decision(allowed, effect, ptype, message, action, resource.arn, principal.arn, tuple(matched),
+                        context=ctx, principal_id=principal.userid)
 
     for ptype in _DENY_ORDER:
         if ptype in denies:

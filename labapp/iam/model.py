@@ -203,6 +203,8 @@ class Decision:
     principal_arn: str
     matched: tuple = ()
     error: str | None = None
+    context: dict = field(default_factory=dict, repr=False, compare=False)  # the keys it was decided on
+    principal_id: str = ""
 
     @property
     def reason_kind(self) -> str:

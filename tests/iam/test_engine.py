@@ -99,3 +99,32 @@ def test_resource_policies_by_arn_and_required_policies():
     no_key_policy_grant = Resource(key, policy=other, policy_required=True)
     d = evaluate(admin, Request("kms:Decrypt", (no_key_policy_grant,)))
     assert d.reason_kind == "implicit-deny:resource"
+
+
+def test_decisions_in_the_shapes_of_decode_authorization_message_and_the_simulator():
+    from labapp.iam.explain import authorization_message, context_keys, simulation_result
+
+    only_micro = {**deny("ec2:RunInstances", Condition={"StringNotEquals": {"ec2:InstanceType": "t3.micro"}}),
+                  "Sid": "OnlyMicro"}
+    policy = Policy(doc(only_micro, allow("ec2:*")), f"arn:aws:iam::{A}:policy/ec2")
+    bob = Principal.user(A, "bob", identity_policies=[policy])
+    instance = f"arn:aws:ec2:us-east-1:{A}:instance/*"
+    d = evaluate(bob, Request("ec2:RunInstances", instance, {"ec2:InstanceType": "m5.large"}))
+    message = authorization_message(d)
+    assert message["allowed"] is False and message["explicitDeny"] is True
+    assert message["matchedStatements"]["items"][0]["statementId"] == "OnlyMicro"
+    assert message["context"]["action"] == "ec2:RunInstances" and message["context"]["resource"] == instance
+    assert message["context"]["principal"]["arn"] == f"arn:aws:iam::{A}:user/bob"
+    m5 = {"key": "ec2:instancetype", "values": {"items": [{"value": "m5.large"}]}}
+    assert m5 in message["context"]["conditions"]["items"]
+
+    tls = allow("s3:*", Condition={"Bool": {"aws:SecureTransport": "true"},
+                                   "StringEquals": {"EC2:InstanceType": "x"}})
+    assert context_keys([policy.document, doc(tls)]) == ["aws:SecureTransport", "ec2:InstanceType"]
+    result = simulation_result(evaluate(bob, Request("ec2:RunInstances", instance)), [policy])
+    assert result["EvalDecision"] == "explicitDeny"  # the key is missing: StringNotEquals holds
+    assert result["MissingContextValues"] == ["ec2:InstanceType"]
+    micro = evaluate(bob, Request("ec2:RunInstances", instance, {"ec2:InstanceType": "t3.micro"}))
+    ok = simulation_result(micro)
+    assert ok["EvalDecision"] == "allowed"
+    assert ok["MatchedStatements"][0]["SourcePolicyId"].endswith("policy/ec2")
