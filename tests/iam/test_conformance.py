@@ -106,3 +106,11 @@ def test_decision(case, named):
     decision = evaluate(principal, Request(case["action"], resources, case.get("context", {})))
     assert decision.reason_kind == case["expect"], (case.get("why") or case.get("name"), decision.message,
                                                     decision.matched, decision.error)
+
+
+def test_every_requested_action_is_a_real_iam_action():
+    """A typo in a case would test nothing: the Service Authorization Reference must know each action."""
+    from labapp.iam import catalog
+
+    unknown = sorted({p.values[0]["action"] for p in CASES if not catalog.is_action(p.values[0]["action"])})
+    assert unknown == []
