@@ -2,7 +2,7 @@
 their own boxes, and the page itself is never wider than the screen.
 
 The walk (tests/web/tour.py) covers the main learner and instructor pages, including the lesson with the
-widest code and tables of the real course, and the lab page with a live session.
+widest code and tables of the real course, and the lab page with a live session, each of its tabs shown.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import chromium
-from tests.web.tour import tour
+from tests.web.tour import settle, tour
 
 PHONE = {"width": 390, "height": 844}
 
@@ -41,6 +41,18 @@ def test_no_page_is_wider_than_a_390_px_phone(lab_stack, live_server):
         for name, page in tour(new_page, live_server.url, viewport=PHONE, is_mobile=True, has_touch=True):
             result = page.evaluate(MEASURE, PHONE["width"])
             measured.append(name)
+            # Pages with tabs (the lab workspace on a phone) are measured with each tab shown.
+            tabs = page.locator('[role="tab"]:visible')
+            for index in range(min(tabs.count(), 8)):
+                tab = tabs.nth(index)
+                label = tab.inner_text().strip()
+                tab.click()
+                settle(page)
+                shown = page.evaluate(MEASURE, PHONE["width"])
+                measured.append(f"{name}, tab {label!r}")
+                if shown["scrollWidth"] > PHONE["width"]:
+                    too_wide.append(f"{name}, tab {label!r}: {shown['scrollWidth']} px wide; "
+                                    + "; ".join(shown["offenders"]))
             if name.startswith("lesson ("):
                 scrolling = page.evaluate("""() => [...document.querySelectorAll("main pre, main .table-scroll")]
                     .filter((box) => box.scrollWidth > box.clientWidth).length""")
@@ -49,4 +61,5 @@ def test_no_page_is_wider_than_a_390_px_phone(lab_stack, live_server):
                 too_wide.append(f"{name} ({page.url}): {result['scrollWidth']} px wide; "
                                 + "; ".join(result["offenders"]))
     assert len(measured) >= 20, measured
-    assert not too_wide, f"{len(too_wide)} of {len(measured)} pages scroll sideways at 390 px:\n" + "\n".join(too_wide)
+    assert not too_wide, (f"{len(too_wide)} of {len(measured)} pages (or tabs) scroll sideways at 390 px:\n"
+                          + "\n".join(too_wide))
