@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 from _sandbox_bench import REPO, percentiles, setup_database
@@ -22,6 +23,9 @@ from _sandbox_bench import REPO, percentiles, setup_database
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "8"))
 THINK = float(os.environ.get("BENCH_THINK", "1.5"))
 SETTLE = float(os.environ.get("BENCH_SETTLE", "5"))  # seconds between the worker's start and the first session
+# BENCH_BUSY=1: another learner starts labs and checks progress all along (the review saw its slow first
+# commands "while other work was running").
+BUSY = os.environ.get("BENCH_BUSY", "") == "1"
 LAB = os.environ.get("BENCH_LAB", "iam-users-groups")
 COMMANDS = ["aws iam list-users", "aws iam list-groups", "aws sts get-caller-identity", "aws iam list-users",
             "aws s3 ls"]
@@ -68,9 +72,13 @@ def main():
     worker = LabWorker(worker_env, run_dir).start()
     time.sleep(SETTLE)  # the worker's pools fill (as they would long before a learner arrives)
     rows = {"total": {}, "queue": {}, "run": {}}
+    busy = threading.Event()
     try:
         user = get_user_model().objects.create_user("bench-console")
         lab = Lab.objects.get(slug=LAB)
+        if BUSY:
+            other = get_user_model().objects.create_user("bench-other")
+            threading.Thread(target=other_learner, args=(other, lab, busy, wait), daemon=True).start()
         for _ in range(SESSIONS):
             session = services.start_session(user, lab)
             wait(session, lambda s: s.status != LabSession.Status.PROVISIONING)
@@ -89,10 +97,12 @@ def main():
                 time.sleep(THINK)
             services.end_session(session)
     finally:
+        busy.set()
         worker.stop()
         stack.stop()
 
-    print(f"lab {LAB}, {SESSIONS} sessions, {THINK:g} s between commands; ms (median / p95)")
+    print(f"lab {LAB}, {SESSIONS} sessions, {THINK:g} s between commands"
+          f"{', another learner starting labs and checking all along' if BUSY else ''}; ms (median / p95)")
     print(f"{'':<26}{'command 1':>18}{'command 2':>18}{'commands 3+':>18}")
     for name, label in (("total", "created -> stored"), ("queue", "  waiting for a worker"),
                         ("run", "  in the sandbox")):
@@ -101,6 +111,25 @@ def main():
             p50, p95 = percentiles(rows[name][key])
             cells.append(f"{p50:7.0f} / {p95:6.0f}")
         print(f"{label:<26}" + "".join(f"{c:>18}" for c in cells))
+
+
+def other_learner(user, lab, stop, wait):
+    """Start a session, check progress twice, end it; again and again until told to stop."""
+    from django.db import connection
+
+    from labapp.labs import services
+    from labapp.labs.models import LabSession
+
+    try:
+        while not stop.is_set():
+            session = services.start_session(user, lab)
+            wait(session, lambda s: s.status != LabSession.Status.PROVISIONING)
+            for _ in range(2):
+                attempt = services.request_check(session)
+                wait(attempt, lambda a: a.is_done)
+            services.end_session(session)
+    finally:
+        connection.close()
 
 
 if __name__ == "__main__":

@@ -252,6 +252,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Kombu polls the folder once a second by default: every console command then waited ~0.5 s (up to
+        # 1 s) for a worker to notice it (bench/console_first_command.py). A folder listing is cheap.
+        "polling_interval": 0.05,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
