@@ -4,7 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["lab_loop.py", "gateway_overhead.py", "emulator_memory.py", "runner_latency.py", "gradebook.py", "signin.py"]
+BENCHES = ["lab_loop.py", "gateway_overhead.py", "emulator_memory.py", "runner_latency.py", "gradebook.py", "signin.py",
+           "console_first_command.py"]
 
 failed = []
 for name in BENCHES:

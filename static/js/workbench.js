@@ -293,10 +293,22 @@
     }
   });
 
+  // "Did you mean aws s3api list-buckets?": one click puts the corrected command in the prompt.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-use-command]");
+    var input = document.getElementById("console-input");
+    if (!button || !input || input.disabled) return;
+    input.value = button.dataset.useCommand;
+    delete input.dataset.historyPosition;
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  });
+
   function init(root) {
     initTabs(root);
     root.querySelectorAll("[data-code-editor]").forEach(enhanceEditor);
     root.querySelectorAll("[data-console-clear][hidden]").forEach(function (button) { button.hidden = false; });
+    root.querySelectorAll("[data-use-command][hidden]").forEach(function (button) { button.hidden = false; });
     if (root.querySelector && root.querySelector("#console-log")) scrollLogToEnd();
     startTimers();
     sessionEndedOnLoad();

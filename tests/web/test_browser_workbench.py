@@ -152,6 +152,9 @@ def test_output_stays_in_bounded_boxes_runs_can_be_stopped_and_errors_lead_with_
         assert "aws s3api list-buckets" in typo.locator(".run-suggestion").text_content()
         assert not typo.locator("details pre").is_visible()
         assert typo.locator("details summary").is_visible()
+        typo.get_by_role("button", name="Put in the prompt: aws s3api list-buckets").click()
+        assert console.input_value() == "aws s3api list-buckets"
+        assert page.evaluate("document.activeElement.id") == "console-input"
 
         # A table is laid out unwrapped (the box scrolls sideways); ordinary output wraps.
         console.fill("aws s3api list-buckets --output table")

@@ -50,7 +50,8 @@ def test_a_mistyped_command_leads_with_the_error_and_did_you_mean(alice_client, 
     finish(run_id, PreparedPool(stderr=stderr, exit_code=252))
     html = alice_client.get(f"/runs/{run_id}/", **HTMX).content.decode()
     headline = html.index("Invalid choice: &#x27;list-buckt&#x27;")
-    suggestion = html.index("Did you mean <code>aws s3api list-buckets</code>?")
+    suggestion = html.index("Did you mean <code>aws s3api list-buckets</code>")
+    assert re.search(r'data-use-command="aws s3api list-buckets" hidden>Put in the prompt', html)  # JS shows it
     folded = html.index("<details")
     assert headline < suggestion < folded
     # The long list of valid choices is only inside the folded part.
