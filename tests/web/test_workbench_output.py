@@ -51,7 +51,8 @@ def test_a_mistyped_command_leads_with_the_error_and_did_you_mean(alice_client, 
     html = alice_client.get(f"/runs/{run_id}/", **HTMX).content.decode()
     headline = html.index("Invalid choice: &#x27;list-buckt&#x27;")
     suggestion = html.index("Did you mean <code>aws s3api list-buckets</code>")
-    assert re.search(r'data-use-command="aws s3api list-buckets" hidden>Put in the prompt', html)  # JS shows it
+    assert re.search(r'data-use-command="aws s3api list-buckets" aria-label="Put in the prompt: aws s3api '
+                     r'list-buckets" hidden>Put in the prompt<', html)  # JS shows it
     folded = html.index("<details")
     assert headline < suggestion < folded
     # The long list of valid choices is only inside the folded part.
