@@ -68,7 +68,7 @@ def submit(session: LabSession, kind: str, source: str) -> Run:
         )
     unfinished = Run.objects.filter(session=session, status__in=[Run.Status.QUEUED, Run.Status.RUNNING])
     if unfinished.count() >= MAX_UNFINISHED_RUNS:
-        raise RunnerError("Your earlier commands are still running; wait for one to finish.")
+        raise RunnerError("Your earlier commands are still running: wait for one to finish, or press its Stop button.")
     with transaction.atomic():
         run = Run.objects.create(session=session, kind=kind, source=source)
         _enqueue(run)
