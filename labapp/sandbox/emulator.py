@@ -9,7 +9,8 @@ It also keeps accounts apart itself, whatever a request says (account_guard.py):
 request for account A, moto may not look up, create or iterate any other account's state; such a
 request is answered 403 AccessDenied in its protocol's error shape, and a request without one valid
 account id is refused outright. Unsigned S3 reads are decided as S3 decides them for an anonymous
-principal (s3_public_access.py).
+principal (s3_public_access.py). Every other principal than the lab session's own key (IAM users' keys,
+STS credentials) is decided by IAM policy evaluation (authorization/, from the gateway's x-lab-caller).
 
 Besides moto's API it serves a few admin routes under /_sandbox/ (the gateway refuses that prefix):
     POST /_sandbox/accounts/<account>/reset   forget one account
@@ -30,7 +31,7 @@ import sys
 import threading
 from pathlib import Path
 
-from labapp.sandbox import account_guard
+from labapp.sandbox import account_guard, authorization
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ACCOUNT_HEADER_ENVIRON_KEY = "HTTP_X_MOTO_ACCOUNT_ID"
@@ -128,7 +129,11 @@ class EmulatorApp:
             captured[:] = [status, headers]
             return lambda data: None  # moto returns its body; nothing writes through this
 
-        with self.locks.for_account(account_id), account_guard.guarded(account_id) as guard:
+        with (
+            self.locks.for_account(account_id),
+            account_guard.guarded(account_id) as guard,
+            authorization.request_scope(environ, account_id, service) as iam,
+        ):
             try:
                 # Materialise the response inside the lock: moto builds some bodies lazily.
                 result = self.moto_app(environ, capture)
@@ -138,13 +143,23 @@ class EmulatorApp:
                     if hasattr(result, "close"):
                         result.close()
             except Exception:
-                if not guard.denied:
+                if not guard.denied and not iam.refusal:
                     raise
                 # The refusal propagated out of moto (its Flask apps run in debug mode): answered below.
         if guard.denied:
             # moto may have caught the refusal and answered anything (a 500, or carried on): the request
             # tried to reach another account, so it is refused whatever moto made of it.
             status, headers, body = account_guard.denial_response(environ, service, guard.denied[0])
+            start_response(status, headers)
+            return [body]
+        if iam.evaluated and not iam.decided and not iam.refusal:
+            # IAM must decide every call of an evaluated principal: one that reached no decision point is
+            # refused (and logged), never allowed silently.
+            authorization.enforce.log.warning("IAM: %s %s reached no decision point; refused",
+                                              environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            iam.refusal = "This request could not be authorized by the lab's IAM evaluation."
+        if iam.refusal:
+            status, headers, body = authorization.refusal_response(iam)
             start_response(status, headers)
             return [body]
         start_response(*captured)
@@ -168,6 +183,7 @@ class EmulatorApp:
             account_id = match.group(1)
             with self.locks.for_account(account_id):
                 moto_patches.reset_account(account_id)
+                authorization.forget_account(account_id)
             self.locks.forget(account_id)
             return _json(start_response, 200, {"reset": account_id})
         if method == "GET" and path == "/_sandbox/stats":
@@ -244,6 +260,7 @@ def build_app():
 
     moto_patches.apply()
     account_guard.install()
+    authorization.install()  # IAM decides for every principal but the lab session's own key
 
     def create_app_unguarded(service):
         """moto builds a service's app on its first request, from a backend of its default account:

@@ -37,10 +37,14 @@ def client_with(gateway_url: str, service: str, credentials: dict):
 def learner_keys(box) -> dict[str, dict]:
     """The session's key, an IAM user's key and assumed-role credentials, each used once."""
     iam = box.client("iam")
+    # IAM decides for these keys (labapp/sandbox/authorization): each may list buckets, nothing more.
+    may_list = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]})
     iam.create_user(UserName="dev")
+    iam.put_user_policy(UserName="dev", PolicyName="list", PolicyDocument=may_list)
     user_key = iam.create_access_key(UserName="dev")["AccessKey"]
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
     role = iam.create_role(RoleName="worker", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName="worker", PolicyName="list", PolicyDocument=may_list)
     assumed = box.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="probe")["Credentials"]
     keys = {
         "session": {"AccessKeyId": box.key, "SecretAccessKey": box.secret},

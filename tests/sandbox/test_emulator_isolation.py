@@ -143,7 +143,10 @@ def test_query_sts_assume_role_into_another_account_is_refused_and_creates_nothi
         assert account in message
     assert MADE_UP not in stats(sandbox_stack)
     assert stats(sandbox_stack) <= before | {a.account_id}
-    # The same call for a role of A's own account still works.
+    # The same call for a role of A's own account still works (a role that exists and trusts A: IAM decides).
+    emulator_client(sandbox_stack.socket_path, a.account_id, "iam").create_role(
+        RoleName="admin", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": a.account_id}, "Action": "sts:AssumeRole"}]}))
     own = sts.assume_role(RoleArn=f"arn:aws:iam::{a.account_id}:role/admin", RoleSessionName="probe")
     assert own["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{a.account_id}:")
     b_unchanged(b, state)

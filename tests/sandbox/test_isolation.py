@@ -392,7 +392,12 @@ def moto_issued_keys_stay_in_their_account(w):
     assert identity["Account"] == w.a.account_id
     refused(lambda: w.a.client("s3", key=minted["AccessKeyId"], secret="y" * 40).list_buckets(),
             {"SignatureDoesNotMatch"})
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    # IAM decides for minted keys (labapp/sandbox/authorization): the role trusts its account and may list.
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": w.a.account_id}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="r", PolicyName="list", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}))
     creds = w.a.client("sts").assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ss")["Credentials"]
     assumed = w.a.client("s3", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], )
     names = [b["Name"] for b in assumed.list_buckets()["Buckets"]]

@@ -1,5 +1,8 @@
-"""STS DecodeAuthorizationMessage, which moto 5.2.5 lacks (it answers NotImplemented, then 500), and
-GetCallerIdentity for the lab session's own keys (see `SESSION_ROLE`).
+"""STS DecodeAuthorizationMessage, which moto 5.2.5 lacks (it answers NotImplemented, then 500),
+GetCallerIdentity for the lab session's own keys (see `SESSION_ROLE`), and temporary credentials that
+carry what IAM evaluates: AssumeRole keeps its `PolicyArns`, session tags and MFA; GetSessionToken and
+GetFederationToken issue real keys (moto answers AWS's documentation example key, which nothing accepts)
+tied to the IAM user who asked, with MFA or not, and (federation) the session policies.
 
 On AWS some services (EC2 above all) answer a refused request with an *encoded authorization failure
 message*: an opaque blob only the same account can turn back into JSON with
@@ -20,7 +23,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 PREFIX = "lab1."
 _SECRET = secrets.token_bytes(32)
@@ -105,6 +111,7 @@ def apply() -> None:
 
     TokenResponse.decode_authorization_message = decode_authorization_message
     _answer_for_session_keys()
+    _temporary_credentials_that_remember()
 
 
 # The lab session's own keys are not moto's: the gateway verifies them and forwards only verified requests,
@@ -134,5 +141,147 @@ def _answer_for_session_keys() -> None:
         if arn.endswith(":user/moto"):  # moto's default: a key it did not issue
             return session_identity(self.account_id, get_partition(region))
         return user_id, arn, account
+
+    STSBackend.get_caller_identity = get_caller_identity
+
+
+# --- temporary credentials with what IAM evaluates ---------------------------------------------------
+
+@dataclass
+class SessionToken:
+    """Credentials from GetSessionToken (federated_name None) or GetFederationToken, issued to an IAM user."""
+
+    access_key_id: str
+    user_name: str
+    expiration: float  # Unix time
+    mfa: bool = False
+    federated_name: str | None = None
+    policy: str | None = None
+    policy_arns: tuple = ()
+
+
+_tokens: dict[str, dict[str, SessionToken]] = {}  # account -> key id -> token (dropped with the account)
+
+
+def session_token(account_id: str, access_key_id: str) -> SessionToken | None:
+    """The live token of this key in this account, or None (unknown or expired)."""
+    token = _tokens.get(account_id, {}).get(access_key_id)
+    if token is None or time.time() >= token.expiration:
+        return None
+    return token
+
+
+def forget_account(account_id: str) -> None:
+    _tokens.pop(account_id, None)
+
+
+def _arns(value) -> tuple:
+    return tuple(item.get("arn") if isinstance(item, dict) else str(item) for item in value or () if item)
+
+
+def _mfa_given(response, user) -> bool:
+    """A SerialNumber of one of the caller's MFA devices with a six-digit TokenCode (no clock to check the
+    code against: the lab's MFA devices are virtual)."""
+    serial = response._get_param("SerialNumber")
+    code = str(response._get_param("TokenCode") or "")
+    devices = getattr(user, "mfa_devices", {}) if user is not None else {}
+    return bool(serial) and len(code) == 6 and code.isdigit() and (user is None or serial in devices)
+
+
+def _temporary_credentials_that_remember() -> None:
+    from moto.core.responses import ActionResult
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend, sts_backends
+    from moto.sts.responses import TokenResponse
+
+    from labapp.sandbox.authorization import enforce
+
+    original_assume_role = TokenResponse.assume_role
+
+    def assume_role(self):
+        result = original_assume_role(self)
+        backend = sts_backends[self.current_account]["aws"]
+        role = backend.assumed_roles[-1] if backend.assumed_roles else None
+        if role is not None:
+            role.lab_policy_arns = _arns(self._get_param("PolicyArns"))
+            role.lab_session_tags = {t["Key"]: t["Value"] for t in self._get_param("Tags") or ()
+                                     if isinstance(t, dict) and "Key" in t}
+            role.lab_mfa = _mfa_given(self, None)
+        return result
+
+    def _caller_user(self):
+        key = enforce.current_access_key()
+        if not key:
+            return None, None
+        iam = iam_backends[self.current_account]["aws"]
+        return iam, iam.get_user_from_access_key_id(key)
+
+    def _issue(self, user, duration: int, **fields) -> tuple[object, float]:
+        iam = iam_backends[self.current_account]["aws"]
+        key = iam.create_temp_access_key()
+        expiration = time.time() + duration
+        _tokens.setdefault(self.current_account, {})[key.access_key_id] = SessionToken(
+            key.access_key_id, user.name, expiration, **fields)
+        return key, expiration
+
+    def _credentials(key, expiration: float) -> dict:
+        return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key,
+                "SessionToken": "lab" + secrets.token_urlsafe(96),
+                "Expiration": datetime.fromtimestamp(expiration, tz=timezone.utc)}
+
+    original_get_session_token = TokenResponse.get_session_token
+    original_get_federation_token = TokenResponse.get_federation_token
+
+    def refuse_session_credentials(operation: str):
+        raise STSClientError("AccessDenied", f"Cannot call {operation} with session credentials")
+
+    def get_session_token(self):
+        _iam, user = _caller_user(self)
+        if user is None and enforce.current_access_key():  # temporary credentials, as on AWS
+            refuse_session_credentials("GetSessionToken")
+        if user is None:  # the lab session's own keys (the gateway refuses them this call anyway)
+            return original_get_session_token(self)
+        duration = self._get_int_param("DurationSeconds", 43200)
+        key, expiration = _issue(self, user, duration, mfa=_mfa_given(self, user))
+        return ActionResult({"Credentials": _credentials(key, expiration)})
+
+    def get_federation_token(self):
+        _iam, user = _caller_user(self)
+        if user is None and enforce.current_access_key():
+            refuse_session_credentials("GetFederationToken")
+        if user is None:
+            return original_get_federation_token(self)
+        name = self._get_param("Name")
+        duration = self._get_int_param("DurationSeconds", 43200)
+        key, expiration = _issue(self, user, duration, federated_name=name, policy=self._get_param("Policy"),
+                                 policy_arns=_arns(self._get_param("PolicyArns")))
+        return ActionResult({
+            "Credentials": _credentials(key, expiration),
+            "FederatedUser": {"FederatedUserId": f"{self.current_account}:{name}",
+                              "Arn": f"arn:{self.partition}:sts::{self.current_account}:federated-user/{name}"},
+            "PackedPolicySize": 6,
+        })
+
+    TokenResponse.assume_role = assume_role
+    TokenResponse.get_session_token = get_session_token
+    TokenResponse.get_federation_token = get_federation_token
+
+    answer = STSBackend.get_caller_identity
+
+    def get_caller_identity(self, access_key_id: str, region: str) -> tuple[str, str, str]:
+        token = session_token(self.account_id, access_key_id)
+        if token is not None:
+            iam = iam_backends[self.account_id]["aws"]
+            try:
+                user = iam.get_user(token.user_name)
+            except Exception:
+                user = None
+            if token.federated_name is not None:
+                return (f"{self.account_id}:{token.federated_name}",
+                        f"arn:aws:sts::{self.account_id}:federated-user/{token.federated_name}", self.account_id)
+            if user is not None:
+                return user.id, user.arn, self.account_id
+        return answer(self, access_key_id, region)
 
     STSBackend.get_caller_identity = get_caller_identity

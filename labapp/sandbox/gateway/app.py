@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from django.utils import timezone
 
+from labapp.sandbox.authorization import caller as caller_header
 from labapp.sandbox.httpserver import BadFraming
 
 from . import canonical, errors, operations, payload, rules, sigv4
@@ -55,6 +56,8 @@ _ANONYMOUS_QUERY_KEYS = frozenset(
      "response-content-encoding", "response-content-language", "response-cache-control", "response-expires"}
 )
 _ERROR_CODE_XML = re.compile(rb"<Code>([^<]{1,100})</Code>")
+ANONYMOUS_HEADER = "x-lab-anonymous"  # labapp/sandbox/s3_public_access.py
+DENIAL_HEADER = "x-lab-iam-denial"  # labapp/sandbox/authorization/enforce.py: why IAM refused
 
 
 @dataclass
@@ -63,6 +66,10 @@ class Caller:
     account_id: str
     source: str  # learner | setup | platform | public (an unsigned request to a learner's bucket)
     rate_limit_key: str = ""  # whose budget the call uses: the account unless set
+    # Who signed, for IAM in the emulator (authorization/caller.py): the session's own key, the platform,
+    # a key moto issued in the sandbox, or nobody.
+    kind: str = caller_header.SESSION
+    access_key_id: str = ""
 
 
 @dataclass
@@ -188,7 +195,10 @@ class GatewayApp:
             if key is None:
                 raise errors.invalid_key(exchange.service)
             self.check_session_status(key, internal, exchange.service)
-            exchange.caller = Caller(key.session_id, key.account_id, internal or "learner")
+            kind = (caller_header.INTERNAL if internal
+                    else caller_header.MOTO_KEY if key.issued_by_moto else caller_header.SESSION)
+            exchange.caller = Caller(key.session_id, key.account_id, internal or "learner", kind=kind,
+                                     access_key_id=credential.access_key_id)
             self.take_rate_limit(exchange, internal)  # before the body: reading and parsing it is the cost
             self.read_body(exchange, self.max_body)
             # A body can take minutes to arrive: the session may have ended or been handed in meanwhile,
@@ -218,7 +228,12 @@ class GatewayApp:
             params = dict(exchange.query_pairs + (exchange.form_pairs or []))
             if isinstance(exchange.parsed.json_document, dict):
                 params.update((k, v) for k, v in exchange.parsed.json_document.items() if isinstance(v, str))
-            rules.check_sts(account_id, exchange.operation.action, params)
+            # An IAM user's GetSessionToken / GetFederationToken get real keys of their own in the emulator
+            # (extensions/sts.py); the session's own key would get moto's shared placeholder: refused.
+            issued_to_user = exchange.caller.kind == caller_header.MOTO_KEY and exchange.operation.action in (
+                "GetSessionToken", "GetFederationToken")
+            if not issued_to_user:
+                rules.check_sts(account_id, exchange.operation.action, params)
         rules.check_cross_account(account_id, exchange.service, self.referenced_strings(exchange))
         return self.forward(exchange)
 
@@ -441,7 +456,8 @@ class GatewayApp:
             raise errors.access_denied("Access Denied")
         _make_anonymous_canonical(exchange)
         exchange.region = self.regions[0]
-        return Caller(session.session_id, session.account_id, "public", rate_limit_key=rate_limit_key)
+        return Caller(session.session_id, session.account_id, "public", rate_limit_key=rate_limit_key,
+                      kind=caller_header.ANONYMOUS)
 
     def referenced_strings(self, exchange: Exchange):
         """Every string the emulator will interpret: path, query, headers, the parsed body."""
@@ -467,7 +483,8 @@ class GatewayApp:
                 header = "content-type"
             else:
                 continue
-            if header not in _DROP_HEADERS:
+            # x-lab-* headers are the gateway's own: whatever a client sent under those names is dropped.
+            if header not in _DROP_HEADERS and not header.startswith("x-lab-"):
                 headers.append((header, value))
         content_type = parsed.content_type if parsed.content_type is not None else exchange.environ.get("CONTENT_TYPE")
         if content_type:
@@ -476,7 +493,13 @@ class GatewayApp:
             headers.append(("x-amz-content-sha256", payload.UNSIGNED))  # the body is decoded: no streaming
         headers += exchange.forward_headers
         headers.append(("x-moto-account-id", exchange.caller.account_id))  # exactly one, always ours
+        if exchange.caller.kind == caller_header.ANONYMOUS:
+            headers.append((ANONYMOUS_HEADER, "1"))
+        headers.append((caller_header.HEADER, self.caller_header(exchange)))
         response = self.upstream.request(exchange.method, exchange.raw_target, headers, parsed.body)
+        denial = response.header(DENIAL_HEADER)
+        if denial:  # IAM refused: the journal keeps why
+            exchange.operation.params["AccessDeniedReason"] = unquote(denial)[:1000]
 
         operations.add_response_params(exchange.operation, response.header)
         error_code = ""
@@ -484,7 +507,8 @@ class GatewayApp:
             error_code = _error_code(response)
         self.record(exchange, response.status, error_code)
 
-        out_headers = [(k, v) for k, v in response.headers if k.lower() not in _DROP_RESPONSE_HEADERS]
+        out_headers = [(k, v) for k, v in response.headers
+                       if k.lower() not in _DROP_RESPONSE_HEADERS and k.lower() != DENIAL_HEADER]
         if exchange.method == "HEAD":
             upstream_length = response.header("content-length")
             if upstream_length is not None:
@@ -492,6 +516,16 @@ class GatewayApp:
             return f"{response.status} {response.reason}", out_headers, b""
         out_headers.append(("Content-Length", str(len(response.body))))
         return f"{response.status} {response.reason}", out_headers, response.body
+
+    def caller_header(self, exchange: Exchange) -> str:
+        environ = exchange.environ
+        return caller_header.CallerInfo(
+            exchange.caller.kind,
+            exchange.caller.access_key_id,
+            environ.get("REMOTE_ADDR", ""),
+            exchange.region,
+            environ.get("wsgi.url_scheme") == "https",
+        ).header_value()
 
     def refuse(self, exchange: Exchange, refusal: Refusal):
         if exchange.caller is not None:

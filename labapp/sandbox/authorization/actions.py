@@ -1,0 +1,217 @@
+"""From an operation moto is about to run to what IAM evaluates: the action(s), resource ARN(s), context keys.
+
+The action is `<prefix>:<Operation>` by default, where the prefix is the service's IAM prefix, and it must
+exist in the Service Authorization Reference (labapp/iam/catalog.py). Where AWS names the permission
+differently the tables below say so (S3 above all: "Required permissions for Amazon S3 API operations" in
+the S3 User Guide, and each operation's "Permissions" section in the S3 API Reference). An operation with
+neither is *unmapped*: the caller is refused and the refusal is logged (never a silent allow).
+
+Resources come from the reference's ARN formats of the action's resource types, filled from the request's
+parameters (`${BucketName}` from Bucket, `${RoleNameWithPath}` from RoleName or RoleArn...); an action
+without resource-level permissions uses "*".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from labapp.iam import catalog
+
+# botocore service name -> IAM service prefix, where they differ
+IAM_PREFIX = {
+    "elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "efs": "elasticfilesystem",
+    "stepfunctions": "states", "opensearch": "es", "emr": "elasticmapreduce", "sesv2": "ses",
+    "dynamodbstreams": "dynamodb", "s3control": "s3", "cloudwatch": "cloudwatch", "lambda": "lambda",
+    "ecr": "ecr", "events": "events", "logs": "logs", "ssm": "ssm", "cognito-idp": "cognito-idp",
+}
+
+# Operations that need no permission (STS API Reference: "No permissions are required to perform this
+# operation" for GetCallerIdentity, and GetSessionToken, which "cannot be controlled by policies").
+ALWAYS_ALLOWED = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken")}
+
+# S3 operation -> IAM action (S3 User Guide, "Required permissions for Amazon S3 API operations")
+S3_ACTIONS = {
+    "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions", "ListBuckets": "ListAllMyBuckets",
+    "HeadObject": "GetObject", "SelectObjectContent": "GetObject",
+    "CopyObject": "PutObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject", "CompleteMultipartUpload": "PutObject",
+    "ListParts": "ListMultipartUploadParts", "ListMultipartUploads": "ListBucketMultipartUploads",
+    "DeleteObjects": "DeleteObject",
+    "GetBucketCors": "GetBucketCORS", "PutBucketCors": "PutBucketCORS", "DeleteBucketCors": "PutBucketCORS",
+    "GetBucketLifecycle": "GetLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycle": "PutLifecycleConfiguration", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "GetBucketEncryption": "GetEncryptionConfiguration", "PutBucketEncryption": "PutEncryptionConfiguration",
+    "DeleteBucketEncryption": "PutEncryptionConfiguration",
+    "DeleteBucketTagging": "PutBucketTagging",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+    "GetBucketNotification": "GetBucketNotification",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketNotification": "PutBucketNotification",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "GetBucketReplication": "GetReplicationConfiguration", "PutBucketReplication": "PutReplicationConfiguration",
+    "DeleteBucketReplication": "PutReplicationConfiguration",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+    "PutBucketAccelerateConfiguration": "PutAccelerateConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+    "GetBucketInventoryConfiguration": "GetInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+    "PutBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "DeleteBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "GetBucketMetricsConfiguration": "GetMetricsConfiguration",
+    "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+    "PutBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "DeleteBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "GetBucketAnalyticsConfiguration": "GetAnalyticsConfiguration",
+    "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+    "PutBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+    "DeleteBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+    "GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration",
+    "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+    "PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+    "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+}
+# With a versionId, object operations need the version's permission (S3 User Guide, same page).
+S3_VERSIONED = {
+    "GetObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion",
+    "GetObjectAcl": "GetObjectVersionAcl", "PutObjectAcl": "PutObjectVersionAcl",
+    "GetObjectTagging": "GetObjectVersionTagging", "PutObjectTagging": "PutObjectVersionTagging",
+    "DeleteObjectTagging": "DeleteObjectVersionTagging", "GetObjectAttributes": "GetObjectVersionAttributes",
+}
+S3_VERSIONED_OPERATIONS = {"GetObject", "HeadObject", "DeleteObject", "GetObjectAcl", "PutObjectAcl",
+                           "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "GetObjectAttributes"}
+
+# Other services where the permission is not named like the operation.
+ACTION_OVERRIDES = {
+    ("sqs", "SendMessageBatch"): "sqs:SendMessage",
+    ("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "sqs:ChangeMessageVisibility",
+    ("sns", "PublishBatch"): "sns:Publish",
+    ("ec2", "DescribeInstanceAttribute"): "ec2:DescribeInstanceAttribute",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+    ("dynamodb", "DescribeEndpoints"): "dynamodb:DescribeEndpoints",
+    ("elasticbeanstalk", "CheckDNSAvailability"): "elasticbeanstalk:CheckDNSAvailability",
+    ("kms", "GenerateDataKeyWithoutPlaintext"): "kms:GenerateDataKeyWithoutPlaintext",
+    ("kms", "ReEncrypt"): "kms:ReEncryptFrom",  # and kms:ReEncryptTo on the destination key
+    ("route53", "ListHostedZonesByName"): "route53:ListHostedZonesByName",
+    ("iam", "GetAccountAuthorizationDetails"): "iam:GetAccountAuthorizationDetails",
+    # CloudFront: "...WithTags" needs the create permission and cloudfront:TagResource (the first is checked)
+    ("cloudfront", "CreateDistributionWithTags"): "cloudfront:CreateDistribution",
+    ("cloudfront", "CreateStreamingDistributionWithTags"): "cloudfront:CreateStreamingDistribution",
+}
+
+
+@dataclass
+class Check:
+    """One permission the request needs: an action on resources, with the request's condition keys."""
+
+    action: str
+    resources: list = field(default_factory=lambda: ["*"])
+    context: dict = field(default_factory=dict)
+
+
+def iam_prefix(service: str) -> str:
+    return IAM_PREFIX.get(service, service)
+
+
+def action_name(service: str, operation: str, *, versioned: bool = False) -> str | None:
+    """The IAM action for an operation, or None when there is none we can vouch for."""
+    if service == "s3":
+        if versioned and operation in S3_VERSIONED_OPERATIONS:
+            base = S3_ACTIONS.get(operation, operation)
+            name = "s3:" + S3_VERSIONED.get(base, base)
+        else:
+            name = "s3:" + S3_ACTIONS.get(operation, operation)
+    else:
+        name = ACTION_OVERRIDES.get((service, operation)) or f"{iam_prefix(service)}:{operation}"
+    found = catalog.action(name)
+    return found.full_name if found else None
+
+
+# --- resources -----------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+# Placeholder -> request parameters that hold it (beyond the placeholder's own name).
+_PARAMS_FOR = {
+    "BucketName": ("Bucket",), "ObjectName": ("Key",),
+    "UserNameWithPath": ("UserName",), "RoleNameWithPath": ("RoleName",), "GroupNameWithPath": ("GroupName",),
+    "InstanceProfileNameWithPath": ("InstanceProfileName",), "PolicyNameWithPath": ("PolicyName",),
+    "QueueName": ("QueueName",), "TopicName": ("Name",), "KeyId": ("KeyId",), "Alias": ("AliasName",),
+    "InstanceId": ("InstanceId",), "SecurityGroupId": ("GroupId",), "TableName": ("TableName",),
+    "FunctionName": ("FunctionName",), "DbInstanceInstanceName": ("DBInstanceIdentifier",),
+    "RepositoryName": ("repositoryName", "RepositoryName"), "ClusterName": ("cluster", "ClusterName"),
+    "LogGroupName": ("logGroupName",), "SecretId": ("SecretId",), "VpcId": ("VpcId",), "SubnetId": ("SubnetId",),
+    "ImageId": ("ImageId",), "VolumeId": ("VolumeId",), "KeyPairName": ("KeyName",),
+}
+
+
+def _value(params: dict, names) -> str | None:
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def resources_for(action: str, params: dict, account: str, region: str) -> list[str]:
+    """ARNs of the resources `action` acts on, from the request's parameters; ["*"] for actions without
+    resource-level permissions or when the parameters name none."""
+    found = catalog.action(action)
+    if found is None or not found.resource_types:
+        return ["*"]
+    service = action.split(":", 1)[0]
+    arns = [v for v in params.values() if isinstance(v, str) and v.startswith("arn:")]
+    for rt in found.resource_types:  # a parameter that is already an ARN of the right type
+        regex = catalog.arn_regex(service, rt.name)
+        for arn in arns:
+            if regex is not None and regex.fullmatch(arn):
+                return [arn]
+    for rt in found.resource_types:
+        arn = _fill(rt.arn, params, account, region)
+        if arn:
+            return [arn]
+    return ["*"]
+
+
+def _fill(fmt: str, params: dict, account: str, region: str) -> str | None:
+    missing = False
+
+    def replace(match):
+        nonlocal missing
+        name = match.group(1)
+        if name == "Partition":
+            return "aws"
+        if name == "Region":
+            return region
+        if name == "Account":
+            return account
+        value = _value(params, (name, *_PARAMS_FOR.get(name, ())))
+        if value is None:
+            missing = True
+            return ""
+        return value
+
+    arn = _PLACEHOLDER.sub(replace, fmt or "")
+    return None if missing or not fmt else arn
+
+
+def tag_context(params: dict) -> dict:
+    """aws:RequestTag/* and aws:TagKeys from a request's Tags (IAM, STS, EC2 TagSpecifications...)."""
+    tags = params.get("Tags")
+    if not isinstance(tags, list):
+        return {}
+    pairs = [(t.get("Key"), t.get("Value", "")) for t in tags if isinstance(t, dict) and t.get("Key")]
+    if not pairs:
+        return {}
+    context = {f"aws:RequestTag/{k}": v for k, v in pairs}
+    context["aws:TagKeys"] = [k for k, _ in pairs]
+    return context

@@ -1,0 +1,423 @@
+"""IAM decides, inside the emulator, at the point moto itself would authorize a request.
+
+moto calls `_authenticate_and_authorize_normal_action` (every service, from `call_action`, once the request
+is parsed) and `_authenticate_and_authorize_s3_action` (S3, before each handler) before it runs anything;
+its own checks stay off (INITIAL_NO_AUTH_ACTION_COUNT, see emulator.py). We replace both:
+
+- the lab session's own key (the sandbox administrator) and platform calls are not evaluated, except that
+  an AssumeRole* by the administrator still needs the role's trust policy, as on AWS;
+- a key moto issued (IAM user keys, STS credentials) is evaluated on every call with labapp.iam: the
+  caller from moto's state (principals.py), the action, resources and condition keys of the operation
+  (actions.py), the resource policy where the service has one (resource_policies.py);
+- an operation that cannot be mapped, or a request that reached no decision point, is refused and logged.
+
+A refusal is recorded on the request's scope and raised; the emulator answers it in the protocol's shape
+(`refusal_response`), whatever moto made of the exception, as it does for the account guard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote, unquote
+
+from labapp.iam import Policy, Principal, Request, Resource, evaluate
+
+from . import actions, caller, principals, resource_policies
+
+log = logging.getLogger("labapp.sandbox.authorization")
+
+DENIAL_HEADER = "x-lab-iam-denial"  # the refusal's message, for the gateway's journal (never sent on)
+ADMIN_POLICY = Policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+                      "lab-session:AdministratorAccess")
+
+
+class AuthorizationDenied(Exception):
+    """Raised inside moto when IAM refuses; the emulator answers the scope's refusal instead."""
+
+
+@dataclass
+class Scope:
+    environ: dict
+    account_id: str
+    service: str | None
+    caller: caller.CallerInfo | None
+    decided: bool = False
+    refusal: str | None = None        # the message
+    refusal_code: str = "AccessDenied"
+    decisions: list = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.caller.kind if self.caller else caller.SESSION
+
+    @property
+    def evaluated(self) -> bool:
+        return self.kind == caller.MOTO_KEY
+
+
+_scope: ContextVar[Scope | None] = ContextVar("lab_iam_scope", default=None)
+
+
+@contextlib.contextmanager
+def request_scope(environ, account_id: str, service: str | None):
+    info = caller.parse(environ.get(caller.ENVIRON_KEY))
+    if info is None:
+        info = _caller_without_header(environ, account_id)
+    scope = Scope(environ, account_id, service, info)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def _caller_without_header(environ, account_id: str) -> caller.CallerInfo:
+    """No gateway header (a request made straight to the emulator, e.g. by tests): a key moto issued is
+    still evaluated; anything else is the sandbox's administrator, as the gateway would have said."""
+    key = _access_key_of(environ)
+    if key and _is_moto_key(account_id, key):
+        return caller.CallerInfo(caller.MOTO_KEY, key)
+    return caller.CallerInfo(caller.SESSION, key)
+
+
+def _access_key_of(environ) -> str:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = re.search(r"Credential=([A-Z0-9]+)/", auth) or re.match(r"AWS ([A-Z0-9]+):", auth)
+    if match:
+        return match.group(1)
+    query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+    credential = query.get("X-Amz-Credential") or query.get("AWSAccessKeyId") or ""
+    return credential.split("/", 1)[0]
+
+
+def _is_moto_key(account_id: str, key: str) -> bool:
+    from moto.iam.models import iam_backends
+
+    try:
+        return key in iam_backends[account_id]["aws"].access_keys
+    except Exception:
+        return False
+
+
+def current() -> Scope | None:
+    return _scope.get()
+
+
+def current_access_key() -> str:
+    """The access key of the request being served, when moto issued it (else "")."""
+    scope = _scope.get()
+    return scope.caller.access_key_id if scope and scope.evaluated else ""
+
+
+# --- the decision ---------------------------------------------------------------------------------
+
+
+def authorize_operation(response) -> None:
+    """Every non-S3 service, from moto's call_action."""
+    if response.boto3_service_name == "s3":
+        return authorize_s3(response)
+    scope = _scope.get()
+    if scope is None or scope.decided:
+        return
+    scope.decided = True
+    service = response.boto3_service_name
+    try:
+        operation = response._get_action()
+    except Exception:
+        operation = None
+    _invalidate_on_iam_write(scope, service, operation)
+    if scope.kind in (caller.INTERNAL, caller.ANONYMOUS):
+        return
+    region = (scope.caller.region if scope.caller else "") or getattr(response, "region", "") or "us-east-1"
+    if scope.kind == caller.SESSION:
+        if service == "sts" and operation and operation.startswith("AssumeRole"):
+            _decide(scope, _admin(scope.account_id), _checks(scope, response, service, operation, region),
+                    region, {})
+        return
+    resolved = _resolve(scope)
+    if (service, operation) in actions.ALWAYS_ALLOWED:
+        return
+    _decide(scope, resolved.principal, _checks(scope, response, service, operation, region), region,
+            resolved.context)
+
+
+def authorize_s3(response) -> None:
+    """S3, before each of moto's handlers (several may run for one request: the first one decides)."""
+    scope = _scope.get()
+    if scope is None or scope.decided:
+        return
+    scope.decided = True
+    if scope.kind != caller.MOTO_KEY:
+        return
+    resolved = _resolve(scope)
+    region = (scope.caller.region if scope.caller else "") or "us-east-1"
+    _decide(scope, resolved.principal, _s3_checks(scope), region, resolved.context)
+
+
+def _resolve(scope: Scope) -> principals.Resolved:
+    resolved = principals.resolve(scope.account_id, scope.caller.access_key_id)
+    if resolved is None:
+        _refuse(scope, "The security token included in the request is invalid.", code="InvalidClientTokenId")
+    return resolved
+
+
+def _admin(account_id: str) -> Principal:
+    from labapp.sandbox.extensions.sts import SESSION_NAME, SESSION_ROLE, session_identity
+
+    user_id, _arn, _account = session_identity(account_id)
+    return Principal.role_session(account_id, SESSION_ROLE, SESSION_NAME, role_id=user_id.split(":", 1)[0],
+                                  identity_policies=[ADMIN_POLICY])
+
+
+def _invalidate_on_iam_write(scope: Scope, service: str, operation: str | None) -> None:
+    # Before the write runs, under the account's lock: the next request rebuilds from the new state.
+    if service == "iam" and not (operation or "").startswith(("Get", "List", "Generate", "Simulate")):
+        principals.invalidate(scope.account_id)
+
+
+def _base_context(scope: Scope, region: str) -> dict:
+    info = scope.caller
+    context = {"aws:SecureTransport": "true" if info and info.secure_transport else "false",
+               "aws:RequestedRegion": region}
+    if info and info.source_ip:
+        context["aws:SourceIp"] = info.source_ip
+    return context
+
+
+def _decide(scope: Scope, principal: Principal, checks: list, region: str, caller_context: dict) -> None:
+    base = {**_base_context(scope, region), **caller_context}
+    for check in checks:
+        resources = tuple(r if isinstance(r, Resource) else Resource(r, scope.account_id)
+                          for r in check.resources)
+        decision = evaluate(principal, Request(check.action, resources, {**base, **check.context}))
+        scope.decisions.append(decision)
+        if not decision.allowed:
+            if decision.error:
+                log.warning("IAM: %s could not be evaluated for %s: %s", check.action, principal.arn,
+                            decision.error)
+            _refuse(scope, decision.message, decision=decision)
+
+
+def _refuse(scope: Scope, message: str, *, code: str = "AccessDenied", decision=None) -> None:
+    scope.refusal = message
+    scope.refusal_code = code
+    if decision is not None:
+        scope.decisions.append(decision)
+    raise AuthorizationDenied(message)
+
+
+def _unmapped(scope: Scope, service: str, operation: str | None) -> None:
+    log.warning("IAM: no mapping for %s:%s; refused for %s", service, operation, scope.caller.access_key_id)
+    _refuse(scope, f"This lab cannot evaluate IAM permissions for {service}:{operation} yet, so the request "
+                   "is refused for every principal but the lab session's own credentials.")
+
+
+# --- what each request needs ------------------------------------------------------------------------
+
+
+def _params(response) -> dict:
+    params = getattr(response, "params", None)
+    if isinstance(params, dict) and params:
+        return dict(params)
+    found: dict = {}
+    body = getattr(response, "body", None)
+    if isinstance(body, dict):
+        found.update(body)
+    elif isinstance(body, (str, bytes)) and body[:1] in ("{", b"{"):
+        import json
+
+        try:
+            found.update(json.loads(body))
+        except ValueError:
+            pass
+    for key, values in (getattr(response, "querystring", None) or {}).items():
+        found.setdefault(key, values[0] if isinstance(values, list) and values else values)
+    for key, value in (getattr(response, "uri_match", None) or {}).items():
+        found.setdefault(key, value)
+    return found
+
+
+def _checks(scope: Scope, response, service: str, operation: str | None, region: str) -> list:
+    action = actions.action_name(service, operation) if operation else None
+    if action is None:
+        _unmapped(scope, service, operation)
+    params = _params(response)
+    account = scope.account_id
+    context = actions.tag_context(params)
+    if service == "sts" and operation.startswith("AssumeRole"):
+        if params.get("ExternalId"):
+            context["sts:ExternalId"] = params["ExternalId"]
+        role = resource_policies.role_trust_resource(account, str(params.get("RoleArn") or ""))
+        return [actions.Check(action, [role], context)]
+    if service == "kms" and params.get("KeyId"):
+        return [actions.Check(action, [resource_policies.kms_resource(account, region, str(params["KeyId"]))],
+                              context)]
+    if service == "sqs":
+        name = str(params.get("QueueName") or str(params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1])
+        arn = f"arn:aws:sqs:{region}:{account}:{name}" if name else "*"
+        resource = resource_policies.sqs_resource(account, region, arn) if name else Resource("*", account)
+        return [actions.Check(action, [resource], context)]
+    if service == "sns" and params.get("TopicArn"):
+        return [actions.Check(action, [resource_policies.sns_resource(account, region, str(params["TopicArn"]))],
+                              context)]
+    if service == "iam" and params.get("PolicyArn"):
+        context["iam:PolicyARN"] = params["PolicyArn"]
+    return [actions.Check(action, actions.resources_for(action, params, account, region), context)]
+
+
+def _s3_request(environ) -> tuple[str | None, str | None, str | None, dict]:
+    """(operation, bucket, key, query) of an S3 request, matched against botocore's S3 model as the
+    gateway does (labapp.sandbox.gateway.operations)."""
+    from labapp.sandbox.gateway import operations
+
+    _bucket, path = operations.s3_bucket_and_path(environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""))
+    query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    headers = frozenset(k[5:].replace("_", "-").lower() for k in environ if k.startswith("HTTP_"))
+    matcher = operations.rest_matcher("s3")
+    found, _groups = matcher.match(environ["REQUEST_METHOD"], path, query, headers) if matcher else (None, {})
+    parts = path.lstrip("/").split("/", 1)
+    bucket = parts[0] or None
+    key = parts[1] if len(parts) > 1 and parts[1] else None
+    return (found.name if found else None), bucket, key, query
+
+
+def _s3_checks(scope: Scope) -> list:
+    environ = scope.environ
+    operation, bucket, key, query = _s3_request(environ)
+    action = actions.action_name("s3", operation, versioned="versionId" in query) if operation else None
+    if action is None:
+        _unmapped(scope, "s3", operation)
+    account = scope.account_id
+    header = lambda name: environ.get("HTTP_" + name.upper().replace("-", "_"))  # noqa: E731
+    context = {"s3:authType": "REST-QUERY-STRING" if "X-Amz-Signature" in query else "REST-HEADER",
+               "s3:signatureversion": "AWS4-HMAC-SHA256"}
+    for name in ("prefix", "delimiter", "max-keys"):
+        if name in query and action in ("s3:ListBucket", "s3:ListBucketVersions"):
+            context[f"s3:{name}"] = query[name]
+    for name in ("x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                 "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class"):
+        if header(name):
+            context[f"s3:{name}"] = header(name)
+    if "versionId" in query:
+        context["s3:VersionId"] = query["versionId"]
+    kinds = {rt.name for rt in actions.catalog.resource_types(action)}
+    if "object" in kinds and bucket and key:
+        arns = [f"arn:aws:s3:::{bucket}/{key}"]
+    elif "bucket" in kinds and bucket:
+        arns = [f"arn:aws:s3:::{bucket}"]
+    else:
+        arns = ["*"]
+    if operation == "DeleteObjects" and bucket:
+        keys = [unquote_xml(k) for k in re.findall(rb"<Key>(.*?)</Key>", _body(environ), re.S)]
+        arns = [f"arn:aws:s3:::{bucket}/{k}" for k in keys] or arns
+    checks = [actions.Check(action, [resource_policies.s3_resource(account, a) for a in arns], context)]
+    source = header("x-amz-copy-source")
+    if operation in ("CopyObject", "UploadPartCopy") and source:
+        path, _, version = unquote(source).lstrip("/").partition("?versionId=")
+        read = "s3:GetObjectVersion" if version else "s3:GetObject"
+        checks.append(actions.Check(read, [resource_policies.s3_resource(account, f"arn:aws:s3:::{path}")], {}))
+    return checks
+
+
+def unquote_xml(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _body(environ) -> bytes:
+    stream = environ.get("wsgi.input")
+    if not hasattr(stream, "getvalue"):
+        return b""
+    return stream.getvalue()
+
+
+# --- the refusal, in the protocol's shape ---------------------------------------------------------------
+
+
+def refusal_response(scope: Scope) -> tuple[str, list, bytes]:
+    from labapp.sandbox import account_guard
+
+    message = scope.refusal or "Access Denied"
+    name, protocol = account_guard._protocol(scope.environ, scope.service)
+    if protocol == "ec2":
+        message = _ec2_message(scope, message)
+    status, headers, body = account_guard.denial_response(scope.environ, scope.service, scope.account_id, message)
+    code = scope.refusal_code
+    if protocol == "ec2" and code == "AccessDenied":
+        code = "UnauthorizedOperation"
+    if code != "AccessDenied":
+        body = body.replace(b"<Code>AccessDenied</Code>", f"<Code>{code}</Code>".encode())
+        body = body.replace(b'"AccessDeniedException"', f'"{code}"'.encode())
+        headers = [(k, code if k == "x-amzn-ErrorType" else v) for k, v in headers
+                   if k != "Content-Length"] + [("Content-Length", str(len(body)))]
+    headers.append((DENIAL_HEADER, quote(scope.refusal or "", safe=" :/\"(),.*-_=@+[]{}")))
+    return status, headers, body
+
+
+def _ec2_message(scope: Scope, message: str) -> str:
+    """EC2's wording: the reason, then an encoded authorization message for sts decode-authorization-message."""
+    from labapp.sandbox.extensions import sts
+
+    decision = next((d for d in reversed(scope.decisions) if not d.allowed), None)
+    if decision is None:
+        return f"You are not authorized to perform this operation. {message}"
+    encoded = sts.encode(scope.account_id, sts.denial_context(
+        account_id=scope.account_id, principal_arn=decision.principal_arn, action=decision.action,
+        resource=decision.resource, explicit_deny=decision.effect == "explicit-deny",
+        statements=[{"statementId": m.sid, "effect": m.effect, "sourcePolicyId": m.policy_id,
+                     "sourcePolicyType": m.policy_type} for m in decision.matched],
+        conditions={k: v for k, v in decision.context.items() if not isinstance(v, list)}))
+    return (f"You are not authorized to perform this operation. {message}. "
+            f"Encoded authorization failure message: {encoded}")
+
+
+# --- installation -----------------------------------------------------------------------------------------
+
+
+def install() -> None:
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    if getattr(ActionAuthenticatorMixin, "_lab_iam", False):
+        return
+
+    def _authenticate_and_authorize_normal_action(self, resource: str = "*") -> None:
+        authorize_operation(self)
+
+    def _authenticate_and_authorize_s3_action(self, bucket_name=None, key_name=None) -> None:
+        authorize_s3(self)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authenticate_and_authorize_normal_action
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authenticate_and_authorize_s3_action
+    ActionAuthenticatorMixin._lab_iam = True
+    _user_ids_like_aws()
+
+
+def _user_ids_like_aws() -> None:
+    """moto gives users a lowercase random id; AWS's are AIDA + 17 characters (aws:userid, GetCallerIdentity)."""
+    import secrets
+    import string
+
+    from moto.iam.models import Group, User
+
+    alphabet = string.ascii_uppercase + string.digits
+
+    def wrap(cls, prefix):
+        original = cls.__init__
+
+        def __init__(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            self.id = prefix + "".join(secrets.choice(alphabet) for _ in range(17))
+
+        cls.__init__ = __init__
+
+    wrap(User, "AIDA")
+    wrap(Group, "AGPA")
+
+
+__all__ = ["AuthorizationDenied", "DENIAL_HEADER", "Scope", "authorize_operation", "authorize_s3", "current",
+           "current_access_key", "install", "refusal_response", "request_scope", "unquote"]

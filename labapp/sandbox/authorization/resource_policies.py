@@ -1,0 +1,99 @@
+"""Resource-based policies moto stores, as the engine's `Resource`s: S3 bucket policies, SQS queue policies,
+SNS topic policies, KMS key policies (required, as on AWS) and IAM role trust policies (required).
+
+Each lookup happens in the request's account only (the account guard refuses any other), so a policy can
+never reach into another learner's sandbox.
+"""
+
+from __future__ import annotations
+
+from labapp.iam import Policy, Resource
+
+from .principals import document
+
+
+def _policy(text, policy_id: str) -> Policy | None:
+    if not text:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return Policy(document(text), policy_id)
+
+
+def bucket_name(arn: str) -> str | None:
+    if not arn.startswith("arn:aws:s3:::"):
+        return None
+    return arn[len("arn:aws:s3:::"):].split("/", 1)[0] or None
+
+
+def s3_resource(account_id: str, arn: str) -> Resource:
+    from moto.s3.models import s3_backends
+
+    name = bucket_name(arn)
+    policy = None
+    if name:
+        bucket = s3_backends[account_id]["aws"].buckets.get(name)
+        if bucket is not None:
+            policy = _policy(bucket.policy, f"bucket-policy:{name}")
+    return Resource(arn, account_id, policy)
+
+
+def sqs_resource(account_id: str, region: str, arn: str) -> Resource:
+    from moto.sqs.models import sqs_backends
+
+    name = arn.rsplit(":", 1)[-1]
+    queue = sqs_backends[account_id][region].queues.get(name)
+    policy = _policy(getattr(queue, "policy", None), f"queue-policy:{name}") if queue is not None else None
+    return Resource(arn, account_id, policy)
+
+
+def sns_resource(account_id: str, region: str, arn: str) -> Resource:
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[account_id][region].topics.get(arn)
+    policy = _policy(getattr(topic, "policy", None), f"topic-policy:{arn.rsplit(':', 1)[-1]}") if topic else None
+    return Resource(arn, account_id, policy)
+
+
+def kms_key(account_id: str, region: str, key_id: str):
+    """moto's key for a key id, key ARN, alias name or alias ARN, or None."""
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[account_id][region]
+    try:
+        resolved = backend.any_id_to_key_id(key_id) if hasattr(backend, "any_id_to_key_id") else key_id
+        return backend.keys.get(resolved) or backend.describe_key(key_id)
+    except Exception:
+        return None
+
+
+def kms_resource(account_id: str, region: str, key_id: str) -> Resource:
+    """The key's ARN with its key policy, which must allow (a key without one gets the default policy)."""
+    key = kms_key(account_id, region, key_id)
+    if key is None:
+        return Resource(f"arn:aws:kms:{region}:{account_id}:key/{key_id.rsplit('/', 1)[-1]}", account_id, None,
+                        policy_required=True)
+    policy = _policy(getattr(key, "policy", None), f"key-policy:{key.id}") or Policy(
+        default_key_policy(account_id), f"key-policy:{key.id}")
+    return Resource(key.arn, account_id, policy, policy_required=True)
+
+
+def default_key_policy(account_id: str) -> dict:
+    """The default key policy (KMS Developer Guide, "Default key policy"): the account's IAM decides."""
+    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{
+        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}]}
+
+
+def role_trust_resource(account_id: str, role_arn: str) -> Resource:
+    """The role with its trust policy, which must allow any AssumeRole* (a missing role allows nothing)."""
+    from moto.iam.models import iam_backends
+
+    policy = None
+    try:
+        role = iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
+        policy = _policy(role.assume_role_policy_document, f"trust-policy:{role.name}")
+        role_arn = role.arn
+    except Exception:
+        pass
+    return Resource(role_arn, account_id, policy, policy_required=True)

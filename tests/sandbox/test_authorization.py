@@ -1,0 +1,334 @@
+"""IAM decides in every sandbox for every principal but the lab session's own key: real boto3 calls through
+the gateway with IAM users' keys and STS credentials."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.sandbox.helpers import LEARNER_CONFIG, make_sandbox
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+S3_FULL = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+
+
+def doc(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*", **extra):
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def deny(action, resource="*", **extra):
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+
+
+class Keys:
+    def __init__(self, box, key, secret, token=None):
+        self.box, self.key, self.secret, self.token = box, key, secret, token
+
+    def client(self, service, region="us-east-1"):
+        return boto3.client(service, endpoint_url=self.box.gateway_url, aws_access_key_id=self.key,
+                            aws_secret_access_key=self.secret, aws_session_token=self.token,
+                            region_name=region, config=LEARNER_CONFIG)
+
+
+def user_keys(box, name: str, *, attach=(), inline=None) -> Keys:
+    iam = box.client("iam")
+    iam.create_user(UserName=name)
+    for arn in attach:
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    if inline:
+        iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=inline)
+    created = iam.create_access_key(UserName=name)["AccessKey"]
+    return Keys(box, created["AccessKeyId"], created["SecretAccessKey"])
+
+
+def session_keys(box, credentials) -> Keys:
+    return Keys(box, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+
+
+def denied(call, *args, code="AccessDenied", **kwargs) -> str:
+    with pytest.raises(ClientError) as raised:
+        call(*args, **kwargs)
+    error = raised.value.response["Error"]
+    assert error["Code"] == code, error
+    return error.get("Message", "")
+
+
+@pytest.fixture
+def box(sandbox_stack):
+    return make_sandbox(sandbox_stack.url)
+
+
+def test_the_issue_example_nobody_needs_a_policy_and_loses_it_on_the_next_call(box):
+    nobody = user_keys(box, "nobody")
+    bucket = f"nobody-{uuid.uuid4().hex[:8]}"
+    message = denied(nobody.client("s3").create_bucket, Bucket=bucket)
+    assert f"arn:aws:iam::{box.account_id}:user/nobody is not authorized to perform: s3:CreateBucket" in message
+    assert "no identity-based policy allows" in message
+
+    box.client("iam").attach_user_policy(UserName="nobody", PolicyArn=S3_FULL)
+    nobody.client("s3").create_bucket(Bucket=bucket)
+    nobody.client("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
+
+    box.client("iam").detach_user_policy(UserName="nobody", PolicyArn=S3_FULL)
+    denied(nobody.client("s3").put_object, Bucket=bucket, Key="k2", Body=b"x")
+    # The sandbox's administrator (the session's own key) is never evaluated.
+    box.client("s3").put_object(Bucket=bucket, Key="k2", Body=b"x")
+
+
+def test_caller_identity_names_the_user_and_the_role_session(box):
+    bob = user_keys(box, "bob")
+    me = bob.client("sts").get_caller_identity()  # needs no permission
+    assert me["Arn"] == f"arn:aws:iam::{box.account_id}:user/bob"
+    assert me["UserId"].startswith("AIDA") and me["Account"] == box.account_id
+
+    iam = box.client("iam")
+    role = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{box.account_id}:root"}, "Action": "sts:AssumeRole"}
+    ))["Role"]
+    creds = box.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
+    me = session_keys(box, creds).client("sts").get_caller_identity()
+    assert me["Arn"] == f"arn:aws:sts::{box.account_id}:assumed-role/reader/s1"
+    assert me["UserId"] == f"{role['RoleId']}:s1" and me["UserId"].startswith("AROA")
+
+
+def test_an_explicit_deny_wins_over_full_access(box):
+    bucket = f"deny-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    carol = user_keys(box, "carol", attach=[S3_FULL],
+                      inline=doc(deny("s3:DeleteObject", f"arn:aws:s3:::{bucket}/*")))
+    s3 = carol.client("s3")
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"a")
+    assert s3.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"a"
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+    message = denied(s3.delete_object, Bucket=bucket, Key="a.txt")
+    assert "with an explicit deny in an identity-based policy" in message
+
+
+def test_s3_permissions_are_the_ones_aws_names(box):
+    bucket = f"names-{uuid.uuid4().hex[:8]}"
+    s3_admin = box.client("s3")
+    s3_admin.create_bucket(Bucket=bucket)
+    s3_admin.put_object(Bucket=bucket, Key="reports/a.txt", Body=b"a")
+    dave = user_keys(box, "dave", inline=doc(
+        allow("s3:ListBucket", f"arn:aws:s3:::{bucket}", Condition={"StringLike": {"s3:prefix": "reports/*"}}),
+        allow("s3:GetObject", f"arn:aws:s3:::{bucket}/reports/*"),
+    ))
+    s3 = dave.client("s3")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="reports/")["KeyCount"] == 1  # ListObjectsV2 = s3:ListBucket
+    denied(s3.list_objects_v2, Bucket=bucket)  # no s3:prefix: the condition does not hold
+    assert s3.head_object(Bucket=bucket, Key="reports/a.txt")["ContentLength"] == 1  # HeadObject = s3:GetObject
+    assert s3.get_object(Bucket=bucket, Key="reports/a.txt")["Body"].read() == b"a"
+    denied(s3.put_object, Bucket=bucket, Key="reports/b.txt", Body=b"b")
+    denied(s3.get_bucket_versioning, Bucket=bucket)
+
+
+def test_a_permissions_boundary_caps_the_role(box):
+    iam = box.client("iam")
+    boundary = iam.create_policy(PolicyName="only-s3-read", PolicyDocument=doc(
+        allow(["s3:ListBucket", "s3:GetObject", "s3:ListAllMyBuckets"])))["Policy"]["Arn"]
+    role = iam.create_role(RoleName="capped", PermissionsBoundary=boundary, AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": box.account_id}, "Action": "sts:AssumeRole"}))["Role"]
+    iam.attach_role_policy(RoleName="capped", PolicyArn=S3_FULL)
+    creds = box.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="bb")["Credentials"]
+    s3 = session_keys(box, creds).client("s3")
+    s3.list_buckets()
+    message = denied(s3.create_bucket, Bucket=f"capped-{uuid.uuid4().hex[:8]}")
+    assert "because no permissions boundary allows the s3:CreateBucket action" in message
+
+
+def test_assume_role_needs_the_trust_policy_and_for_a_user_an_allow(box):
+    iam = box.client("iam")
+    trusted = iam.create_role(RoleName="trusted", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{box.account_id}:root"}, "Action": "sts:AssumeRole"}
+    ))["Role"]["Arn"]
+    ec2_only = iam.create_role(RoleName="ec2-only", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ))["Role"]["Arn"]
+    # The trust policy names the account: the user's own policy must allow too.
+    erin = user_keys(box, "erin")
+    message = denied(erin.client("sts").assume_role, RoleArn=trusted, RoleSessionName="ee")
+    assert "sts:AssumeRole" in message and trusted in message
+    iam.put_user_policy(UserName="erin", PolicyName="assume", PolicyDocument=doc(allow("sts:AssumeRole")))
+    erin.client("sts").assume_role(RoleArn=trusted, RoleSessionName="ee")
+    # A trust policy that does not name the caller: nobody gets in, the sandbox's administrator neither.
+    denied(erin.client("sts").assume_role, RoleArn=ec2_only, RoleSessionName="ee")
+    denied(box.client("sts").assume_role, RoleArn=ec2_only, RoleSessionName="admin")
+    # A role that does not exist cannot be assumed.
+    denied(box.client("sts").assume_role, RoleArn=f"arn:aws:iam::{box.account_id}:role/nope", RoleSessionName="xx")
+    # A trust policy naming the user itself suffices without any identity policy.
+    iam.create_user(UserName="frank")
+    iam.create_role(RoleName="for-frank", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{box.account_id}:user/frank"},
+         "Action": "sts:AssumeRole"}))
+    key = iam.create_access_key(UserName="frank")["AccessKey"]
+    frank = Keys(box, key["AccessKeyId"], key["SecretAccessKey"])
+    frank.client("sts").assume_role(RoleArn=f"arn:aws:iam::{box.account_id}:role/for-frank", RoleSessionName="ff")
+
+
+def test_a_session_policy_narrows_the_role(box):
+    iam = box.client("iam")
+    bucket = f"narrow-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    role = iam.create_role(RoleName="wide", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": box.account_id}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="wide", PolicyArn=S3_FULL)
+    creds = box.client("sts").assume_role(
+        RoleArn=role, RoleSessionName="narrow", Policy=doc(allow("s3:ListBucket", f"arn:aws:s3:::{bucket}"))
+    )["Credentials"]
+    s3 = session_keys(box, creds).client("s3")
+    s3.list_objects_v2(Bucket=bucket)
+    message = denied(s3.put_object, Bucket=bucket, Key="k", Body=b"x")
+    assert "because no session policy allows the s3:PutObject action" in message
+    # Role chaining: the session assumes another role with its (wide) session credentials? Not allowed by the
+    # narrowing policy, so refused.
+    denied(session_keys(box, creds).client("sts").assume_role, RoleArn=role, RoleSessionName="chained")
+
+
+def test_role_chaining_gives_the_second_role_its_own_permissions(box):
+    iam = box.client("iam")
+    first = iam.create_role(RoleName="first", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": box.account_id}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="first", PolicyName="assume", PolicyDocument=doc(allow("sts:AssumeRole")))
+    second = iam.create_role(RoleName="second", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": first}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="second", PolicyName="list", PolicyDocument=doc(allow("s3:ListAllMyBuckets")))
+    one = session_keys(box, box.client("sts").assume_role(RoleArn=first, RoleSessionName="one")["Credentials"])
+    denied(one.client("s3").list_buckets)
+    two = session_keys(box, one.client("sts").assume_role(RoleArn=second, RoleSessionName="two")["Credentials"])
+    two.client("s3").list_buckets()
+    assert two.client("sts").get_caller_identity()["Arn"].endswith(":assumed-role/second/two")
+
+
+def test_a_bucket_policy_naming_the_user_grants_without_an_identity_policy(box):
+    bucket = f"granted-{uuid.uuid4().hex[:8]}"
+    s3_admin = box.client("s3")
+    s3_admin.create_bucket(Bucket=bucket)
+    s3_admin.put_object(Bucket=bucket, Key="shared.txt", Body=b"shared")
+    grace = user_keys(box, "grace")
+    denied(grace.client("s3").get_object, Bucket=bucket, Key="shared.txt")
+    s3_admin.put_bucket_policy(Bucket=bucket, Policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{box.account_id}:user/grace"},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert grace.client("s3").get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"shared"
+    message = denied(grace.client("s3").put_object, Bucket=bucket, Key="x", Body=b"x")
+    assert "s3:PutObject" in message
+
+
+def test_refusals_come_in_each_protocols_shape(box):
+    nobody = user_keys(box, "shapes")
+    # query (IAM): AccessDenied
+    denied(nobody.client("iam").list_users)
+    # JSON (KMS, SQS json): AccessDeniedException
+    denied(nobody.client("kms").list_keys, code="AccessDeniedException")
+    # EC2: UnauthorizedOperation with an encoded message the account can decode
+    message = denied(nobody.client("ec2").describe_vpcs, code="UnauthorizedOperation")
+    assert "Encoded authorization failure message: " in message
+    encoded = message.rsplit("Encoded authorization failure message: ", 1)[1].strip()
+    decoded = json.loads(box.client("sts").decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    assert decoded["allowed"] is False and decoded["context"]["action"] == "ec2:DescribeVpcs"
+
+
+def test_sqs_sns_and_kms_resource_policies(box):
+    sqs, sns, kms = box.client("sqs"), box.client("sns"), box.client("kms")
+    hana = user_keys(box, "hana")
+    user_arn = f"arn:aws:iam::{box.account_id}:user/hana"
+    queue = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:us-east-1:{box.account_id}:orders"
+    denied(hana.client("sqs").send_message, QueueUrl=queue, MessageBody="x", code="AccessDenied")
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": doc(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sqs:SendMessage", "Resource": queue_arn})})
+    hana.client("sqs").send_message(QueueUrl=queue, MessageBody="x")
+
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    denied(hana.client("sns").publish, TopicArn=topic, Message="m")
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=doc(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sns:Publish", "Resource": topic}))
+    hana.client("sns").publish(TopicArn=topic, Message="m")
+
+    # A key with the default key policy: the account's IAM decides.
+    default_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    denied(hana.client("kms").encrypt, KeyId=default_key, Plaintext=b"x", code="AccessDeniedException")
+    box.client("iam").put_user_policy(UserName="hana", PolicyName="kms", PolicyDocument=doc(allow("kms:Encrypt")))
+    hana.client("kms").encrypt(KeyId=default_key, Plaintext=b"x")
+    # A key policy that leaves the account out: an identity policy alone is not enough.
+    locked = kms.create_key(Policy=doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{box.account_id}"
+                                                                                 ":assumed-role/LabAdministrator/learner"},
+                                        "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]["KeyId"]
+    denied(hana.client("kms").encrypt, KeyId=locked, Plaintext=b"x", code="AccessDeniedException")
+
+
+def test_a_policy_naming_another_learners_account_grants_nothing_there(sandbox_stack):
+    mine, theirs = make_sandbox(sandbox_stack.url), make_sandbox(sandbox_stack.url)
+    bucket = f"theirs-{uuid.uuid4().hex[:8]}"
+    theirs.client("s3").create_bucket(Bucket=bucket)
+    theirs.client("s3").put_object(Bucket=bucket, Key="secret.txt", Body=b"secret")
+    their_role = theirs.client("iam").create_role(RoleName="open", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    # Naming the other account outright is refused before it is stored...
+    mine.client("iam").create_user(UserName="mallory")
+    with pytest.raises(ClientError):
+        mine.client("iam").put_user_policy(UserName="mallory", PolicyName="theirs", PolicyDocument=doc(
+            allow("sts:AssumeRole", their_role)))
+    # ...and wildcards that would cover it grant nothing there.
+    key = mine.client("iam").create_access_key(UserName="mallory")["AccessKey"]
+    mallory = Keys(mine, key["AccessKeyId"], key["SecretAccessKey"])
+    mine.client("iam").put_user_policy(UserName="mallory", PolicyName="wide", PolicyDocument=doc(
+        allow("s3:*", ["arn:aws:s3:::theirs-*", "arn:aws:s3:::theirs-*/*"]),
+        allow("sts:AssumeRole")))
+    with pytest.raises(ClientError):
+        mallory.client("s3").get_object(Bucket=bucket, Key="secret.txt")
+    with pytest.raises(ClientError):
+        mallory.client("sts").assume_role(RoleArn=their_role, RoleSessionName="mm")
+    # The grant changes nothing in mallory's own sandbox either.
+    denied(mallory.client("s3").list_buckets)
+
+
+def test_mfa_session_tokens_satisfy_an_mfa_condition(box):
+    iam = box.client("iam")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="ivy-mfa")["VirtualMFADevice"]["SerialNumber"]
+    ivy = user_keys(box, "ivy", attach=[S3_FULL], inline=doc(
+        deny("s3:*", Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})))
+    iam.enable_mfa_device(UserName="ivy", SerialNumber=device, AuthenticationCode1="123456",
+                          AuthenticationCode2="654321")
+    denied(ivy.client("s3").list_buckets)  # long-term keys: the key is absent, IfExists -> denied
+    plain = session_keys(box, ivy.client("sts").get_session_token()["Credentials"])
+    denied(plain.client("s3").list_buckets)
+    assert plain.client("sts").get_caller_identity()["Arn"].endswith(":user/ivy")
+    strong = session_keys(box, ivy.client("sts").get_session_token(SerialNumber=device, TokenCode="123456")[
+        "Credentials"])
+    strong.client("s3").list_buckets()
+
+
+def test_condition_keys_from_the_gateway(box):
+    bucket = f"ip-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    jack = user_keys(box, "jack", attach=[S3_FULL], inline=doc(
+        deny("s3:*", Condition={"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+    ))
+    denied(jack.client("s3").list_objects_v2, Bucket=bucket)  # the gateway saw a loopback address
+    iam = box.client("iam")
+    iam.put_user_policy(UserName="jack", PolicyName="inline", PolicyDocument=doc(
+        deny("s3:*", Condition={"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}),
+        deny("s3:*", Condition={"Bool": {"aws:SecureTransport": "true"}})))
+    jack.client("s3").list_objects_v2(Bucket=bucket)
+
+
+def test_a_denied_call_is_journaled_with_its_reason(box, sandbox_stack):
+    from labapp.labs.models import ApiCall
+    from labapp.sandbox import client as sandbox_client
+
+    nobody = user_keys(box, "journaled")
+    denied(nobody.client("iam").list_roles)
+    sandbox_client.flush_journal()
+    call = ApiCall.objects.filter(session=box.session, action="ListRoles").first()
+    assert call is not None and call.status == 403 and call.error_code == "AccessDenied"
+    assert "iam:ListRoles" in call.params.get("AccessDeniedReason", "")
