@@ -1,4 +1,4 @@
-"""IAM policy evaluation as AWS documents it; see README.md. Nothing enforces it yet."""
+"""IAM policy evaluation as AWS documents it; see README.md. labapp/sandbox/authorization enforces it."""
 
 from .compiler import cache_clear, compile_policy
 from .conditions import PolicyError

@@ -138,6 +138,9 @@ def _build(account_id: str, access_key_id: str) -> Resolved | None:
     from labapp.sandbox.extensions import sts as sts_extension
 
     iam, sts = _backends(account_id)
+    key = iam.access_keys.get(access_key_id)
+    if key is None or key.status != "Active":  # deleted or deactivated: the gateway may still cache it
+        return None
     assumed = sts.get_assumed_role_from_access_key(access_key_id)
     if assumed is not None:
         mfa = bool(getattr(assumed, "lab_mfa", False))
