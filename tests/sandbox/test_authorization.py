@@ -332,3 +332,33 @@ def test_a_denied_call_is_journaled_with_its_reason(box, sandbox_stack):
     call = ApiCall.objects.filter(session=box.session, action="ListRoles").first()
     assert call is not None and call.status == 403 and call.error_code == "AccessDenied"
     assert "iam:ListRoles" in call.params.get("AccessDeniedReason", "")
+
+
+def test_a_users_permissions_boundary_and_session_tags(box):
+    iam = box.client("iam")
+    boundary = iam.create_policy(PolicyName="no-delete", PolicyDocument=doc(allow("s3:*"), deny("s3:DeleteBucket"))
+                                 )["Policy"]["Arn"]
+    kim = user_keys(box, "kim", attach=[S3_FULL])
+    iam.put_user_permissions_boundary(UserName="kim", PermissionsBoundary=boundary)
+    assert iam.get_user(UserName="kim")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    bucket = f"kim-{uuid.uuid4().hex[:8]}"
+    kim.client("s3").create_bucket(Bucket=bucket)
+    assert "explicit deny in a permissions boundary" in denied(kim.client("s3").delete_bucket, Bucket=bucket)
+    iam.delete_user_permissions_boundary(UserName="kim")
+    kim.client("s3").delete_bucket(Bucket=bucket)
+
+    # Session tags need sts:TagSession in the trust policy, and become aws:PrincipalTag keys.
+    trust = {"Effect": "Allow", "Principal": {"AWS": box.account_id}, "Action": "sts:AssumeRole"}
+    role = iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=doc(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="tagged", PolicyName="by-tag", PolicyDocument=doc(
+        allow("s3:ListAllMyBuckets", Condition={"StringEquals": {"aws:PrincipalTag/team": "blue"}})))
+    sts = box.client("sts")
+    denied(sts.assume_role, RoleArn=role, RoleSessionName="tags", Tags=[{"Key": "team", "Value": "blue"}])
+    iam.update_assume_role_policy(RoleName="tagged", PolicyDocument=doc(
+        {**trust, "Action": ["sts:AssumeRole", "sts:TagSession"]}))
+    blue = session_keys(box, sts.assume_role(RoleArn=role, RoleSessionName="tags",
+                                             Tags=[{"Key": "team", "Value": "blue"}])["Credentials"])
+    blue.client("s3").list_buckets()
+    red = session_keys(box, sts.assume_role(RoleArn=role, RoleSessionName="tags",
+                                            Tags=[{"Key": "team", "Value": "red"}])["Credentials"])
+    denied(red.client("s3").list_buckets)

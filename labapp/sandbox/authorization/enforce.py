@@ -252,7 +252,10 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         if params.get("ExternalId"):
             context["sts:ExternalId"] = params["ExternalId"]
         role = resource_policies.role_trust_resource(account, str(params.get("RoleArn") or ""))
-        return [actions.Check(action, [role], context)]
+        checks = [actions.Check(action, [role], context)]
+        if context.get("aws:TagKeys"):  # session tags need sts:TagSession too (IAM User Guide, session tags)
+            checks.append(actions.Check("sts:TagSession", [role], context))
+        return checks
     if service == "kms" and params.get("KeyId"):
         return [actions.Check(action, [resource_policies.kms_resource(account, region, str(params["KeyId"]))],
                               context)]
@@ -395,6 +398,9 @@ def install() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authenticate_and_authorize_s3_action
     ActionAuthenticatorMixin._lab_iam = True
     _user_ids_like_aws()
+    from . import iam_patches
+
+    iam_patches.apply()
 
 
 def _user_ids_like_aws() -> None:
