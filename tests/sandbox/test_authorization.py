@@ -362,3 +362,37 @@ def test_a_users_permissions_boundary_and_session_tags(box):
     red = session_keys(box, sts.assume_role(RoleArn=role, RoleSessionName="tags",
                                             Tags=[{"Key": "team", "Value": "red"}])["Credentials"])
     denied(red.client("s3").list_buckets)
+
+
+def test_policy_variables_and_federated_users(box):
+    bucket = f"homes-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    lee = user_keys(box, "lee", inline=doc(
+        allow("s3:PutObject", f"arn:aws:s3:::{bucket}/home/${{aws:username}}/*"),
+        allow("sts:GetFederationToken", "*"), allow("s3:ListAllMyBuckets")))
+    lee.client("s3").put_object(Bucket=bucket, Key="home/lee/notes.txt", Body=b"mine")
+    denied(lee.client("s3").put_object, Bucket=bucket, Key="home/max/notes.txt", Body=b"not mine")
+
+    # GetFederationToken: the federated user has the intersection of lee's policies and the session policy.
+    token = lee.client("sts").get_federation_token(Name="partner", Policy=doc(allow("s3:ListAllMyBuckets")))
+    partner = session_keys(box, token["Credentials"])
+    assert partner.client("sts").get_caller_identity()["Arn"] == \
+        f"arn:aws:sts::{box.account_id}:federated-user/partner"
+    partner.client("s3").list_buckets()
+    denied(partner.client("s3").put_object, Bucket=bucket, Key="home/lee/x.txt", Body=b"x")
+
+
+def test_a_forged_caller_header_changes_nothing(box):
+    from tests.sandbox.helpers import signed_request
+
+    nobody = user_keys(box, "forger")
+    forged = json.dumps({"kind": "session", "key": box.key, "ip": "203.0.113.9", "region": "us-east-1"})
+    for name in ("x-lab-caller", "X-Lab-Caller", "x-lab-internal"):
+        status, body = signed_request(
+            box.gateway_url, key=nobody.key, secret=nobody.secret, method="GET", url="http://s3.amazonaws.com/",
+            service="s3", unsigned_headers=[(name, forged)])
+        assert status == 403 and b"<Code>AccessDenied</Code>" in body, (name, body[:300])
+    status, body = signed_request(
+        box.gateway_url, key=nobody.key, secret=nobody.secret, method="GET", url="http://s3.amazonaws.com/",
+        service="s3", headers={"x-lab-caller": forged})  # signed, too
+    assert status == 403 and b"s3:ListAllMyBuckets" in body

@@ -35,7 +35,9 @@ def pair(sandbox_stack):
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}),
     )
-    a.client("iam").create_role(RoleName="a-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    # IAM checks trust policies on AssumeRole (labapp/sandbox/authorization): a-role trusts its own account.
+    a.client("iam").create_role(RoleName="a-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": a.account_id}, "Action": "sts:AssumeRole"}]}))
     return a, b
 
 
