@@ -8,6 +8,7 @@ import uuid
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.sandbox.helpers import LEARNER_CONFIG, make_sandbox
@@ -396,3 +397,49 @@ def test_a_forged_caller_header_changes_nothing(box):
         box.gateway_url, key=nobody.key, secret=nobody.secret, method="GET", url="http://s3.amazonaws.com/",
         service="s3", headers={"x-lab-caller": forged})  # signed, too
     assert status == 403 and b"s3:ListAllMyBuckets" in body
+
+
+def test_bucket_policy_conditions_on_s3_request_headers(box):
+    bucket = f"sse-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    box.client("s3").put_bucket_policy(Bucket=bucket, Policy=doc(
+        {"Sid": "RequireSSE", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}}))
+    lou = user_keys(box, "lou", attach=[S3_FULL])
+    message = denied(lou.client("s3").put_object, Bucket=bucket, Key="plain.txt", Body=b"x")
+    assert "with an explicit deny in a resource-based policy" in message
+    lou.client("s3").put_object(Bucket=bucket, Key="sealed.txt", Body=b"x", ServerSideEncryption="AES256")
+
+
+def test_a_policy_that_cannot_be_evaluated_refuses(box):
+    bucket = f"broken-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    # moto stores bucket policies without validating them; AWS would have refused this one.
+    box.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Perhaps", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    box.client("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
+    mo = user_keys(box, "mo", attach=[S3_FULL])
+    message = denied(mo.client("s3").get_object, Bucket=bucket, Key="k")
+    assert "could not be evaluated" in message
+    message = denied(mo.client("s3").put_object, Bucket=bucket, Key="new", Body=b"x")
+    assert "could not be evaluated" in message
+
+
+def test_a_browser_upload_signed_by_a_user_needs_s3_put_object_on_its_key(box):
+    from tests.sandbox.test_canonical_requests import _multipart, _post_upload
+
+    bucket = f"upload-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    uploader = user_keys(box, "uploader", inline=doc(allow("s3:PutObject", f"arn:aws:s3:::{bucket}/incoming/*")))
+    s3 = boto3.client("s3", endpoint_url=box.gateway_url, aws_access_key_id=uploader.key,
+                      aws_secret_access_key=uploader.secret, region_name="us-east-1",
+                      config=LEARNER_CONFIG.merge(Config(signature_version="s3v4")))
+    url = f"{box.gateway_url}/{bucket}"
+    allowed = s3.generate_presigned_post(bucket, "incoming/${filename}")
+    status, body = _post_upload(box.gateway_url, url, _multipart(list(allowed["fields"].items()), b"data"))
+    assert status in (200, 204), body[:300]
+    assert box.client("s3").get_object(Bucket=bucket, Key="incoming/f.txt")["Body"].read() == b"data"
+    elsewhere = s3.generate_presigned_post(bucket, "other/x.txt")
+    status, body = _post_upload(box.gateway_url, url, _multipart(list(elsewhere["fields"].items()), b"data"))
+    assert status == 403 and b"s3:PutObject" in body, body[:300]

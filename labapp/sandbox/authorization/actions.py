@@ -34,7 +34,7 @@ ALWAYS_ALLOWED = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken")}
 S3_ACTIONS = {
     "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
     "ListObjectVersions": "ListBucketVersions", "ListBuckets": "ListAllMyBuckets",
-    "HeadObject": "GetObject", "SelectObjectContent": "GetObject",
+    "HeadObject": "GetObject", "SelectObjectContent": "GetObject", "PostObject": "PutObject",
     "CopyObject": "PutObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
     "UploadPartCopy": "PutObject", "CompleteMultipartUpload": "PutObject",
     "ListParts": "ListMultipartUploadParts", "ListMultipartUploads": "ListBucketMultipartUploads",

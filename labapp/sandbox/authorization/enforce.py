@@ -116,6 +116,27 @@ def current_access_key() -> str:
 # --- the decision ---------------------------------------------------------------------------------
 
 
+def _refusing_on_error(decide):
+    """Anything unexpected while deciding is a refusal (logged), never an allow nor a 500."""
+    import functools
+
+    @functools.wraps(decide)
+    def wrapper(response) -> None:
+        try:
+            decide(response)
+        except AuthorizationDenied:
+            raise
+        except Exception as exc:
+            scope = _scope.get()
+            if scope is None or scope.kind in (caller.INTERNAL, caller.ANONYMOUS):
+                return  # nothing is decided for these: the platform's work goes on
+            log.exception("IAM: the decision failed")
+            _refuse(scope, f"This request could not be authorized: the lab's IAM evaluation failed ({exc}).")
+
+    return wrapper
+
+
+@_refusing_on_error
 def authorize_operation(response) -> None:
     """Every non-S3 service, from moto's call_action."""
     if response.boto3_service_name == "s3":
@@ -145,6 +166,7 @@ def authorize_operation(response) -> None:
             resolved.context)
 
 
+@_refusing_on_error
 def authorize_s3(response) -> None:
     """S3, before each of moto's handlers (several may run for one request: the first one decides)."""
     scope = _scope.get()
@@ -285,7 +307,27 @@ def _s3_request(environ) -> tuple[str | None, str | None, str | None, dict]:
     parts = path.lstrip("/").split("/", 1)
     bucket = parts[0] or None
     key = parts[1] if len(parts) > 1 and parts[1] else None
+    if found is None and environ["REQUEST_METHOD"] == "POST" and key is None and \
+            environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        return "PostObject", bucket, _post_object_key(environ), query  # a browser upload (POST policy)
     return (found.name if found else None), bucket, key, query
+
+
+def _post_object_key(environ) -> str | None:
+    """The object key of an S3 POST upload: its `key` field, `${filename}` replaced as S3 does."""
+    import io
+
+    from werkzeug.formparser import parse_form_data
+
+    body = _body(environ)
+    form_environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    _stream, form, files = parse_form_data(form_environ)
+    key = form.get("key")
+    upload = files.get("file")
+    if key and upload is not None:
+        key = key.replace("${filename}", upload.filename or "")
+    return key or None
 
 
 def _s3_checks(scope: Scope) -> list:
@@ -397,10 +439,42 @@ def install() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authenticate_and_authorize_normal_action
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authenticate_and_authorize_s3_action
     ActionAuthenticatorMixin._lab_iam = True
+    _s3_decides_first()
     _user_ids_like_aws()
     from . import iam_patches
 
     iam_patches.apply()
+
+
+def _s3_decides_first() -> None:
+    """moto's object handler first applies the bucket policy its own way (action and resource only, every
+    principal alike) and may answer 403 before its authorization hook runs. For an evaluated principal IAM
+    decides first, bucket policy included, and moto's check is then left out."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
+
+    original_key_response = S3Response._key_response
+    original_bucket_response = S3Response._bucket_response
+    original_get_permission = FakeBucket.get_permission
+
+    def _key_response(self, request, full_url):
+        authorize_s3(self)
+        return original_key_response(self, request, full_url)
+
+    def _bucket_response(self, request, full_url):
+        authorize_s3(self)
+        return original_bucket_response(self, request, full_url)
+
+    def get_permission(self, action, resource):
+        scope = _scope.get()
+        if scope is not None and scope.evaluated and scope.decided:
+            return PermissionResult.NEUTRAL  # decided by IAM, with this very bucket policy
+        return original_get_permission(self, action, resource)
+
+    S3Response._key_response = _key_response
+    S3Response._bucket_response = _bucket_response
+    FakeBucket.get_permission = get_permission
 
 
 def _user_ids_like_aws() -> None:

@@ -15,7 +15,6 @@ once per content hash in labapp.iam.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -54,14 +53,14 @@ def resolve(account_id: str, access_key_id: str) -> Resolved | None:
 
 
 def document(text) -> dict | str:
-    """A policy document as moto stores it (JSON text, sometimes still URL-encoded), parsed."""
+    """A policy document as moto stores it (JSON text, sometimes still URL-encoded), as text the engine
+    compiles once per content (labapp.iam.compiler caches by digest: no parsing on the request's path)."""
     if isinstance(text, dict):
         return text
-    text = text or ""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return json.loads(unquote(text))
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = (text or "").strip()
+    return text if text.startswith("{") else unquote(text)
 
 
 def _managed_document(policy) -> object:
