@@ -40,7 +40,7 @@ import sysconfig
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ it (console, CLI, SDK, another comment or caller reference) passes.
 
 from __future__ import annotations
 
-import json
 import re
 
 from botocore.exceptions import ClientError
