@@ -17,6 +17,7 @@ lower-cased keys to a value or a list of values (a multivalued key). The rules:
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 from datetime import date, datetime, timezone
 
@@ -61,8 +62,13 @@ def _date(value):
 
 
 def _ip(value):
+    return _parse_ip(text(value).strip())
+
+
+@functools.lru_cache(maxsize=4096)  # one caller address is tested against every CIDR of every statement
+def _parse_ip(value: str):
     try:
-        return ipaddress.ip_address(text(value).strip())
+        return ipaddress.ip_address(value)
     except ValueError:
         return None
 
