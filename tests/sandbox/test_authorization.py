@@ -443,3 +443,22 @@ def test_a_browser_upload_signed_by_a_user_needs_s3_put_object_on_its_key(box):
     elsewhere = s3.generate_presigned_post(bucket, "other/x.txt")
     status, body = _post_upload(box.gateway_url, url, _multipart(list(elsewhere["fields"].items()), b"data"))
     assert status == 403 and b"s3:PutObject" in body, body[:300]
+
+
+def test_launching_with_an_instance_profile_needs_iam_pass_role(box):
+    iam = box.client("iam")
+    role = iam.create_role(RoleName="app", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.create_instance_profile(InstanceProfileName="app")
+    iam.add_role_to_instance_profile(InstanceProfileName="app", RoleName="app")
+    image = box.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ops = user_keys(box, "ops", attach=["arn:aws:iam::aws:policy/AmazonEC2FullAccess"])
+    iam.put_user_policy(UserName="ops", PolicyName="no-pass", PolicyDocument=doc(deny("iam:PassRole")))
+    ec2 = ops.client("ec2")
+    launch = dict(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1)
+    ec2.run_instances(**launch)  # no role handed over: no iam:PassRole needed
+    message = denied(ec2.run_instances, IamInstanceProfile={"Name": "app"}, code="UnauthorizedOperation", **launch)
+    assert f"iam:PassRole on resource: {role}" in message
+    iam.put_user_policy(UserName="ops", PolicyName="no-pass", PolicyDocument=doc(
+        allow("iam:PassRole", role, Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})))
+    ec2.run_instances(IamInstanceProfile={"Name": "app"}, **launch)

@@ -291,7 +291,49 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
                               context)]
     if service == "iam" and params.get("PolicyArn"):
         context["iam:PolicyARN"] = params["PolicyArn"]
-    return [actions.Check(action, actions.resources_for(action, params, account, region), context)]
+    checks = [actions.Check(action, actions.resources_for(action, params, account, region), context)]
+    return checks + _pass_role_checks(account, service, operation, params)
+
+
+# Where AWS checks iam:PassRole (IAM User Guide, "Grant a user permissions to pass a role to an AWS
+# service"): a role handed to a service, with the service in iam:PassedToService.
+_PASSED_ROLES = {
+    ("ec2", "RunInstances"): ("IamInstanceProfile", "ec2.amazonaws.com"),
+    ("ec2", "AssociateIamInstanceProfile"): ("IamInstanceProfile", "ec2.amazonaws.com"),
+    ("ec2", "ReplaceIamInstanceProfileAssociation"): ("IamInstanceProfile", "ec2.amazonaws.com"),
+    ("lambda", "CreateFunction"): ("Role", "lambda.amazonaws.com"),
+    ("lambda", "UpdateFunctionConfiguration"): ("Role", "lambda.amazonaws.com"),
+    ("ecs", "RegisterTaskDefinition"): ("taskRoleArn", "ecs-tasks.amazonaws.com"),
+}
+
+
+def _pass_role_checks(account: str, service: str, operation: str, params: dict) -> list:
+    found = _PASSED_ROLES.get((service, operation))
+    if found is None:
+        return []
+    name, passed_to = found
+    values = [params.get(name)]
+    if (service, operation) == ("ecs", "RegisterTaskDefinition"):
+        values.append(params.get("executionRoleArn"))
+    roles = [arn for value in values if value for arn in _role_arns(account, value)]
+    return [actions.Check("iam:PassRole", [arn], {"iam:PassedToService": passed_to}) for arn in roles]
+
+
+def _role_arns(account: str, value) -> list[str]:
+    """The role ARN(s) a parameter hands over: a role ARN, or an instance profile (by name or ARN)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, dict):
+        return []
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account]["aws"]
+    try:
+        profile = (iam.get_instance_profile_by_arn(value["Arn"]) if value.get("Arn")
+                   else iam.get_instance_profile(value.get("Name", "")))
+    except Exception:
+        return []  # no such profile: the service answers that itself
+    return [role.arn for role in profile.roles]
 
 
 def _s3_request(environ) -> tuple[str | None, str | None, str | None, dict]:
