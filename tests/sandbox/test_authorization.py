@@ -462,3 +462,34 @@ def test_launching_with_an_instance_profile_needs_iam_pass_role(box):
     iam.put_user_policy(UserName="ops", PolicyName="no-pass", PolicyDocument=doc(
         allow("iam:PassRole", role, Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})))
     ec2.run_instances(IamInstanceProfile={"Name": "app"}, **launch)
+
+
+def test_assume_role_with_web_identity_is_decided_by_the_trust_policy_naming_the_provider(box):
+    import base64
+
+    def token(**claims):
+        part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")  # noqa: E731
+        return f"{part({'alg': 'RS256'})}.{part(claims)}.signature"
+
+    iam = box.client("iam")
+    role = iam.create_role(RoleName="mobile", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Federated": "accounts.google.com"},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {"accounts.google.com:aud": "my-app"}}}))["Role"]["Arn"]
+    from urllib.parse import urlencode
+
+    from tests.sandbox.helpers import signed_request
+
+    def assume(web_token):  # the gateway serves signed requests only: signed by the session's key
+        body = urlencode({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15", "RoleArn": role,
+                          "RoleSessionName": "web", "WebIdentityToken": web_token}).encode()
+        return signed_request(box.gateway_url, key=box.key, secret=box.secret, method="POST",
+                              url="http://sts.amazonaws.com/", service="sts", body=body,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    status, body = assume(token(iss="https://accounts.google.com", aud="my-app", sub="123"))
+    assert status == 200 and b"<AccessKeyId>" in body, body[:300]
+    for wrong in (token(iss="https://accounts.google.com", aud="other-app", sub="123"),
+                  token(iss="https://graph.facebook.com", aud="my-app", sub="123")):
+        status, body = assume(wrong)
+        assert status == 403 and b"sts:AssumeRoleWithWebIdentity" in body, body[:300]

@@ -154,6 +154,11 @@ def authorize_operation(response) -> None:
     if scope.kind in (caller.INTERNAL, caller.ANONYMOUS):
         return
     region = (scope.caller.region if scope.caller else "") or getattr(response, "region", "") or "us-east-1"
+    if service == "sts" and operation in ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"):
+        # The caller is the identity provider named by the token, whoever signed: its trust policy decides.
+        principal, context = _federated_caller(scope.account_id, operation, _params(response))
+        _decide(scope, principal, _checks(scope, response, service, operation, region), region, context)
+        return
     if scope.kind == caller.SESSION:
         if service == "sts" and operation and operation.startswith("AssumeRole"):
             _decide(scope, _admin(scope.account_id), _checks(scope, response, service, operation, region),
@@ -193,6 +198,34 @@ def _admin(account_id: str) -> Principal:
     user_id, _arn, _account = session_identity(account_id)
     return Principal.role_session(account_id, SESSION_ROLE, SESSION_NAME, role_id=user_id.split(":", 1)[0],
                                   identity_policies=[ADMIN_POLICY])
+
+
+_WELL_KNOWN_PROVIDERS = ("accounts.google.com", "graph.facebook.com", "www.amazon.com",
+                         "cognito-identity.amazonaws.com")
+
+
+def _federated_caller(account_id: str, operation: str, params: dict) -> tuple[Principal, dict]:
+    """AssumeRoleWithWebIdentity: the token's issuer (a well-known provider, or the account's OIDC provider
+    `arn:aws:iam::<account>:oidc-provider/<host/path>`) with its `<provider>:aud/sub` keys; the token is
+    read, not verified (moto keeps no provider keys). AssumeRoleWithSAML: the SAML provider ARN."""
+    if operation == "AssumeRoleWithSAML":
+        return Principal.web_identity(str(params.get("PrincipalArn") or "")), {}
+    import base64
+    import json
+
+    claims = {}
+    try:
+        payload = str(params.get("WebIdentityToken") or "").split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except Exception:
+        pass
+    issuer = str(claims.get("iss") or "").removeprefix("https://").rstrip("/")
+    provider = issuer if issuer in _WELL_KNOWN_PROVIDERS else f"arn:aws:iam::{account_id}:oidc-provider/{issuer}"
+    context = {}
+    for claim in ("aud", "sub", "amr"):
+        if claims.get(claim) is not None:
+            context[f"{issuer}:{claim}"] = claims[claim]
+    return Principal.web_identity(provider), context
 
 
 def _invalidate_on_iam_write(scope: Scope, service: str, operation: str | None) -> None:
