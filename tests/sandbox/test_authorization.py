@@ -493,3 +493,23 @@ def test_assume_role_with_web_identity_is_decided_by_the_trust_policy_naming_the
                   token(iss="https://graph.facebook.com", aud="my-app", sub="123")):
         status, body = assume(wrong)
         assert status == 403 and b"sts:AssumeRoleWithWebIdentity" in body, body[:300]
+
+
+def test_run_instances_is_checked_on_each_resource_with_the_instance_type(box):
+    image = box.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    region_arn = f"arn:aws:ec2:us-east-1:{box.account_id}"
+    small_only = user_keys(box, "small", inline=doc(
+        allow("ec2:RunInstances", f"{region_arn}:instance/*",
+              Condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}}),
+        allow("ec2:RunInstances", [f"arn:aws:ec2:us-east-1::image/{image}", f"{region_arn}:network-interface/*",
+                                   f"{region_arn}:volume/*", f"{region_arn}:subnet/*",
+                                   f"{region_arn}:security-group/*"]),
+        allow("ec2:TerminateInstances", f"{region_arn}:instance/*",
+              Condition={"StringEquals": {"aws:username": "nobody-else"}})))
+    ec2 = small_only.client("ec2")
+    launch = dict(ImageId=image, MinCount=1, MaxCount=1)
+    instance = ec2.run_instances(InstanceType="t3.micro", **launch)["Instances"][0]["InstanceId"]
+    message = denied(ec2.run_instances, InstanceType="m5.large", code="UnauthorizedOperation", **launch)
+    assert f"on resource: {region_arn}:instance/*" in message
+    message = denied(ec2.terminate_instances, InstanceIds=[instance], code="UnauthorizedOperation")
+    assert f"{region_arn}:instance/{instance}" in message

@@ -117,4 +117,7 @@ def test_resources_come_from_the_reference_arn_formats():
     assert actions.resources_for("sts:AssumeRole", {"RoleArn": "arn:aws:iam::111122223333:role/r"},
                                  "111122223333", "us-east-1") == ["arn:aws:iam::111122223333:role/r"]
     assert actions.resources_for("ec2:DescribeVpcs", {}, "111122223333", "us-east-1") == ["*"]
+    assert actions.resources_for("ec2:TerminateInstances", {"InstanceIds": ["i-1", "i-2"]}, "111122223333",
+                                 "us-east-1") == ["arn:aws:ec2:us-east-1:111122223333:instance/i-1",
+                                                  "arn:aws:ec2:us-east-1:111122223333:instance/i-2"]
     assert catalog.is_action(actions.action_name("elbv2", "CreateLoadBalancer"))

@@ -144,7 +144,8 @@ _PARAMS_FOR = {
     "UserNameWithPath": ("UserName",), "RoleNameWithPath": ("RoleName",), "GroupNameWithPath": ("GroupName",),
     "InstanceProfileNameWithPath": ("InstanceProfileName",), "PolicyNameWithPath": ("PolicyName",),
     "QueueName": ("QueueName",), "TopicName": ("Name",), "KeyId": ("KeyId",), "Alias": ("AliasName",),
-    "InstanceId": ("InstanceId",), "SecurityGroupId": ("GroupId",), "TableName": ("TableName",),
+    "InstanceId": ("InstanceId", "InstanceIds"), "SecurityGroupId": ("GroupId", "GroupIds"),
+    "TableName": ("TableName",),
     "FunctionName": ("FunctionName",), "DbInstanceInstanceName": ("DBInstanceIdentifier",),
     "RepositoryName": ("repositoryName", "RepositoryName"), "ClusterName": ("cluster", "ClusterName"),
     "LogGroupName": ("logGroupName",), "SecretId": ("SecretId",), "VpcId": ("VpcId",), "SubnetId": ("SubnetId",),
@@ -152,14 +153,15 @@ _PARAMS_FOR = {
 }
 
 
-def _value(params: dict, names) -> str | None:
+def _values(params: dict, names) -> list[str]:
+    """The value(s) of the first parameter present: one, or each of a list (InstanceIds...)."""
     for name in names:
         value = params.get(name)
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
         if isinstance(value, str) and value:
-            return value
-    return None
+            return [value]
+        if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            return list(value)
+    return []
 
 
 def resources_for(action: str, params: dict, account: str, region: str) -> list[str]:
@@ -176,32 +178,44 @@ def resources_for(action: str, params: dict, account: str, region: str) -> list[
             if regex is not None and regex.fullmatch(arn):
                 return [arn]
     for rt in found.resource_types:
-        arn = _fill(rt.arn, params, account, region)
-        if arn:
-            return [arn]
+        arns = _fill(rt.arn, params, account, region)
+        if arns:
+            return arns
     return ["*"]
 
 
-def _fill(fmt: str, params: dict, account: str, region: str) -> str | None:
-    missing = False
+def _fill(fmt: str, params: dict, account: str, region: str) -> list[str]:
+    """The ARNs of one format: every placeholder filled from the parameters (one of them may be a list,
+    one ARN per value), or [] when one is missing."""
+    if not fmt:
+        return []
+    fixed = {"Partition": ["aws"], "Region": [region], "Account": [account]}
+    filled = {}
+    for name in set(_PLACEHOLDER.findall(fmt)):
+        values = fixed.get(name) or _values(params, (name, *_PARAMS_FOR.get(name, ())))
+        if not values:
+            return []
+        filled[name] = values
+    listed = [name for name, values in filled.items() if len(values) > 1]
+    if len(listed) > 1:
+        return []
+    variants = filled[listed[0]] if listed else [None]
+    return [_PLACEHOLDER.sub(lambda m: value if listed and m.group(1) == listed[0] else filled[m.group(1)][0], fmt)
+            for value in variants]
 
-    def replace(match):
-        nonlocal missing
-        name = match.group(1)
-        if name == "Partition":
-            return "aws"
-        if name == "Region":
-            return region
-        if name == "Account":
-            return account
-        value = _value(params, (name, *_PARAMS_FOR.get(name, ())))
-        if value is None:
-            missing = True
-            return ""
-        return value
 
-    arn = _PLACEHOLDER.sub(replace, fmt or "")
-    return None if missing or not fmt else arn
+def run_instances_resources(params: dict, account: str, region: str) -> list[str]:
+    """What RunInstances acts on (EC2 User Guide, "Example policies for working with RunInstances"): the new
+    instance, its image, network interface, subnet, security groups and volumes, and the key pair."""
+    arn = f"arn:aws:ec2:{region}:{account}:"
+    found = [arn + "instance/*", f"arn:aws:ec2:{region}::image/{params.get('ImageId') or '*'}",
+             arn + "network-interface/*", arn + "volume/*",
+             arn + f"subnet/{params.get('SubnetId') or '*'}"]
+    groups = _values(params, ("SecurityGroupIds",))
+    found += [arn + f"security-group/{g}" for g in groups] or [arn + "security-group/*"]
+    if params.get("KeyName"):
+        found.append(arn + f"key-pair/{params['KeyName']}")
+    return found
 
 
 def tag_context(params: dict) -> dict:

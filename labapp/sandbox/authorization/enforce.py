@@ -324,7 +324,13 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
                               context)]
     if service == "iam" and params.get("PolicyArn"):
         context["iam:PolicyARN"] = params["PolicyArn"]
-    checks = [actions.Check(action, actions.resources_for(action, params, account, region), context)]
+    if service == "ec2" and operation == "RunInstances":
+        if params.get("InstanceType"):
+            context["ec2:InstanceType"] = params["InstanceType"]
+        resources = actions.run_instances_resources(params, account, region)
+    else:
+        resources = actions.resources_for(action, params, account, region)
+    checks = [actions.Check(action, resources, context)]
     return checks + _pass_role_checks(account, service, operation, params)
 
 
