@@ -513,3 +513,18 @@ def test_run_instances_is_checked_on_each_resource_with_the_instance_type(box):
     assert f"on resource: {region_arn}:instance/*" in message
     message = denied(ec2.terminate_instances, InstanceIds=[instance], code="UnauthorizedOperation")
     assert f"{region_arn}:instance/{instance}" in message
+
+
+def test_resource_tags_in_conditions(box):
+    image = box.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2_admin = box.client("ec2")
+    launch = dict(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1)
+    def tagged(team):
+        return ec2_admin.run_instances(TagSpecifications=[{"ResourceType": "instance", "Tags": [
+            {"Key": "team", "Value": team}]}], **launch)["Instances"][0]["InstanceId"]
+    ours, theirs = tagged("blue"), tagged("red")
+    blue = user_keys(box, "blue-ops", inline=doc(allow(["ec2:StopInstances", "ec2:StartInstances"], "*",
+                     Condition={"StringEquals": {"aws:ResourceTag/team": "blue"}})))
+    blue.client("ec2").stop_instances(InstanceIds=[ours])
+    denied(blue.client("ec2").stop_instances, InstanceIds=[theirs], code="UnauthorizedOperation")
+    denied(blue.client("ec2").stop_instances, InstanceIds=[ours, theirs], code="UnauthorizedOperation")

@@ -246,15 +246,17 @@ def _base_context(scope: Scope, region: str) -> dict:
 def _decide(scope: Scope, principal: Principal, checks: list, region: str, caller_context: dict) -> None:
     base = {**_base_context(scope, region), **caller_context}
     for check in checks:
-        resources = tuple(r if isinstance(r, Resource) else Resource(r, scope.account_id)
-                          for r in check.resources)
-        decision = evaluate(principal, Request(check.action, resources, {**base, **check.context}))
-        scope.decisions.append(decision)
-        if not decision.allowed:
-            if decision.error:
-                log.warning("IAM: %s could not be evaluated for %s: %s", check.action, principal.arn,
-                            decision.error)
-            _refuse(scope, decision.message, decision=decision)
+        for resource in check.resources:  # each with its own aws:ResourceTag keys
+            if not isinstance(resource, Resource):
+                resource = Resource(resource, scope.account_id)
+            tags = resource_policies.resource_tags(scope.account_id, region, resource.arn)
+            decision = evaluate(principal, Request(check.action, (resource,), {**base, **tags, **check.context}))
+            scope.decisions.append(decision)
+            if not decision.allowed:
+                if decision.error:
+                    log.warning("IAM: %s could not be evaluated for %s: %s", check.action, principal.arn,
+                                decision.error)
+                _refuse(scope, decision.message, decision=decision)
 
 
 def _refuse(scope: Scope, message: str, *, code: str = "AccessDenied", decision=None) -> None:

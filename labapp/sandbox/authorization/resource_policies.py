@@ -97,3 +97,47 @@ def role_trust_resource(account_id: str, role_arn: str) -> Resource:
     except Exception:
         pass
     return Resource(role_arn, account_id, policy, policy_required=True)
+
+
+def resource_tags(account_id: str, region: str, arn: str) -> dict:
+    """aws:ResourceTag/* (and ec2:ResourceTag/*) of an existing resource: EC2 resources, IAM users and roles,
+    S3 buckets. Unknown or new resources have none."""
+    try:
+        tags = _tags_of(account_id, region, arn)
+    except Exception:
+        tags = {}
+    context = {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+    if arn.startswith("arn:aws:ec2:"):
+        context.update({f"ec2:ResourceTag/{k}": v for k, v in tags.items()})
+    return context
+
+
+def _tags_of(account_id: str, region: str, arn: str) -> dict:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or "*" in parts[5]:
+        return {}
+    service, resource = parts[2], parts[5]
+    if service == "ec2" and "/" in resource:
+        from moto.ec2.models import ec2_backends
+
+        return dict(ec2_backends[account_id][parts[3] or region].tags.get(resource.split("/", 1)[1], {}))
+    if service == "iam":
+        from moto.iam.models import iam_backends
+
+        iam = iam_backends[account_id]["aws"]
+        if resource.startswith("role/"):
+            role = iam.get_role_by_arn(arn)
+            raw = role.tags.values() if isinstance(role.tags, dict) else role.tags
+            return {t["Key"]: t["Value"] for t in raw or ()}
+        if resource.startswith("user/"):
+            return {t["Key"]: t["Value"] for t in iam.tagger.list_tags_for_resource(arn).get("Tags", ())}
+        return {}
+    if service == "s3" and "/" not in resource:
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[account_id]["aws"]
+        bucket = backend.buckets.get(resource)
+        if bucket is None:
+            return {}
+        return {t["Key"]: t["Value"] for t in backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", ())}
+    return {}
