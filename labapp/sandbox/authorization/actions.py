@@ -20,10 +20,22 @@ from labapp.iam import catalog
 
 # botocore service name -> IAM service prefix, where they differ
 IAM_PREFIX = {
-    "elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "efs": "elasticfilesystem",
-    "stepfunctions": "states", "opensearch": "es", "emr": "elasticmapreduce", "sesv2": "ses",
-    "dynamodbstreams": "dynamodb", "s3control": "s3", "cloudwatch": "cloudwatch", "lambda": "lambda",
-    "ecr": "ecr", "events": "events", "logs": "logs", "ssm": "ssm", "cognito-idp": "cognito-idp",
+    "elbv2": "elasticloadbalancing",
+    "elb": "elasticloadbalancing",
+    "efs": "elasticfilesystem",
+    "stepfunctions": "states",
+    "opensearch": "es",
+    "emr": "elasticmapreduce",
+    "sesv2": "ses",
+    "dynamodbstreams": "dynamodb",
+    "s3control": "s3",
+    "cloudwatch": "cloudwatch",
+    "lambda": "lambda",
+    "ecr": "ecr",
+    "events": "events",
+    "logs": "logs",
+    "ssm": "ssm",
+    "cognito-idp": "cognito-idp",
 }
 
 # Operations that need no permission (STS API Reference: "No permissions are required to perform this
@@ -32,28 +44,44 @@ ALWAYS_ALLOWED = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken")}
 
 # S3 operation -> IAM action (S3 User Guide, "Required permissions for Amazon S3 API operations")
 S3_ACTIONS = {
-    "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
-    "ListObjectVersions": "ListBucketVersions", "ListBuckets": "ListAllMyBuckets",
-    "HeadObject": "GetObject", "SelectObjectContent": "GetObject", "PostObject": "PutObject",
-    "CopyObject": "PutObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
-    "UploadPartCopy": "PutObject", "CompleteMultipartUpload": "PutObject",
-    "ListParts": "ListMultipartUploadParts", "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "HeadBucket": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListBuckets": "ListAllMyBuckets",
+    "HeadObject": "GetObject",
+    "SelectObjectContent": "GetObject",
+    "PostObject": "PutObject",
+    "CopyObject": "PutObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "ListParts": "ListMultipartUploadParts",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
     "DeleteObjects": "DeleteObject",
-    "GetBucketCors": "GetBucketCORS", "PutBucketCors": "PutBucketCORS", "DeleteBucketCors": "PutBucketCORS",
-    "GetBucketLifecycle": "GetLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
-    "PutBucketLifecycle": "PutLifecycleConfiguration", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "GetBucketCors": "GetBucketCORS",
+    "PutBucketCors": "PutBucketCORS",
+    "DeleteBucketCors": "PutBucketCORS",
+    "GetBucketLifecycle": "GetLifecycleConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycle": "PutLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
     "DeleteBucketLifecycle": "PutLifecycleConfiguration",
-    "GetBucketEncryption": "GetEncryptionConfiguration", "PutBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
     "DeleteBucketEncryption": "PutEncryptionConfiguration",
     "DeleteBucketTagging": "PutBucketTagging",
-    "GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
     "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
     "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
     "GetBucketNotification": "GetBucketNotification",
     "GetBucketNotificationConfiguration": "GetBucketNotification",
     "PutBucketNotification": "PutBucketNotification",
     "PutBucketNotificationConfiguration": "PutBucketNotification",
-    "GetBucketReplication": "GetReplicationConfiguration", "PutBucketReplication": "PutReplicationConfiguration",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "PutBucketReplication": "PutReplicationConfiguration",
     "DeleteBucketReplication": "PutReplicationConfiguration",
     "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
     "PutBucketAccelerateConfiguration": "PutAccelerateConfiguration",
@@ -78,13 +106,26 @@ S3_ACTIONS = {
 }
 # With a versionId, object operations need the version's permission (S3 User Guide, same page).
 S3_VERSIONED = {
-    "GetObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion",
-    "GetObjectAcl": "GetObjectVersionAcl", "PutObjectAcl": "PutObjectVersionAcl",
-    "GetObjectTagging": "GetObjectVersionTagging", "PutObjectTagging": "PutObjectVersionTagging",
-    "DeleteObjectTagging": "DeleteObjectVersionTagging", "GetObjectAttributes": "GetObjectVersionAttributes",
+    "GetObject": "GetObjectVersion",
+    "DeleteObject": "DeleteObjectVersion",
+    "GetObjectAcl": "GetObjectVersionAcl",
+    "PutObjectAcl": "PutObjectVersionAcl",
+    "GetObjectTagging": "GetObjectVersionTagging",
+    "PutObjectTagging": "PutObjectVersionTagging",
+    "DeleteObjectTagging": "DeleteObjectVersionTagging",
+    "GetObjectAttributes": "GetObjectVersionAttributes",
 }
-S3_VERSIONED_OPERATIONS = {"GetObject", "HeadObject", "DeleteObject", "GetObjectAcl", "PutObjectAcl",
-                           "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "GetObjectAttributes"}
+S3_VERSIONED_OPERATIONS = {
+    "GetObject",
+    "HeadObject",
+    "DeleteObject",
+    "GetObjectAcl",
+    "PutObjectAcl",
+    "GetObjectTagging",
+    "PutObjectTagging",
+    "DeleteObjectTagging",
+    "GetObjectAttributes",
+}
 
 # Other services where the permission is not named like the operation.
 ACTION_OVERRIDES = {
@@ -140,16 +181,31 @@ def action_name(service: str, operation: str, *, versioned: bool = False) -> str
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 # Placeholder -> request parameters that hold it (beyond the placeholder's own name).
 _PARAMS_FOR = {
-    "BucketName": ("Bucket",), "ObjectName": ("Key",),
-    "UserNameWithPath": ("UserName",), "RoleNameWithPath": ("RoleName",), "GroupNameWithPath": ("GroupName",),
-    "InstanceProfileNameWithPath": ("InstanceProfileName",), "PolicyNameWithPath": ("PolicyName",),
-    "QueueName": ("QueueName",), "TopicName": ("Name",), "KeyId": ("KeyId",), "Alias": ("AliasName",),
-    "InstanceId": ("InstanceId", "InstanceIds"), "SecurityGroupId": ("GroupId", "GroupIds"),
+    "BucketName": ("Bucket",),
+    "ObjectName": ("Key",),
+    "UserNameWithPath": ("UserName",),
+    "RoleNameWithPath": ("RoleName",),
+    "GroupNameWithPath": ("GroupName",),
+    "InstanceProfileNameWithPath": ("InstanceProfileName",),
+    "PolicyNameWithPath": ("PolicyName",),
+    "QueueName": ("QueueName",),
+    "TopicName": ("Name",),
+    "KeyId": ("KeyId",),
+    "Alias": ("AliasName",),
+    "InstanceId": ("InstanceId", "InstanceIds"),
+    "SecurityGroupId": ("GroupId", "GroupIds"),
     "TableName": ("TableName",),
-    "FunctionName": ("FunctionName",), "DbInstanceInstanceName": ("DBInstanceIdentifier",),
-    "RepositoryName": ("repositoryName", "RepositoryName"), "ClusterName": ("cluster", "ClusterName"),
-    "LogGroupName": ("logGroupName",), "SecretId": ("SecretId",), "VpcId": ("VpcId",), "SubnetId": ("SubnetId",),
-    "ImageId": ("ImageId",), "VolumeId": ("VolumeId",), "KeyPairName": ("KeyName",),
+    "FunctionName": ("FunctionName",),
+    "DbInstanceInstanceName": ("DBInstanceIdentifier",),
+    "RepositoryName": ("repositoryName", "RepositoryName"),
+    "ClusterName": ("cluster", "ClusterName"),
+    "LogGroupName": ("logGroupName",),
+    "SecretId": ("SecretId",),
+    "VpcId": ("VpcId",),
+    "SubnetId": ("SubnetId",),
+    "ImageId": ("ImageId",),
+    "VolumeId": ("VolumeId",),
+    "KeyPairName": ("KeyName",),
 }
 
 
@@ -200,17 +256,25 @@ def _fill(fmt: str, params: dict, account: str, region: str) -> list[str]:
     if len(listed) > 1:
         return []
     variants = filled[listed[0]] if listed else [None]
-    return [_PLACEHOLDER.sub(lambda m: value if listed and m.group(1) == listed[0] else filled[m.group(1)][0], fmt)
-            for value in variants]
+    return [
+        _PLACEHOLDER.sub(
+            lambda m: value if listed and m.group(1) == listed[0] else filled[m.group(1)][0], fmt
+        )
+        for value in variants
+    ]
 
 
 def run_instances_resources(params: dict, account: str, region: str) -> list[str]:
     """What RunInstances acts on (EC2 User Guide, "Example policies for working with RunInstances"): the new
     instance, its image, network interface, subnet, security groups and volumes, and the key pair."""
     arn = f"arn:aws:ec2:{region}:{account}:"
-    found = [arn + "instance/*", f"arn:aws:ec2:{region}::image/{params.get('ImageId') or '*'}",
-             arn + "network-interface/*", arn + "volume/*",
-             arn + f"subnet/{params.get('SubnetId') or '*'}"]
+    found = [
+        arn + "instance/*",
+        f"arn:aws:ec2:{region}::image/{params.get('ImageId') or '*'}",
+        arn + "network-interface/*",
+        arn + "volume/*",
+        arn + f"subnet/{params.get('SubnetId') or '*'}",
+    ]
     groups = _values(params, ("SecurityGroupIds",))
     found += [arn + f"security-group/{g}" for g in groups] or [arn + "security-group/*"]
     if params.get("KeyName"):

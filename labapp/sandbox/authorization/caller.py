@@ -15,9 +15,9 @@ from dataclasses import dataclass
 HEADER = "x-lab-caller"
 ENVIRON_KEY = "HTTP_X_LAB_CALLER"
 
-SESSION = "session"      # the lab session's own key: the sandbox administrator
-INTERNAL = "internal"    # setup and platform calls: never evaluated
-MOTO_KEY = "moto-key"    # a key moto issued in the sandbox: every call evaluated
+SESSION = "session"  # the lab session's own key: the sandbox administrator
+INTERNAL = "internal"  # setup and platform calls: never evaluated
+MOTO_KEY = "moto-key"  # a key moto issued in the sandbox: every call evaluated
 ANONYMOUS = "anonymous"  # an unsigned S3 read (decided by s3_public_access)
 KINDS = (SESSION, INTERNAL, MOTO_KEY, ANONYMOUS)
 
@@ -31,8 +31,16 @@ class CallerInfo:
     secure_transport: bool = False
 
     def header_value(self) -> str:
-        return json.dumps({"kind": self.kind, "key": self.access_key_id, "ip": self.source_ip,
-                           "region": self.region, "tls": self.secure_transport}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "key": self.access_key_id,
+                "ip": self.source_ip,
+                "region": self.region,
+                "tls": self.secure_transport,
+            },
+            separators=(",", ":"),
+        )
 
 
 def parse(value: str | None) -> CallerInfo | None:
@@ -46,5 +54,10 @@ def parse(value: str | None) -> CallerInfo | None:
         return None
     if kind not in KINDS:
         return None
-    return CallerInfo(kind, str(data.get("key") or ""), str(data.get("ip") or ""), str(data.get("region") or ""),
-                      bool(data.get("tls")))
+    return CallerInfo(
+        kind,
+        str(data.get("key") or ""),
+        str(data.get("ip") or ""),
+        str(data.get("region") or ""),
+        bool(data.get("tls")),
+    )

@@ -31,8 +31,10 @@ from . import actions, caller, principals, resource_policies
 log = logging.getLogger("labapp.sandbox.authorization")
 
 DENIAL_HEADER = "x-lab-iam-denial"  # the refusal's message, for the gateway's journal (never sent on)
-ADMIN_POLICY = Policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-                      "lab-session:AdministratorAccess")
+ADMIN_POLICY = Policy(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    "lab-session:AdministratorAccess",
+)
 
 
 class AuthorizationDenied(Exception):
@@ -46,7 +48,7 @@ class Scope:
     service: str | None
     caller: caller.CallerInfo | None
     decided: bool = False
-    refusal: str | None = None        # the message
+    refusal: str | None = None  # the message
     refusal_code: str = "AccessDenied"
     decisions: list = field(default_factory=list)
 
@@ -161,14 +163,24 @@ def authorize_operation(response) -> None:
         return
     if scope.kind == caller.SESSION:
         if service == "sts" and operation and operation.startswith("AssumeRole"):
-            _decide(scope, _admin(scope.account_id), _checks(scope, response, service, operation, region),
-                    region, {})
+            _decide(
+                scope,
+                _admin(scope.account_id),
+                _checks(scope, response, service, operation, region),
+                region,
+                {},
+            )
         return
     resolved = _resolve(scope)
     if (service, operation) in actions.ALWAYS_ALLOWED:
         return
-    _decide(scope, resolved.principal, _checks(scope, response, service, operation, region), region,
-            resolved.context)
+    _decide(
+        scope,
+        resolved.principal,
+        _checks(scope, response, service, operation, region),
+        region,
+        resolved.context,
+    )
 
 
 @_refusing_on_error
@@ -196,12 +208,21 @@ def _admin(account_id: str) -> Principal:
     from labapp.sandbox.extensions.sts import SESSION_NAME, SESSION_ROLE, session_identity
 
     user_id, _arn, _account = session_identity(account_id)
-    return Principal.role_session(account_id, SESSION_ROLE, SESSION_NAME, role_id=user_id.split(":", 1)[0],
-                                  identity_policies=[ADMIN_POLICY])
+    return Principal.role_session(
+        account_id,
+        SESSION_ROLE,
+        SESSION_NAME,
+        role_id=user_id.split(":", 1)[0],
+        identity_policies=[ADMIN_POLICY],
+    )
 
 
-_WELL_KNOWN_PROVIDERS = ("accounts.google.com", "graph.facebook.com", "www.amazon.com",
-                         "cognito-identity.amazonaws.com")
+_WELL_KNOWN_PROVIDERS = (
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+    "cognito-identity.amazonaws.com",
+)
 
 
 def _federated_caller(account_id: str, operation: str, params: dict) -> tuple[Principal, dict]:
@@ -220,7 +241,9 @@ def _federated_caller(account_id: str, operation: str, params: dict) -> tuple[Pr
     except Exception:
         pass
     issuer = str(claims.get("iss") or "").removeprefix("https://").rstrip("/")
-    provider = issuer if issuer in _WELL_KNOWN_PROVIDERS else f"arn:aws:iam::{account_id}:oidc-provider/{issuer}"
+    provider = (
+        issuer if issuer in _WELL_KNOWN_PROVIDERS else f"arn:aws:iam::{account_id}:oidc-provider/{issuer}"
+    )
     context = {}
     for claim in ("aud", "sub", "amr"):
         if claims.get(claim) is not None:
@@ -236,8 +259,10 @@ def _invalidate_on_iam_write(scope: Scope, service: str, operation: str | None) 
 
 def _base_context(scope: Scope, region: str) -> dict:
     info = scope.caller
-    context = {"aws:SecureTransport": "true" if info and info.secure_transport else "false",
-               "aws:RequestedRegion": region}
+    context = {
+        "aws:SecureTransport": "true" if info and info.secure_transport else "false",
+        "aws:RequestedRegion": region,
+    }
     if info and info.source_ip:
         context["aws:SourceIp"] = info.source_ip
     return context
@@ -250,12 +275,18 @@ def _decide(scope: Scope, principal: Principal, checks: list, region: str, calle
             if not isinstance(resource, Resource):
                 resource = Resource(resource, scope.account_id)
             tags = resource_policies.resource_tags(scope.account_id, region, resource.arn)
-            decision = evaluate(principal, Request(check.action, (resource,), {**base, **tags, **check.context}))
+            decision = evaluate(
+                principal, Request(check.action, (resource,), {**base, **tags, **check.context})
+            )
             scope.decisions.append(decision)
             if not decision.allowed:
                 if decision.error:
-                    log.warning("IAM: %s could not be evaluated for %s: %s", check.action, principal.arn,
-                                decision.error)
+                    log.warning(
+                        "IAM: %s could not be evaluated for %s: %s",
+                        check.action,
+                        principal.arn,
+                        decision.error,
+                    )
                 _refuse(scope, decision.message, decision=decision)
 
 
@@ -269,8 +300,11 @@ def _refuse(scope: Scope, message: str, *, code: str = "AccessDenied", decision=
 
 def _unmapped(scope: Scope, service: str, operation: str | None) -> None:
     log.warning("IAM: no mapping for %s:%s; refused for %s", service, operation, scope.caller.access_key_id)
-    _refuse(scope, f"This lab cannot evaluate IAM permissions for {service}:{operation} yet, so the request "
-                   "is refused for every principal but the lab session's own credentials.")
+    _refuse(
+        scope,
+        f"This lab cannot evaluate IAM permissions for {service}:{operation} yet, so the request "
+        "is refused for every principal but the lab session's own credentials.",
+    )
 
 
 # --- what each request needs ------------------------------------------------------------------------
@@ -314,16 +348,24 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
             checks.append(actions.Check("sts:TagSession", [role], context))
         return checks
     if service == "kms" and params.get("KeyId"):
-        return [actions.Check(action, [resource_policies.kms_resource(account, region, str(params["KeyId"]))],
-                              context)]
+        return [
+            actions.Check(
+                action, [resource_policies.kms_resource(account, region, str(params["KeyId"]))], context
+            )
+        ]
     if service == "sqs":
-        name = str(params.get("QueueName") or str(params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1])
+        name = str(
+            params.get("QueueName") or str(params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
+        )
         arn = f"arn:aws:sqs:{region}:{account}:{name}" if name else "*"
         resource = resource_policies.sqs_resource(account, region, arn) if name else Resource("*", account)
         return [actions.Check(action, [resource], context)]
     if service == "sns" and params.get("TopicArn"):
-        return [actions.Check(action, [resource_policies.sns_resource(account, region, str(params["TopicArn"]))],
-                              context)]
+        return [
+            actions.Check(
+                action, [resource_policies.sns_resource(account, region, str(params["TopicArn"]))], context
+            )
+        ]
     if service == "iam" and params.get("PolicyArn"):
         context["iam:PolicyARN"] = params["PolicyArn"]
     if service == "ec2" and operation == "RunInstances":
@@ -370,8 +412,11 @@ def _role_arns(account: str, value) -> list[str]:
 
     iam = iam_backends[account]["aws"]
     try:
-        profile = (iam.get_instance_profile_by_arn(value["Arn"]) if value.get("Arn")
-                   else iam.get_instance_profile(value.get("Name", "")))
+        profile = (
+            iam.get_instance_profile_by_arn(value["Arn"])
+            if value.get("Arn")
+            else iam.get_instance_profile(value.get("Name", ""))
+        )
     except Exception:
         return []  # no such profile: the service answers that itself
     return [role.arn for role in profile.roles]
@@ -390,8 +435,12 @@ def _s3_request(environ) -> tuple[str | None, str | None, str | None, dict]:
     parts = path.lstrip("/").split("/", 1)
     bucket = parts[0] or None
     key = parts[1] if len(parts) > 1 and parts[1] else None
-    if found is None and environ["REQUEST_METHOD"] == "POST" and key is None and \
-            environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+    if (
+        found is None
+        and environ["REQUEST_METHOD"] == "POST"
+        and key is None
+        and environ.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+    ):
         return "PostObject", bucket, _post_object_key(environ), query  # a browser upload (POST policy)
     return (found.name if found else None), bucket, key, query
 
@@ -403,8 +452,12 @@ def _post_object_key(environ) -> str | None:
     from werkzeug.formparser import parse_form_data
 
     body = _body(environ)
-    form_environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
-                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    form_environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
     _stream, form, files = parse_form_data(form_environ)
     key = form.get("key")
     upload = files.get("file")
@@ -420,14 +473,22 @@ def _s3_checks(scope: Scope) -> list:
     if action is None:
         _unmapped(scope, "s3", operation)
     account = scope.account_id
-    header = lambda name: environ.get("HTTP_" + name.upper().replace("-", "_"))  # noqa: E731
-    context = {"s3:authType": "REST-QUERY-STRING" if "X-Amz-Signature" in query else "REST-HEADER",
-               "s3:signatureversion": "AWS4-HMAC-SHA256"}
+    header = lambda name: environ.get("HTTP_" + name.upper().replace("-", "_"))
+    context = {
+        "s3:authType": "REST-QUERY-STRING" if "X-Amz-Signature" in query else "REST-HEADER",
+        "s3:signatureversion": "AWS4-HMAC-SHA256",
+    }
     for name in ("prefix", "delimiter", "max-keys"):
         if name in query and action in ("s3:ListBucket", "s3:ListBucketVersions"):
             context[f"s3:{name}"] = query[name]
-    for name in ("x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
-                 "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class"):
+    for name in (
+        "x-amz-acl",
+        "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "x-amz-copy-source",
+        "x-amz-metadata-directive",
+        "x-amz-storage-class",
+    ):
         if header(name):
             context[f"s3:{name}"] = header(name)
     if "versionId" in query:
@@ -440,21 +501,28 @@ def _s3_checks(scope: Scope) -> list:
     else:
         arns = ["*"]
     if operation == "DeleteObjects" and bucket:
-        keys = [unquote_xml(k) for k in re.findall(rb"<Key>(.*?)</Key>", _body(environ), re.S)]
+        keys = [unquote_xml(k) for k in re.findall(rb"<Key>(.*?)</Key>", _body(environ), re.DOTALL)]
         arns = [f"arn:aws:s3:::{bucket}/{k}" for k in keys] or arns
     checks = [actions.Check(action, [resource_policies.s3_resource(account, a) for a in arns], context)]
     source = header("x-amz-copy-source")
     if operation in ("CopyObject", "UploadPartCopy") and source:
         path, _, version = unquote(source).lstrip("/").partition("?versionId=")
         read = "s3:GetObjectVersion" if version else "s3:GetObject"
-        checks.append(actions.Check(read, [resource_policies.s3_resource(account, f"arn:aws:s3:::{path}")], {}))
+        checks.append(
+            actions.Check(read, [resource_policies.s3_resource(account, f"arn:aws:s3:::{path}")], {})
+        )
     return checks
 
 
 def unquote_xml(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _body(environ) -> bytes:
@@ -471,37 +539,56 @@ def refusal_response(scope: Scope) -> tuple[str, list, bytes]:
     from labapp.sandbox import account_guard
 
     message = scope.refusal or "Access Denied"
-    name, protocol = account_guard._protocol(scope.environ, scope.service)
+    _name, protocol = account_guard._protocol(scope.environ, scope.service)
     if protocol == "ec2":
         message = _ec2_message(scope, message)
-    status, headers, body = account_guard.denial_response(scope.environ, scope.service, scope.account_id, message)
+    status, headers, body = account_guard.denial_response(
+        scope.environ, scope.service, scope.account_id, message
+    )
     code = scope.refusal_code
     if protocol == "ec2" and code == "AccessDenied":
         code = "UnauthorizedOperation"
     if code != "AccessDenied":
         body = body.replace(b"<Code>AccessDenied</Code>", f"<Code>{code}</Code>".encode())
         body = body.replace(b'"AccessDeniedException"', f'"{code}"'.encode())
-        headers = [(k, code if k == "x-amzn-ErrorType" else v) for k, v in headers
-                   if k != "Content-Length"] + [("Content-Length", str(len(body)))]
-    headers.append((DENIAL_HEADER, quote(scope.refusal or "", safe=" :/\"(),.*-_=@+[]{}")))
+        headers = [
+            (k, code if k == "x-amzn-ErrorType" else v) for k, v in headers if k != "Content-Length"
+        ] + [("Content-Length", str(len(body)))]
+    headers.append((DENIAL_HEADER, quote(scope.refusal or "", safe=' :/"(),.*-_=@+[]{}')))
     return status, headers, body
 
 
 def _ec2_message(scope: Scope, message: str) -> str:
-    """EC2's wording: the reason, then an encoded authorization message for sts decode-authorization-message."""
+    """EC2's wording: the reason, then an encoded message `sts decode-authorization-message` decodes."""
     from labapp.sandbox.extensions import sts
 
     decision = next((d for d in reversed(scope.decisions) if not d.allowed), None)
     if decision is None:
         return f"You are not authorized to perform this operation. {message}"
-    encoded = sts.encode(scope.account_id, sts.denial_context(
-        account_id=scope.account_id, principal_arn=decision.principal_arn, action=decision.action,
-        resource=decision.resource, explicit_deny=decision.effect == "explicit-deny",
-        statements=[{"statementId": m.sid, "effect": m.effect, "sourcePolicyId": m.policy_id,
-                     "sourcePolicyType": m.policy_type} for m in decision.matched],
-        conditions={k: v for k, v in decision.context.items() if not isinstance(v, list)}))
-    return (f"You are not authorized to perform this operation. {message}. "
-            f"Encoded authorization failure message: {encoded}")
+    encoded = sts.encode(
+        scope.account_id,
+        sts.denial_context(
+            account_id=scope.account_id,
+            principal_arn=decision.principal_arn,
+            action=decision.action,
+            resource=decision.resource,
+            explicit_deny=decision.effect == "explicit-deny",
+            statements=[
+                {
+                    "statementId": m.sid,
+                    "effect": m.effect,
+                    "sourcePolicyId": m.policy_id,
+                    "sourcePolicyType": m.policy_type,
+                }
+                for m in decision.matched
+            ],
+            conditions={k: v for k, v in decision.context.items() if not isinstance(v, list)},
+        ),
+    )
+    return (
+        f"You are not authorized to perform this operation. {message}. "
+        f"Encoded authorization failure message: {encoded}"
+    )
 
 
 # --- installation -----------------------------------------------------------------------------------------
@@ -519,7 +606,9 @@ def install() -> None:
     def _authenticate_and_authorize_s3_action(self, bucket_name=None, key_name=None) -> None:
         authorize_s3(self)
 
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authenticate_and_authorize_normal_action
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (
+        _authenticate_and_authorize_normal_action
+    )
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _authenticate_and_authorize_s3_action
     ActionAuthenticatorMixin._lab_iam = True
     _s3_decides_first()
@@ -561,7 +650,8 @@ def _s3_decides_first() -> None:
 
 
 def _user_ids_like_aws() -> None:
-    """moto gives users a lowercase random id; AWS's are AIDA + 17 characters (aws:userid, GetCallerIdentity)."""
+    """moto gives users a lowercase random id; AWS's are AIDA + 17 characters (aws:userid, the caller's
+    identity)."""
     import secrets
     import string
 
@@ -582,5 +672,16 @@ def _user_ids_like_aws() -> None:
     wrap(Group, "AGPA")
 
 
-__all__ = ["AuthorizationDenied", "DENIAL_HEADER", "Scope", "authorize_operation", "authorize_s3", "current",
-           "current_access_key", "install", "refusal_response", "request_scope", "unquote"]
+__all__ = [
+    "DENIAL_HEADER",
+    "AuthorizationDenied",
+    "Scope",
+    "authorize_operation",
+    "authorize_s3",
+    "current",
+    "current_access_key",
+    "install",
+    "refusal_response",
+    "request_scope",
+    "unquote",
+]

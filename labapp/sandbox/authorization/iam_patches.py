@@ -17,7 +17,11 @@ def apply() -> None:
 
     def permissions_boundary(self):
         arn = getattr(self, "lab_permissions_boundary_arn", None)
-        return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
+        return (
+            {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+            if arn
+            else None
+        )
 
     User.permissions_boundary = property(permissions_boundary)
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from labapp.iam import Policy, Principal
 
 _lock = threading.Lock()
-_cache: dict[str, dict[str, "Resolved"]] = {}  # account -> access key -> resolved caller
+_cache: dict[str, dict[str, Resolved]] = {}  # account -> access key -> resolved caller
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,16 @@ def user_principal(iam, user, **extra) -> Principal:
     if boundary_arn and boundary is None:
         boundary = Policy({"Version": "2012-10-17", "Statement": []}, boundary_arn)  # gone: allows nothing
     tags = _tags(iam.tagger.list_tags_for_resource(user.arn).get("Tags"))
-    return Principal.user(iam.account_id, user.name, path=user.path, userid=user.id, tags=tags,
-                          identity_policies=policies, boundary=boundary, **extra)
+    return Principal.user(
+        iam.account_id,
+        user.name,
+        path=user.path,
+        userid=user.id,
+        tags=tags,
+        identity_policies=policies,
+        boundary=boundary,
+        **extra,
+    )
 
 
 def role_session_principal(iam, assumed) -> Principal:
@@ -128,9 +136,17 @@ def role_session_principal(iam, assumed) -> Principal:
         session.append(managed_policy(iam, arn) or Policy({"Version": "2012-10-17", "Statement": []}, arn))
     has_session_policies = bool(assumed.policy) or bool(getattr(assumed, "lab_policy_arns", ()))
     tags = {**_tags(role.tags), **getattr(assumed, "lab_session_tags", {})}
-    return Principal.role_session(account, role.name, assumed.session_name, path=role.path, role_id=role.id,
-                                  identity_policies=_policies_of(role, f"role/{role.name}"), boundary=boundary,
-                                  session_policies=session if has_session_policies else None, tags=tags)
+    return Principal.role_session(
+        account,
+        role.name,
+        assumed.session_name,
+        path=role.path,
+        role_id=role.id,
+        identity_policies=_policies_of(role, f"role/{role.name}"),
+        boundary=boundary,
+        session_policies=session if has_session_policies else None,
+        tags=tags,
+    )
 
 
 def _build(account_id: str, access_key_id: str) -> Resolved | None:
@@ -167,12 +183,21 @@ def _from_session_token(iam, token) -> Resolved | None:
         if user is None:
             return None
         base = user_principal(iam, user)
-        session = [Policy(document(token.policy), f"session-policy:{token.federated_name}")] if token.policy else []
-        session += [managed_policy(iam, arn) or Policy({"Version": "2012-10-17", "Statement": []}, arn)
-                    for arn in token.policy_arns]
-        principal = Principal.federated_user(iam.account_id, token.federated_name, user.name,
-                                             identity_policies=base.identity_policies, boundary=base.boundary,
-                                             session_policies=session)
+        session = (
+            [Policy(document(token.policy), f"session-policy:{token.federated_name}")] if token.policy else []
+        )
+        session += [
+            managed_policy(iam, arn) or Policy({"Version": "2012-10-17", "Statement": []}, arn)
+            for arn in token.policy_arns
+        ]
+        principal = Principal.federated_user(
+            iam.account_id,
+            token.federated_name,
+            user.name,
+            identity_policies=base.identity_policies,
+            boundary=base.boundary,
+            session_policies=session,
+        )
         return Resolved(principal, _temporary_context(False))
     if user is None:
         return None

@@ -23,7 +23,7 @@ def _policy(text, policy_id: str) -> Policy | None:
 def bucket_name(arn: str) -> str | None:
     if not arn.startswith("arn:aws:s3:::"):
         return None
-    return arn[len("arn:aws:s3:::"):].split("/", 1)[0] or None
+    return arn[len("arn:aws:s3:::") :].split("/", 1)[0] or None
 
 
 def s3_resource(account_id: str, arn: str) -> Resource:
@@ -51,7 +51,9 @@ def sns_resource(account_id: str, region: str, arn: str) -> Resource:
     from moto.sns.models import sns_backends
 
     topic = sns_backends[account_id][region].topics.get(arn)
-    policy = _policy(getattr(topic, "policy", None), f"topic-policy:{arn.rsplit(':', 1)[-1]}") if topic else None
+    policy = (
+        _policy(getattr(topic, "policy", None), f"topic-policy:{arn.rsplit(':', 1)[-1]}") if topic else None
+    )
     return Resource(arn, account_id, policy)
 
 
@@ -71,18 +73,33 @@ def kms_resource(account_id: str, region: str, key_id: str) -> Resource:
     """The key's ARN with its key policy, which must allow (a key without one gets the default policy)."""
     key = kms_key(account_id, region, key_id)
     if key is None:
-        return Resource(f"arn:aws:kms:{region}:{account_id}:key/{key_id.rsplit('/', 1)[-1]}", account_id, None,
-                        policy_required=True)
+        return Resource(
+            f"arn:aws:kms:{region}:{account_id}:key/{key_id.rsplit('/', 1)[-1]}",
+            account_id,
+            None,
+            policy_required=True,
+        )
     policy = _policy(getattr(key, "policy", None), f"key-policy:{key.id}") or Policy(
-        default_key_policy(account_id), f"key-policy:{key.id}")
+        default_key_policy(account_id), f"key-policy:{key.id}"
+    )
     return Resource(key.arn, account_id, policy, policy_required=True)
 
 
 def default_key_policy(account_id: str) -> dict:
     """The default key policy (KMS Developer Guide, "Default key policy"): the account's IAM decides."""
-    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{
-        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def role_trust_resource(account_id: str, role_arn: str) -> Resource:
@@ -139,5 +156,7 @@ def _tags_of(account_id: str, region: str, arn: str) -> dict:
         bucket = backend.buckets.get(resource)
         if bucket is None:
             return {}
-        return {t["Key"]: t["Value"] for t in backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", ())}
+        return {
+            t["Key"]: t["Value"] for t in backend.tagger.list_tags_for_resource(bucket.arn).get("Tags", ())
+        }
     return {}

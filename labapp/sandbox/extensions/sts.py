@@ -26,7 +26,7 @@ import secrets
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PREFIX = "lab1."
 _SECRET = secrets.token_bytes(32)
@@ -91,9 +91,9 @@ def denial_context(*, account_id: str, principal_arn: str, action: str, resource
 
 
 def apply() -> None:
+    from moto.core.responses import ActionResult
     from moto.sts.exceptions import STSClientError
     from moto.sts.responses import TokenResponse
-    from moto.core.responses import ActionResult
 
     class InvalidAuthorizationMessage(STSClientError):
         def __init__(self) -> None:
@@ -228,7 +228,7 @@ def _temporary_credentials_that_remember() -> None:
     def _credentials(key, expiration: float) -> dict:
         return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key,
                 "SessionToken": "lab" + secrets.token_urlsafe(96),
-                "Expiration": datetime.fromtimestamp(expiration, tz=timezone.utc)}
+                "Expiration": datetime.fromtimestamp(expiration, tz=UTC)}
 
     original_get_session_token = TokenResponse.get_session_token
     original_get_federation_token = TokenResponse.get_federation_token
@@ -258,8 +258,10 @@ def _temporary_credentials_that_remember() -> None:
                                  policy_arns=_arns(self._get_param("PolicyArns")))
         return ActionResult({
             "Credentials": _credentials(key, expiration),
-            "FederatedUser": {"FederatedUserId": f"{self.current_account}:{name}",
-                              "Arn": f"arn:{self.partition}:sts::{self.current_account}:federated-user/{name}"},
+            "FederatedUser": {
+                "FederatedUserId": f"{self.current_account}:{name}",
+                "Arn": f"arn:{self.partition}:sts::{self.current_account}:federated-user/{name}",
+            },
             "PackedPolicySize": 6,
         })
 
@@ -278,8 +280,8 @@ def _temporary_credentials_that_remember() -> None:
             except Exception:
                 user = None
             if token.federated_name is not None:
-                return (f"{self.account_id}:{token.federated_name}",
-                        f"arn:aws:sts::{self.account_id}:federated-user/{token.federated_name}", self.account_id)
+                arn = f"arn:aws:sts::{self.account_id}:federated-user/{token.federated_name}"
+                return f"{self.account_id}:{token.federated_name}", arn, self.account_id
             if user is not None:
                 return user.id, user.arn, self.account_id
         return answer(self, access_key_id, region)
