@@ -2,6 +2,7 @@
 result and earlier sessions' scores, "Lab complete" with the next step, the warning before submitting with
 failing tasks, the ended-session banner, the live labs on the home page, and the smaller fixes."""
 
+import json
 import re
 import time
 import uuid
@@ -134,8 +135,13 @@ def test_an_extended_session_key_keeps_working_past_its_old_expiry(sandbox_stack
 
 
 def _user(box) -> str:
+    """An IAM user allowed to list buckets (IAM decides what a user's keys may do, as on AWS)."""
     name = "dev" + uuid.uuid4().hex[:6]
-    box.client("iam").create_user(UserName=name)
+    iam = box.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}))
     return name
 
 
