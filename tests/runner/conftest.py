@@ -121,17 +121,36 @@ def _alive(outcome) -> list[int]:
 
     left = {pid for pid in outcome.pids if psutil.pid_exists(pid) and survivor(pid)}
     if outcome.pidns:
+        in_namespace = []
         for proc in psutil.process_iter():
             try:
                 if os.readlink(f"/proc/{proc.pid}/ns/pid") == outcome.pidns and survivor(proc.pid):
-                    left.add(proc.pid)
+                    in_namespace.append(proc.pid)
             except (OSError, psutil.Error):
                 pass
+        # A namespace id freed by this sandbox's teardown can be handed to the pool's next sandbox before
+        # torn_down_at is stamped (seen under load). The namespace is another sandbox's when its init (pid 1
+        # inside) is alive and is not this sandbox's: its processes are not survivors of this one.
+        inits = [pid for pid in in_namespace if _innermost_pid(pid) == 1]
+        if not (inits and not set(inits) & set(outcome.pids)):
+            left.update(in_namespace)
     for directory in outcome.cgroup_dirs:
         if os.path.exists(directory):
             with open(os.path.join(directory, "cgroup.procs")) as procs:
                 left.update(int(p) for p in procs.read().split())
     return sorted(left)
+
+
+def _innermost_pid(pid: int) -> int | None:
+    """The process's pid inside its own pid namespace (the last NSpid field of /proc/<pid>/status)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except OSError:
+        pass
+    return None
 
 
 def describe(pid: int) -> str:
