@@ -666,7 +666,7 @@ def boto_services() -> frozenset[str]:
 
 def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
     from labapp.grading.checks import RESERVED_KEYS, get_check
-    from labapp.grading.parameters import GENERATORS
+    from labapp.grading.parameters import GENERATORS, IMPLICIT_PARAMETERS
     from labapp.grading.resources import LISTERS
     from labapp.grading.solution import step_command, step_saves
     from labapp.grading.templating import names_in
@@ -695,7 +695,7 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
                 extra = [k for k in options if k not in gen.options_schema["properties"]]
                 where = ["parameters", name, extra[0]] if extra else where
             err(where, f"parameter {name} ({gen.name}): {e.message}")
-    declared = set(params)
+    declared = set(params) | set(IMPLICIT_PARAMETERS)  # the session's account id is every lab's
 
     def undeclared(path, value, allowed=declared):
         for name in sorted(names_in(value) - allowed):

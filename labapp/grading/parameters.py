@@ -91,11 +91,18 @@ def fixed(*, value, **_):
     return value
 
 
+# Parameters every lab has without declaring them: `{{ account_id }}` (the sandbox's account, for ARNs in
+# instructions, solutions and checks such as iam.access).
+IMPLICIT_PARAMETERS = ("account_id",)
+
+
 def generate_params(definition: dict, *, user_id: int, account_id: str) -> dict:
-    """Values for every parameter declared by the lab definition."""
+    """Values for every parameter declared by the lab definition, and the implicit ones (which a declared
+    parameter of the same name cannot replace)."""
     out = {}
     for name, spec in (definition.get("parameters") or {}).items():
         options = {k: v for k, v in spec.items() if k != "generate"}
         gen = GENERATORS[spec["generate"]]
         out[name] = gen.func(user_id=user_id, account_id=account_id, **options)
+    out["account_id"] = account_id
     return out

@@ -358,12 +358,13 @@ def check_sandbox(session: LabSession, journal_until=None) -> dict:
     journal = list(
         calls.order_by("id").values("id", "at", "service", "action", "params", "status", "error_code", "source")
     )
+    params = {**session.params, "account_id": session.account_id}  # sessions started before it was implicit
     ctx = CheckContext(
-        params=session.params,
+        params=params,
         client=lambda service: sandbox.client(session, service, source="platform"),
         journal=journal,
     )
-    return run_checks(session.lab.definition, session.params, ctx)
+    return run_checks(session.lab.definition, params, ctx)
 
 
 def grade(attempt: Attempt, owner: str) -> bool:

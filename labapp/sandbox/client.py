@@ -212,3 +212,33 @@ def reset_account(account_id: str) -> None:
 def emulator_stats() -> dict:
     """{"rss_bytes": int, "accounts": [account ids with any state]}"""
     return _emulator("GET", "/_sandbox/stats")
+
+
+def iam_access(account_id: str, principal: str, action: str, resource: str = "*", context: dict | None = None,
+               region: str | None = None) -> dict:
+    """What IAM would decide, in the sandbox account, if `principal` (a user or role ARN of that account)
+    asked for `action` on `resource` with these extra condition keys: the emulator's own engine, principals
+    and resource policies (labapp/sandbox/authorization/access.py). Returns {allowed, decision, reason_kind,
+    message, matched...}; raises LookupError when the principal does not exist, SandboxUnavailable when the
+    emulator cannot answer."""
+    if not (len(account_id) == 12 and account_id.isdigit()):
+        raise ValueError(f"not an account id: {account_id!r}")
+    body = json.dumps({"principal": principal, "action": action, "resource": resource, "context": context or {},
+                       "region": region or settings.LAB_DEFAULT_REGION}).encode()
+    conn = _UnixConnection(settings.LAB_EMULATOR_SOCKET, 30.0)
+    try:
+        conn.request("POST", f"/_sandbox/accounts/{account_id}/iam/access", body=body,
+                     headers={"Content-Type": "application/json", "Content-Length": str(len(body))})
+        response = conn.getresponse()
+        data = response.read()
+    except OSError as error:
+        raise SandboxUnavailable(f"the emulator did not answer an IAM question: {error}") from error
+    finally:
+        conn.close()
+    if response.status == 404:
+        raise LookupError(json.loads(data or b"{}").get("error") or "no such principal")
+    if response.status in (400, 403):
+        raise RuntimeError(json.loads(data or b"{}").get("error") or f"refused ({response.status})")
+    if response.status != 200:
+        raise SandboxUnavailable(f"the emulator answered {response.status} to an IAM question: {data[:200]!r}")
+    return json.loads(data)

@@ -18,6 +18,8 @@ Besides moto's API it serves a few admin routes under /_sandbox/ (the gateway re
     GET  /_sandbox/access-keys/<key id>       {"account_id", "secret_access_key", "expires_at"} of a moto-issued
                                               key (expires_at: Unix time for STS credentials, else null)
     GET  /_sandbox/buckets/<name>/owner       {"account_id"}
+    POST /_sandbox/accounts/<account>/iam/access   {principal, action, resource, context}: what IAM would
+                                              decide, read in that account only (graders' `iam.access`)
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def _rss_bytes() -> int:
 _RESET_ROUTE = re.compile(r"^/_sandbox/accounts/(\d{12})/reset$")
 _ACCESS_KEY_ROUTE = re.compile(r"^/_sandbox/access-keys/([A-Z0-9]{16,128})$")
 _BUCKET_OWNER_ROUTE = re.compile(r"^/_sandbox/buckets/([^/]{1,255})/owner$")
+_IAM_ACCESS_ROUTE = re.compile(r"^/_sandbox/accounts/(\d{12})/iam/access$")
 
 
 class EmulatorApp:
@@ -203,9 +206,37 @@ class EmulatorApp:
             if owner is None:
                 return _json(start_response, 404, {"error": "no such bucket"})
             return _json(start_response, 200, {"account_id": owner})
+        if method == "POST" and (match := _IAM_ACCESS_ROUTE.match(path)):
+            return self.iam_access(environ, start_response, match.group(1))
         if method == "POST" and path == "/_sandbox/gc":
             return _json(start_response, 200, {"collected": gc.collect()})
         return _json(start_response, 404, {"error": "no such admin route"})
+
+
+    def iam_access(self, environ, start_response, account_id: str):
+        """A grader's question, decided like a request of that account: under its lock and the guard, so
+        nothing of another account can be read."""
+        from labapp.sandbox.authorization import access
+
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            question = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            principal, action = str(question["principal"]), str(question["action"])
+            resource, context = str(question.get("resource") or "*"), dict(question.get("context") or {})
+        except (ValueError, KeyError, TypeError):
+            return _json(start_response, 400, {"error": "expected JSON {principal, action, resource, context}"})
+        with self.locks.for_account(account_id), account_guard.guarded(account_id) as guard:
+            try:
+                answer = access.decide(account_id, principal, action, resource, context,
+                                       str(question.get("region") or "us-east-1"))
+            except access.UnknownPrincipal as exc:
+                return _json(start_response, 404, {"error": str(exc)})
+            except Exception:
+                if not guard.denied:
+                    raise
+        if guard.denied:
+            return _json(start_response, 403, {"error": "the question reached another account"})
+        return _json(start_response, 200, answer)
 
 
 def misrouted(environ, service: str | None) -> str | None:
@@ -225,7 +256,7 @@ def misrouted(environ, service: str | None) -> str | None:
 
 def _json(start_response, status: int, payload: dict):
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 404: "Not Found"}.get(status, "Error")
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}.get(status, "Error")
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
