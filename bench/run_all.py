@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 BENCHES = ["lab_loop.py", "gateway_overhead.py", "emulator_memory.py", "runner_latency.py", "gradebook.py", "signin.py",
-           "console_first_command.py"]
+           "console_first_command.py", "iam_eval.py"]
 
 failed = []
 for name in BENCHES:
