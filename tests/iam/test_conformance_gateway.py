@@ -1,18 +1,18 @@
 """The conformance suite (tests/iam/conformance/*.yaml) through the real gateway: for every case that maps onto
 real principals, resources and requests, a fresh sandbox gets the case's IAM user or role (name, path,
-tags, inline policies, permissions boundary), its bucket, queue, role or table with the case's resource
-policy, and the principal's own keys then make the real SDK call. The decision (and, when refused, which
+tags, inline policies, permissions boundary), its bucket, queue, role, KMS key, EC2 instance or DynamoDB
+table with the case's resource policy (bucket, queue, trust or key policy), and the principal's own keys then make the real SDK call. The decision (and, when refused, which
 kind of policy refused, read from AWS's message) must be the one the case expects.
 
 Which cases map is an explicit rule (`unmappable` says why a case does not), not a list:
 - the caller is an IAM user without session policies, or a role session (AssumeRole with the case's
-  session policies, at least one), in the sandbox's own account; no policy names another account;
+  session policies when it has any, as `Policy` and `PolicyArns`), in the sandbox's own account; no policy names another account;
 - one concrete resource of the sandbox's account (no resource account of its own), for an action in
   OPERATIONS (a real call that needs just that permission);
 - its identity, boundary and session policies are 2012-10-17 documents (IAM stores no other);
 - every condition key the case gives is one a real request can carry with that value (s3:prefix,
   s3:delimiter, s3:max-keys on ListObjectsV2; aws:RequestedRegion of a lab region; aws:SecureTransport
-  "false": the test gateway speaks http; sts:ExternalId on AssumeRole); and no policy uses (in a condition or
+  "false": the test gateway speaks http; sts:ExternalId on AssumeRole; aws:TagKeys of CreateTags); and no policy uses (in a condition or
   a variable) a key the real request sets but the case leaves out (aws:SourceIp, aws:CurrentTime, aws:userid,
   ...), since the two would then be decided on different contexts.
 The suite asserts that at least a third of all cases map.
@@ -42,6 +42,9 @@ OPERATIONS = {
     "sqs:sendmessage": "queue",
     "iam:createuser": "user", "iam:getuser": "user", "iam:listusers": "*", "iam:listroles": "*",
     "sts:assumerole": "role",
+    "kms:decrypt": "key",
+    "ec2:createtags": "instance",
+    "dynamodb:getitem": "table", "dynamodb:putitem": "table",
 }
 # keys a real request of these tests sets whatever the case says (so a policy using them, when the case
 # leaves them out, would be decided on another context)
@@ -51,7 +54,8 @@ SET_BY_THE_REQUEST = ("aws:sourceip", "aws:securetransport", "aws:requestedregio
                       "s3:resourceaccount", "s3:x-amz-", "aws:principalisawsservice", "aws:calledvia",
                       "aws:sourcearn", "aws:sourceaccount", "aws:viaawsservice", "aws:sourcevpc",
                       "aws:principalorgid", "aws:principalserviceName".lower(), "aws:federatedprovider",
-                      "aws:sourceidentity", "aws:ec2instancesourcevpc", "aws:requesttag/", "aws:tagkeys")
+                      "aws:sourceidentity", "aws:ec2instancesourcevpc", "aws:requesttag/", "aws:tagkeys",
+                      "ec2:resourcetag/", "kms:", "dynamodb:")
 LIST_KEYS = ("s3:prefix", "s3:delimiter", "s3:max-keys")
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -91,6 +95,12 @@ def _producible(key: str, value, action: str) -> bool:
     return False
 
 
+def _producible_list(key: str, value, action: str) -> bool:
+    """aws:TagKeys of a CreateTags call: the keys of its Tags (at least one: EC2 requires it)."""
+    return key.lower() == "aws:tagkeys" and action == "ec2:createtags" and isinstance(value, list) and \
+        bool(value) and all(isinstance(v, str) and v for v in value) and len(set(value)) == len(value)
+
+
 def _resource_ok(kind: str, arn: str, account: str) -> bool:
     if kind == "*":
         return arn == "*"
@@ -99,9 +109,12 @@ def _resource_ok(kind: str, arn: str, account: str) -> bool:
     if kind in ("object", "bucket"):
         match = re.fullmatch(r"arn:aws:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(.+))?", arn)
         return bool(match) and (kind == "object") == bool(match.group(3))
-    if kind == "queue":
+    if kind in ("queue", "key", "instance", "table"):
         parts = arn.split(":")
-        return len(parts) == 6 and parts[2] == "sqs" and parts[3] in LAB_REGIONS and parts[4] == account
+        service = {"queue": "sqs", "key": "kms", "instance": "ec2", "table": "dynamodb"}[kind]
+        prefix = {"queue": "", "key": "key/", "instance": "instance/", "table": "table/"}[kind]
+        return (len(parts) == 6 and parts[2] == service and parts[3] in LAB_REGIONS and parts[4] == account
+                and parts[5].startswith(prefix) and "/" not in parts[5][len(prefix):])
     if kind in ("user", "role"):
         return re.fullmatch(rf"arn:aws:iam::{account}:{kind}/([\w+=,.@-]+/)*[\w+=,.@-]+", arn) is not None
     return False
@@ -127,10 +140,14 @@ def unmappable(case: dict, named: dict) -> str | None:
         return "several resources, or a resource in another account"
     if not _resource_ok(resource_kind, case.get("resource", "*"), ACCOUNT):
         return f"no real {resource_kind} for {case.get('resource')}"
-    if bool(case.get("policy_required")) != (action == "sts:assumerole"):
-        return "a required resource policy other than a role's trust policy"
-    if case.get("resource_policy") is not None and resource_kind not in ("object", "bucket", "queue", "role"):
+    if bool(case.get("policy_required")) != (action in ("sts:assumerole", "kms:decrypt")):
+        return "a required resource policy other than a role's trust policy or a key policy"
+    if case.get("resource_policy") is not None and resource_kind not in ("object", "bucket", "queue", "role", "key"):
         return "a resource policy on a resource without one"
+    if resource_kind == "key" and case.get("resource_policy") is None:
+        return "a KMS key without a key policy (a real key always has one)"
+    if resource_kind == "instance" and not (case.get("context") or {}).get("aws:TagKeys"):
+        return "ec2:CreateTags without tag keys (EC2 requires a tag)"
     documents = _documents(case, named)
     if any(isinstance(d, dict) and d.get("Version") != "2012-10-17" for d in _documents({**case, "resource_policy": None}, named)):
         return "an identity policy without Version 2012-10-17 (the emulator's IAM, like AWS's, stores none)"
@@ -139,7 +156,7 @@ def unmappable(case: dict, named: dict) -> str | None:
         return "a policy names another account"
     context = case.get("context") or {}
     for key, value in context.items():
-        if not _producible(key, value, action):
+        if not (_producible(key, value, action) or _producible_list(key, value, action)):
             return f"the context key {key} = {value!r} cannot be set by a real request"
     given = {k.lower() for k in context}
     for key in _keys_used(documents):
@@ -190,7 +207,9 @@ class Replay:
     def __init__(self, box, case: dict, named: dict):
         self.box, self.case, self.named = box, case, named
         self.account = box.account_id
-        self.admin = {s: box.client(s, region=self.region) for s in ("iam", "s3", "sqs", "sts")}
+        self.admin = {s: box.client(s, region=self.region) for s in ("iam", "s3", "sqs", "sts", "kms", "ec2",
+                                                                      "dynamodb")}
+        self.renamed: dict[str, str] = {}  # the case's resource ids -> the real ones (KMS keys, instances)
         self.cleanup = []
 
     @property
@@ -201,7 +220,10 @@ class Replay:
 
     def text(self, value) -> str:
         """A document or ARN of the case, in the sandbox's account."""
-        return (value if isinstance(value, str) else json.dumps(value)).replace(ACCOUNT, self.account)
+        text = (value if isinstance(value, str) else json.dumps(value)).replace(ACCOUNT, self.account)
+        for old, new in self.renamed.items():
+            text = text.replace(old, new)
+        return text
 
     def docs(self, field: str) -> list[str]:
         spec = self.case.get(field)
@@ -306,6 +328,29 @@ class Replay:
             return "iam", "get_user", {"UserName": name}
         if action in ("iam:listusers", "iam:listroles"):
             return "iam", action.split(":")[1].replace("list", "list_"), {}
+        if action == "kms:decrypt":
+            old = arn.rsplit("/", 1)[-1]
+            kms = self.admin["kms"]
+            key = kms.create_key(Policy=resource_policy[0])["KeyMetadata"]["KeyId"]
+            self.renamed[old] = key
+            blob = kms.encrypt(KeyId=key, Plaintext=b"conformance")["CiphertextBlob"]
+            return "kms", "decrypt", {"KeyId": key, "CiphertextBlob": blob}
+        if action == "ec2:createtags":
+            ec2 = self.admin["ec2"]
+            image = ec2.describe_images()["Images"][0]["ImageId"]
+            instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+            self.renamed[arn.rsplit("/", 1)[-1]] = instance
+            tags = [{"Key": k, "Value": "v"} for k in context["aws:tagkeys"]]
+            return "ec2", "create_tags", {"Resources": [instance], "Tags": tags}
+        if action in ("dynamodb:getitem", "dynamodb:putitem"):
+            table = arn.rsplit("/", 1)[-1]
+            self.admin["dynamodb"].create_table(
+                TableName=table, BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "ID", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "ID", "AttributeType": "S"}])
+            if action == "dynamodb:getitem":
+                return "dynamodb", "get_item", {"TableName": table, "Key": {"ID": {"S": "1"}}}
+            return "dynamodb", "put_item", {"TableName": table, "Item": {"ID": {"S": "1"}}}
         if action == "sts:assumerole":
             name = arn.rsplit("/", 1)[-1]
             path = arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/"
