@@ -174,3 +174,24 @@ def test_statement_positions_follow_the_text():
     assert statement_positions('{"Statement":[{"a":1},\n  {"b":2}]}') == [((1, 15), (1, 22)), ((2, 3), (2, 10))]
     assert statement_positions('{"Version":"x","Statement":{"a":1}}') == [((1, 28), (1, 35))]
     assert statement_positions("not json") == []
+
+
+def test_a_user_needs_iam_permission_to_simulate(sandbox_stack):
+    import boto3
+
+    from tests.sandbox.helpers import LEARNER_CONFIG
+
+    box = make_sandbox(sandbox_stack.url)
+    iam = box.client("iam")
+    iam.create_user(UserName="erin")
+    key = iam.create_access_key(UserName="erin")["AccessKey"]
+    erin = boto3.client("iam", endpoint_url=box.gateway_url, region_name="us-east-1", config=LEARNER_CONFIG,
+                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as raised:
+        erin.simulate_custom_policy(PolicyInputList=[READ_REPORTS], ActionNames=["s3:GetObject"])
+    assert "is not authorized to perform: iam:SimulateCustomPolicy" in raised.value.response["Error"]["Message"]
+    iam.put_user_policy(UserName="erin", PolicyName="simulate", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Simulate*", "Resource": "*"}]}))
+    result = erin.simulate_custom_policy(PolicyInputList=[READ_REPORTS], ActionNames=["s3:GetObject"],
+                                         ResourceArns=["arn:aws:s3:::reports/a"])["EvaluationResults"][0]
+    assert result["EvalDecision"] == "allowed"
