@@ -141,6 +141,9 @@ ACTION_OVERRIDES = {
     ("elasticbeanstalk", "CheckDNSAvailability"): "elasticbeanstalk:CheckDNSAvailability",
     ("kms", "GenerateDataKeyWithoutPlaintext"): "kms:GenerateDataKeyWithoutPlaintext",
     ("kms", "ReEncrypt"): "kms:ReEncryptFrom",  # and kms:ReEncryptTo on the destination key
+    # Lambda API Reference, Invoke: "lambda:InvokeFunction"
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("lambda", "InvokeWithResponseStream"): "lambda:InvokeFunction",
     ("route53", "ListHostedZonesByName"): "route53:ListHostedZonesByName",
     ("iam", "GetAccountAuthorizationDetails"): "iam:GetAccountAuthorizationDetails",
     # CloudFront: "...WithTags" needs the create permission and cloudfront:TagResource (the first is checked)
@@ -283,13 +286,131 @@ def run_instances_resources(params: dict, account: str, region: str) -> list[str
 
 
 def tag_context(params: dict) -> dict:
-    """aws:RequestTag/* and aws:TagKeys from a request's Tags (IAM, STS, EC2 TagSpecifications...)."""
-    tags = params.get("Tags")
-    if not isinstance(tags, list):
-        return {}
-    pairs = [(t.get("Key"), t.get("Value", "")) for t in tags if isinstance(t, dict) and t.get("Key")]
+    """aws:RequestTag/* and aws:TagKeys from a request's tags, in each lab service's shape: a list of
+    Key/Value (IAM, STS, SNS, DynamoDB, Secrets Manager), key/value (ECR), TagKey/TagValue (KMS), or a
+    map (Lambda, SQS `tags`/`Tags`)."""
+    pairs = []
+    for name in ("Tags", "tags"):
+        tags = params.get(name)
+        if isinstance(tags, dict):
+            pairs += [(str(k), "" if v is None else str(v)) for k, v in tags.items()]
+        elif isinstance(tags, list):
+            for t in tags:
+                if not isinstance(t, dict):
+                    continue
+                key = t.get("Key") or t.get("key") or t.get("TagKey")
+                if key:
+                    pairs.append((key, t.get("Value", t.get("value", t.get("TagValue", "")))))
     if not pairs:
         return {}
     context = {f"aws:RequestTag/{k}": v for k, v in pairs}
     context["aws:TagKeys"] = [k for k, _ in pairs]
     return context
+
+
+# --- service condition keys -----------------------------------------------------------------------------
+
+
+def kms_context(params: dict, account: str) -> dict:
+    """KMS condition keys of a request (KMS Developer Guide, "AWS KMS condition keys"): kms:CallerAccount
+    (callers are always in the sandbox's account), kms:EncryptionContext:<key> and
+    kms:EncryptionContextKeys from EncryptionContext (and a ReEncrypt's destination context),
+    kms:GrantOperations / kms:GranteePrincipal / kms:RetiringPrincipal of CreateGrant,
+    kms:EncryptionAlgorithm, kms:KeySpec. kms:ViaService is only set when a service calls KMS for the
+    caller (`via_service_context`)."""
+    context: dict = {"kms:CallerAccount": account}
+    encryption = {}
+    for name in ("EncryptionContext", "DestinationEncryptionContext", "SourceEncryptionContext"):
+        value = params.get(name)
+        if isinstance(value, dict):
+            encryption.update({str(k): str(v) for k, v in value.items()})
+    for key, value in encryption.items():
+        context[f"kms:EncryptionContext:{key}"] = value
+    if encryption:
+        context["kms:EncryptionContextKeys"] = sorted(encryption)
+    if isinstance(params.get("Operations"), list):
+        context["kms:GrantOperations"] = [str(op) for op in params["Operations"]]
+    for name in ("GranteePrincipal", "RetiringPrincipal", "EncryptionAlgorithm", "KeySpec", "KeyUsage"):
+        if isinstance(params.get(name), str) and params[name]:
+            context[f"kms:{name}"] = params[name]
+    return context
+
+
+def service_context(service: str, operation: str, params: dict, account: str, region: str) -> dict:
+    """Service condition keys beyond tags, for the services labs use."""
+    if service == "dynamodb":
+        return dynamodb_context(operation, params, account, region)
+    return {}
+
+
+_ITEM_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}
+
+
+def dynamodb_context(operation: str, params: dict, account: str, region: str) -> dict:
+    """dynamodb:LeadingKeys (the partition key value of the item(s) a call reads or writes),
+    dynamodb:Attributes (the attribute names it names: the item's, the projection's, AttributesToGet),
+    dynamodb:Select and dynamodb:ReturnValues (DynamoDB Developer Guide, "Using IAM policy conditions for
+    fine-grained access control"). Batch and transaction calls name several tables: not derived."""
+    context: dict = {}
+    for name in ("Select", "ReturnValues", "ReturnConsumedCapacity"):
+        if isinstance(params.get(name), str):
+            context[f"dynamodb:{name}"] = params[name]
+    if operation not in _ITEM_OPERATIONS or not isinstance(params.get("TableName"), str):
+        return context
+    names = params.get("ExpressionAttributeNames") or {}
+    hash_key = _hash_key(account, region, params["TableName"])
+    values = []
+    if hash_key:
+        item = params.get("Item") if operation == "PutItem" else params.get("Key")
+        if isinstance(item, dict) and isinstance(item.get(hash_key), dict):
+            values.append(_scalar(item[hash_key]))
+        elif operation == "Query":
+            found = _equality_value(params, hash_key, names)
+            if found is not None:
+                values.append(found)
+    if values:
+        context["dynamodb:LeadingKeys"] = values
+    attributes = []
+    if operation == "PutItem" and isinstance(params.get("Item"), dict):
+        attributes += list(params["Item"])
+    if isinstance(params.get("AttributesToGet"), list):
+        attributes += [str(a) for a in params["AttributesToGet"]]
+    if isinstance(params.get("ProjectionExpression"), str):
+        for part in params["ProjectionExpression"].split(","):
+            part = re.split(r"[.\[]", part.strip(), maxsplit=1)[0]
+            attributes.append(names.get(part, part))
+    if attributes:
+        context["dynamodb:Attributes"] = list(dict.fromkeys(a for a in attributes if a))
+    return context
+
+
+def _hash_key(account: str, region: str, table: str) -> str | None:
+    try:
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[account][region].get_table(table).hash_key_attr
+    except Exception:
+        return None
+
+
+def _scalar(value: dict) -> str:
+    for kind in ("S", "N", "B"):
+        if kind in value:
+            return str(value[kind])
+    return ""
+
+
+def _equality_value(params: dict, hash_key: str, names: dict) -> str | None:
+    """The value a Query's key condition gives the partition key (`pk = :v` or `#n = :v`)."""
+    expression = params.get("KeyConditionExpression")
+    if isinstance(expression, str):
+        values = params.get("ExpressionAttributeValues") or {}
+        for left, right in re.findall(r"([#\w.]+)\s*=\s*(:\w+)", expression):
+            if names.get(left, left) == hash_key and isinstance(values.get(right), dict):
+                return _scalar(values[right])
+    conditions = params.get("KeyConditions")
+    if isinstance(conditions, dict) and isinstance(conditions.get(hash_key), dict):
+        listed = conditions[hash_key].get("AttributeValueList") or []
+        if listed and isinstance(listed[0], dict):
+            return _scalar(listed[0])
+    return None

@@ -347,12 +347,11 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         if context.get("aws:TagKeys"):  # session tags need sts:TagSession too (IAM User Guide, session tags)
             checks.append(actions.Check("sts:TagSession", [role], context))
         return checks
-    if service == "kms" and params.get("KeyId"):
-        return [
-            actions.Check(
-                action, [resource_policies.kms_resource(account, region, str(params["KeyId"]))], context
-            )
-        ]
+    if service == "kms" and (params.get("KeyId") or params.get("GrantToken")):
+        key = resource_policies.kms_resource(
+            account, region, str(params.get("KeyId") or ""), grant_token=str(params.get("GrantToken") or "")
+        )
+        return [actions.Check(action, [key], {**context, **actions.kms_context(params, account)})]
     if service == "sqs":
         name = str(
             params.get("QueueName") or str(params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
@@ -374,6 +373,8 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         resources = actions.run_instances_resources(params, account, region)
     else:
         resources = actions.resources_for(action, params, account, region)
+        resources = [resource_policies.for_arn(account, region, arn) for arn in resources]
+    context.update(actions.service_context(service, operation, params, account, region))
     checks = [actions.Check(action, resources, context)]
     return checks + _pass_role_checks(account, service, operation, params)
 

@@ -1,11 +1,15 @@
 """Resource-based policies moto stores, as the engine's `Resource`s: S3 bucket policies, SQS queue policies,
-SNS topic policies, KMS key policies (required, as on AWS) and IAM role trust policies (required).
+SNS topic policies, KMS key policies (required, as on AWS) with the key's grants, Lambda function policies
+(AddPermission), Secrets Manager secret policies, ECR repository policies, and IAM role trust policies
+(required).
 
 Each lookup happens in the request's account only (the account guard refuses any other), so a policy can
 never reach into another learner's sandbox.
 """
 
 from __future__ import annotations
+
+import json
 
 from labapp.iam import Policy, Resource
 
@@ -69,9 +73,24 @@ def kms_key(account_id: str, region: str, key_id: str):
         return None
 
 
-def kms_resource(account_id: str, region: str, key_id: str) -> Resource:
-    """The key's ARN with its key policy, which must allow (a key without one gets the default policy)."""
-    key = kms_key(account_id, region, key_id)
+def kms_key_by_grant_token(account_id: str, region: str, token: str):
+    """The key holding the grant with this token (RetireGrant may name only the token), or None."""
+    from moto.kms.models import kms_backends
+
+    for key in list(kms_backends[account_id][region].keys.values()):
+        if any(g.token == token for g in list(getattr(key, "grants", {}).values())):
+            return key
+    return None
+
+
+def kms_resource(account_id: str, region: str, key_id: str, *, grant_token: str = "") -> Resource:
+    """The key's ARN with its key policy, which must allow (a key without one gets the default policy),
+    and the key's grants as statements of it (`grant_statements`)."""
+    key = (
+        kms_key(account_id, region, key_id)
+        if key_id
+        else kms_key_by_grant_token(account_id, region, grant_token)
+    )
     if key is None:
         return Resource(
             f"arn:aws:kms:{region}:{account_id}:key/{key_id.rsplit('/', 1)[-1]}",
@@ -82,7 +101,144 @@ def kms_resource(account_id: str, region: str, key_id: str) -> Resource:
     policy = _policy(getattr(key, "policy", None), f"key-policy:{key.id}") or Policy(
         default_key_policy(account_id), f"key-policy:{key.id}"
     )
+    grants = grant_statements(list(getattr(key, "grants", {}).values()))
+    if grants:
+        policy = Policy(_with_statements(policy.document, grants), policy.id)
     return Resource(key.arn, account_id, policy, policy_required=True)
+
+
+def grant_statements(grants) -> list[dict]:
+    """KMS grants as the Allow statements they amount to (KMS Developer Guide, "Grants in AWS KMS"): the
+    grantee principal may perform the grant's operations on the key, within its encryption context
+    constraints; the retiring principal, and the grantee when the grant includes RetireGrant, may retire
+    it. Like a key policy statement naming the principal, a grant suffices within the account; an
+    explicit Deny in any policy still wins (a judgement call: KMS documents grants as allow-only)."""
+    statements = []
+    for grant in grants:
+        operations = [f"kms:{op}" for op in grant.operations or () if isinstance(op, str)]
+        condition = _grant_condition(grant.constraints or {})
+        if grant.grantee_principal and operations:
+            statement = {
+                "Sid": f"grant:{grant.name or grant.id}",
+                "Effect": "Allow",
+                "Principal": {"AWS": grant.grantee_principal},
+                "Action": operations,
+                "Resource": "*",
+            }
+            if condition:
+                statement["Condition"] = condition
+            statements.append(statement)
+        if grant.retiring_principal:
+            statements.append(
+                {
+                    "Sid": f"grant-retiring-principal:{grant.name or grant.id}",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": grant.retiring_principal},
+                    "Action": "kms:RetireGrant",
+                    "Resource": "*",
+                }
+            )
+    return statements
+
+
+def _grant_condition(constraints: dict) -> dict:
+    subset = constraints.get("EncryptionContextSubset") or {}
+    equals = constraints.get("EncryptionContextEquals")
+    pairs = {**subset, **(equals or {})}
+    condition: dict = {}
+    if pairs:
+        condition["StringEquals"] = {f"kms:EncryptionContext:{k}": v for k, v in pairs.items()}
+    if equals is not None:  # exactly these keys: no more (an empty context has none)
+        condition["ForAllValues:StringEquals"] = {"kms:EncryptionContextKeys": sorted(equals)}
+        if not equals:
+            condition["Null"] = {"kms:EncryptionContextKeys": "true"}
+    return condition
+
+
+def _with_statements(document, extra: list[dict]):
+    """A copy of a policy document (text or dict) with more statements; an unreadable document is kept as
+    it is (the engine refuses it)."""
+    if isinstance(document, (str, bytes)):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return document
+    if not isinstance(document, dict):
+        return document
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else list(statements or [])
+    return {**document, "Statement": statements + extra}
+
+
+def for_arn(account_id: str, region: str, arn):
+    """The resource behind an ARN with its resource-based policy, where the service has one the engine
+    should see: Lambda functions, Secrets Manager secrets, ECR repositories. Anything else is returned as
+    it is. A secret is named by its full ARN (with the random suffix), as AWS evaluates it."""
+    if not isinstance(arn, str) or not arn.startswith("arn:aws:"):
+        return arn
+    service = arn.split(":", 3)[2]
+    try:
+        if service == "lambda" and ":function:" in arn:
+            return _lambda_resource(account_id, region, arn)
+        if service == "secretsmanager" and ":secret:" in arn:
+            return _secret_resource(account_id, region, arn)
+        if service == "ecr" and ":repository/" in arn:
+            return _ecr_resource(account_id, region, arn)
+    except Exception:  # noqa: BLE001 - a missing resource is the service's to report
+        return arn  # not there (yet): the service answers that itself
+    return arn
+
+
+def _lambda_resource(account_id: str, region: str, arn: str):
+    from moto.awslambda.models import lambda_backends
+
+    function = lambda_backends[account_id][region].get_function(arn)
+    statements = [_lambda_statement(st) for st in getattr(function.policy, "statements", ()) or ()]
+    policy = None
+    if statements:
+        document = {"Version": "2012-10-17", "Id": "default", "Statement": statements}
+        policy = Policy(json.dumps(document, sort_keys=True), f"function-policy:{function.function_name}")
+    return Resource(arn, account_id, policy)
+
+
+def _lambda_statement(statement: dict) -> dict:
+    """A statement as Lambda's GetPolicy shows it: moto keeps an AddPermission principal that is a bare
+    ARN or account id as a string, where Lambda writes {"AWS": arn}."""
+    principal = statement.get("Principal")
+    if isinstance(principal, str) and principal != "*":
+        if principal.endswith(".amazonaws.com"):
+            principal = {"Service": principal}
+        elif principal.isdigit():
+            principal = {"AWS": f"arn:aws:iam::{principal}:root"}
+        else:
+            principal = {"AWS": principal}
+        statement = {**statement, "Principal": principal}
+    return statement
+
+
+def _secret_resource(account_id: str, region: str, arn: str):
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    backend = secretsmanager_backends[account_id][region]
+    name = arn.split(":secret:", 1)[1]
+    secret = backend.secrets.get(arn) or backend.secrets.get(name)
+    if secret is None:
+        return arn
+    return Resource(
+        secret.arn, account_id, _policy(getattr(secret, "policy", None), f"secret-policy:{secret.name}")
+    )
+
+
+def _ecr_resource(account_id: str, region: str, arn: str):
+    from moto.ecr.models import ecr_backends
+
+    name = arn.split(":repository/", 1)[1]
+    repository = ecr_backends[account_id][region].repositories.get(name)
+    if repository is None:
+        return arn
+    return Resource(
+        repository.arn, account_id, _policy(getattr(repository, "policy", None), f"repository-policy:{name}")
+    )
 
 
 def default_key_policy(account_id: str) -> dict:

@@ -1,0 +1,207 @@
+"""IAM in every sandbox, continued: the resource-based policies of Lambda, Secrets Manager and ECR, KMS
+grants, service condition keys, S3 Block Public Access and Object Ownership for signed callers. Real boto3
+calls through the gateway, signed by IAM users' keys and STS credentials."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from tests.sandbox.helpers import make_sandbox
+from tests.sandbox.test_authorization import allow, denied, doc, session_keys, user_keys
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def box(sandbox_stack):
+    return make_sandbox(sandbox_stack.url)
+
+
+def arn_of(box, user: str) -> str:
+    return f"arn:aws:iam::{box.account_id}:user/{user}"
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    return buffer.getvalue()
+
+
+def lambda_function(box, name: str) -> str:
+    role = box.client("iam").create_role(
+        RoleName=f"{name}-exec",
+        AssumeRolePolicyDocument=doc(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )["Role"]["Arn"]
+    return box.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": _zip()}
+    )["FunctionArn"]
+
+
+def test_a_lambda_function_policy_naming_the_user_grants(box):
+    function_arn = lambda_function(box, "report")
+    lena = user_keys(box, "lena")
+    message = denied(lena.client("lambda").get_function, FunctionName="report", code="AccessDeniedException")
+    assert "lambda:GetFunction" in message and "no identity-based policy allows" in message
+    denied(lena.client("lambda").invoke, FunctionName="report", code="AccessDeniedException")
+
+    box.client("lambda").add_permission(
+        FunctionName="report",
+        StatementId="lena-reads",
+        Action="lambda:GetFunction",
+        Principal=arn_of(box, "lena"),
+    )
+    assert (
+        lena.client("lambda").get_function(FunctionName="report")["Configuration"]["FunctionArn"]
+        == function_arn
+    )
+    # The permission names one action: invoking still needs its own.
+    denied(lena.client("lambda").invoke, FunctionName="report", code="AccessDeniedException")
+    box.client("lambda").remove_permission(FunctionName="report", StatementId="lena-reads")
+    denied(lena.client("lambda").get_function, FunctionName="report", code="AccessDeniedException")
+
+
+def test_a_secret_policy_grants_and_the_secret_is_named_by_its_full_arn(box):
+    secrets = box.client("secretsmanager")
+    secret_arn = secrets.create_secret(Name="db-password", SecretString="hunter2")["ARN"]
+    assert secret_arn.split(":secret:", 1)[1] != "db-password"  # AWS adds a random suffix
+    mona = user_keys(box, "mona")
+    denied(
+        mona.client("secretsmanager").get_secret_value, SecretId="db-password", code="AccessDeniedException"
+    )
+    secrets.put_resource_policy(
+        SecretId="db-password",
+        ResourcePolicy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": arn_of(box, "mona")},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ),
+    )
+    assert mona.client("secretsmanager").get_secret_value(SecretId="db-password")["SecretString"] == "hunter2"
+    denied(mona.client("secretsmanager").delete_secret, SecretId="db-password", code="AccessDeniedException")
+
+    # An identity policy on "db-password-??????" (the documented pattern) matches the real ARN.
+    nico = user_keys(
+        box,
+        "nico",
+        inline=doc(
+            allow(
+                "secretsmanager:GetSecretValue",
+                f"arn:aws:secretsmanager:us-east-1:{box.account_id}:secret:db-password-??????",
+            )
+        ),
+    )
+    assert nico.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"] == "hunter2"
+    assert nico.client("secretsmanager").get_secret_value(SecretId="db-password")["SecretString"] == "hunter2"
+    # A Deny in the secret's policy wins over the identity policy.
+    secrets.put_resource_policy(
+        SecretId="db-password",
+        ResourcePolicy=doc(
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": arn_of(box, "nico")},
+                "Action": "secretsmanager:*",
+                "Resource": "*",
+            }
+        ),
+    )
+    message = denied(
+        nico.client("secretsmanager").get_secret_value, SecretId="db-password", code="AccessDeniedException"
+    )
+    assert "explicit deny in a resource-based policy" in message
+
+
+def test_an_ecr_repository_policy_naming_the_user_grants(box):
+    ecr = box.client("ecr")
+    ecr.create_repository(repositoryName="web")
+    olga = user_keys(box, "olga")
+    denied(olga.client("ecr").list_images, repositoryName="web", code="AccessDeniedException")
+    ecr.set_repository_policy(
+        repositoryName="web",
+        policyText=doc(
+            {
+                "Sid": "olga-pulls",
+                "Effect": "Allow",
+                "Principal": {"AWS": arn_of(box, "olga")},
+                "Action": ["ecr:ListImages", "ecr:BatchGetImage"],
+            }
+        ),
+    )
+    assert olga.client("ecr").list_images(repositoryName="web")["imageIds"] == []
+    denied(olga.client("ecr").delete_repository, repositoryName="web", code="AccessDeniedException")
+
+
+def test_kms_grants_let_the_grantee_use_the_key_until_retired_or_revoked(box):
+    kms = box.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]  # the default key policy: the account's IAM decides
+    pia = user_keys(box, "pia")
+    pia_kms = pia.client("kms")
+    denied(pia_kms.encrypt, KeyId=key, Plaintext=b"x", code="AccessDeniedException")
+
+    grant = kms.create_grant(
+        KeyId=key,
+        GranteePrincipal=arn_of(box, "pia"),
+        RetiringPrincipal=arn_of(box, "pia"),
+        Operations=["Encrypt", "Decrypt"],
+        Constraints={"EncryptionContextSubset": {"app": "payroll"}},
+    )
+    blob = pia_kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"app": "payroll", "n": "1"})[
+        "CiphertextBlob"
+    ]
+    assert (
+        pia_kms.decrypt(CiphertextBlob=blob, KeyId=key, EncryptionContext={"app": "payroll", "n": "1"})[
+            "Plaintext"
+        ]
+        == b"x"
+    )
+    # Outside the grant's constraint, or an operation it does not list: refused.
+    denied(pia_kms.encrypt, KeyId=key, Plaintext=b"x", code="AccessDeniedException")
+    denied(
+        pia_kms.encrypt,
+        KeyId=key,
+        Plaintext=b"x",
+        EncryptionContext={"app": "hr"},
+        code="AccessDeniedException",
+    )
+    denied(
+        pia_kms.generate_data_key,
+        KeyId=key,
+        KeySpec="AES_256",
+        EncryptionContext={"app": "payroll"},
+        code="AccessDeniedException",
+    )
+    # pia may neither revoke (kms:RevokeGrant is an IAM permission she lacks)...
+    denied(pia_kms.revoke_grant, KeyId=key, GrantId=grant["GrantId"], code="AccessDeniedException")
+    # ...but, as the retiring principal, retire it; then the grant allows nothing.
+    pia_kms.retire_grant(GrantToken=grant["GrantToken"])
+    denied(
+        pia_kms.encrypt,
+        KeyId=key,
+        Plaintext=b"x",
+        EncryptionContext={"app": "payroll"},
+        code="AccessDeniedException",
+    )
+
+    # A grant to a role reaches its sessions; the administrator's RevokeGrant ends it.
+    role = box.client("iam").create_role(
+        RoleName="signer",
+        AssumeRolePolicyDocument=doc(
+            {"Effect": "Allow", "Principal": {"AWS": box.account_id}, "Action": "sts:AssumeRole"}
+        ),
+    )["Role"]["Arn"]
+    second = kms.create_grant(KeyId=key, GranteePrincipal=role, Operations=["GenerateDataKey"])
+    signer = session_keys(
+        box, box.client("sts").assume_role(RoleArn=role, RoleSessionName="signer-1")["Credentials"]
+    ).client("kms")
+    assert len(signer.generate_data_key(KeyId=key, KeySpec="AES_256")["Plaintext"]) == 32
+    denied(signer.retire_grant, KeyId=key, GrantId=second["GrantId"], code="AccessDeniedException")
+    kms.revoke_grant(KeyId=key, GrantId=second["GrantId"])
+    denied(signer.generate_data_key, KeyId=key, KeySpec="AES_256", code="AccessDeniedException")
