@@ -5,12 +5,13 @@ calls through the gateway, signed by IAM users' keys and STS credentials."""
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 
 import pytest
 
 from tests.sandbox.helpers import make_sandbox
-from tests.sandbox.test_authorization import allow, denied, doc, session_keys, user_keys
+from tests.sandbox.test_authorization import allow, denied, deny, doc, session_keys, user_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -205,3 +206,230 @@ def test_kms_grants_let_the_grantee_use_the_key_until_retired_or_revoked(box):
     denied(signer.retire_grant, KeyId=key, GrantId=second["GrantId"], code="AccessDeniedException")
     kms.revoke_grant(KeyId=key, GrantId=second["GrantId"])
     denied(signer.generate_data_key, KeyId=key, KeySpec="AES_256", code="AccessDeniedException")
+
+
+# --- condition keys ---------------------------------------------------------------------------------------
+
+
+def test_mfa_age_is_counted_from_the_mfa_session(box):
+    iam = box.client("iam")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="rita-mfa")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    rita = user_keys(
+        box,
+        "rita",
+        inline=doc(
+            allow("s3:ListAllMyBuckets", Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}),
+            deny("s3:ListAllMyBuckets", Condition={"NumericGreaterThan": {"aws:MultiFactorAuthAge": "3600"}}),
+        ),
+    )
+    iam.enable_mfa_device(
+        UserName="rita", SerialNumber=device, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
+    denied(rita.client("s3").list_buckets)  # long-term keys: no MFA age at all
+    plain = session_keys(box, rita.client("sts").get_session_token()["Credentials"])
+    denied(plain.client("s3").list_buckets)  # a session without MFA has no age either
+    fresh = session_keys(
+        box, rita.client("sts").get_session_token(SerialNumber=device, TokenCode="123456")["Credentials"]
+    )
+    fresh.client("s3").list_buckets()
+    iam.put_user_policy(
+        UserName="rita",
+        PolicyName="inline",
+        PolicyDocument=doc(
+            allow("s3:ListAllMyBuckets", Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "0"}})
+        ),
+    )
+    denied(fresh.client("s3").list_buckets)  # older than 0 seconds: the condition no longer holds
+
+
+def test_dynamodb_leading_keys_and_attributes(box):
+    box.client("dynamodb").create_table(
+        TableName="notes",
+        KeySchema=[
+            {"AttributeName": "owner", "KeyType": "HASH"},
+            {"AttributeName": "id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "owner", "AttributeType": "S"},
+            {"AttributeName": "id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table = f"arn:aws:dynamodb:us-east-1:{box.account_id}:table/notes"
+    quinn = user_keys(
+        box,
+        "quinn",
+        inline=doc(
+            allow(
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                table,
+                Condition={
+                    "ForAllValues:StringEquals": {
+                        "dynamodb:LeadingKeys": ["${aws:username}"],
+                        "dynamodb:Attributes": ["owner", "id", "text"],
+                    }
+                },
+            )
+        ),
+    )
+    ddb = quinn.client("dynamodb")
+    ddb.put_item(TableName="notes", Item={"owner": {"S": "quinn"}, "id": {"S": "1"}, "text": {"S": "hi"}})
+    message = denied(
+        ddb.put_item,
+        TableName="notes",
+        Item={"owner": {"S": "rose"}, "id": {"S": "1"}},
+        code="AccessDeniedException",
+    )
+    assert "dynamodb:PutItem" in message
+    denied(
+        ddb.put_item,
+        TableName="notes",
+        Item={"owner": {"S": "quinn"}, "id": {"S": "2"}, "salary": {"N": "1"}},
+        code="AccessDeniedException",
+    )
+    assert ddb.get_item(TableName="notes", Key={"owner": {"S": "quinn"}, "id": {"S": "1"}})["Item"][
+        "text"
+    ] == {"S": "hi"}
+    denied(
+        ddb.get_item,
+        TableName="notes",
+        Key={"owner": {"S": "rose"}, "id": {"S": "1"}},
+        code="AccessDeniedException",
+    )
+    query = {
+        "TableName": "notes",
+        "KeyConditionExpression": "#o = :who",
+        "ExpressionAttributeNames": {"#o": "owner"},
+    }
+    assert ddb.query(**query, ExpressionAttributeValues={":who": {"S": "quinn"}})["Count"] == 1
+    denied(
+        ddb.query, **query, ExpressionAttributeValues={":who": {"S": "rose"}}, code="AccessDeniedException"
+    )
+    denied(
+        ddb.get_item,
+        TableName="notes",
+        Key={"owner": {"S": "quinn"}, "id": {"S": "1"}},
+        ProjectionExpression="salary",
+        code="AccessDeniedException",
+    )
+
+
+def test_kms_encryption_context_and_caller_account_conditions(box):
+    kms = box.client("kms")
+    key = kms.create_key(
+        Policy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{box.account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "AnyoneOfThisAccountMayDecrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:CallerAccount": box.account_id}},
+            },
+        )
+    )["KeyMetadata"]["KeyId"]
+    sara = user_keys(
+        box,
+        "sara",
+        inline=doc(
+            allow(
+                "kms:Encrypt",
+                Condition={
+                    "StringEquals": {"kms:EncryptionContext:app": "payroll"},
+                    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["app"]},
+                },
+            )
+        ),
+    )
+    sara_kms = sara.client("kms")
+    blob = sara_kms.encrypt(KeyId=key, Plaintext=b"s", EncryptionContext={"app": "payroll"})["CiphertextBlob"]
+    denied(sara_kms.encrypt, KeyId=key, Plaintext=b"s", code="AccessDeniedException")
+    denied(
+        sara_kms.encrypt,
+        KeyId=key,
+        Plaintext=b"s",
+        EncryptionContext={"app": "hr"},
+        code="AccessDeniedException",
+    )
+    denied(
+        sara_kms.encrypt,
+        KeyId=key,
+        Plaintext=b"s",
+        EncryptionContext={"app": "payroll", "extra": "x"},
+        code="AccessDeniedException",
+    )
+    # The key policy's statement for the account's callers decrypts without any identity policy.
+    assert sara_kms.decrypt(CiphertextBlob=blob, EncryptionContext={"app": "payroll"})["Plaintext"] == b"s"
+
+
+def test_s3_uses_the_callers_kms_permissions_through_s3(box):
+    bucket = f"sse-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    key = box.client("kms").create_key()["KeyMetadata"]["Arn"]
+    tom = user_keys(box, "tom", attach=["arn:aws:iam::aws:policy/AmazonS3FullAccess"])
+    s3 = tom.client("s3")
+    sse = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key}
+    message = denied(s3.put_object, Bucket=bucket, Key="a.txt", Body=b"a", **sse)
+    assert "kms:GenerateDataKey" in message
+    s3.put_object(Bucket=bucket, Key="plain.txt", Body=b"p")  # no KMS key, no KMS permission needed
+    box.client("iam").put_user_policy(
+        UserName="tom",
+        PolicyName="kms-through-s3",
+        PolicyDocument=doc(
+            allow(
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                key,
+                Condition={"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+            )
+        ),
+    )
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"a", **sse)
+    assert s3.get_object(Bucket=bucket, Key="a.txt")["Body"].read() == b"a"
+    # The same permission does not reach KMS directly.
+    denied(tom.client("kms").generate_data_key, KeyId=key, KeySpec="AES_256", code="AccessDeniedException")
+    # Reading an object S3 encrypted with the key needs kms:Decrypt through S3.
+    box.client("iam").delete_user_policy(UserName="tom", PolicyName="kms-through-s3")
+    assert "kms:Decrypt" in denied(s3.get_object, Bucket=bucket, Key="a.txt")
+
+
+def test_request_tags_of_lab_services_in_their_own_shapes(box):
+    ulla = user_keys(
+        box,
+        "ulla",
+        inline=doc(
+            allow(
+                ["sqs:CreateQueue", "sqs:TagQueue", "kms:CreateKey", "kms:TagResource", "lambda:TagResource"],
+                Condition={
+                    "StringEquals": {"aws:RequestTag/team": "blue"},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+                },
+            )
+        ),
+    )
+    sqs = ulla.client("sqs")
+    sqs.create_queue(QueueName="blue-jobs", tags={"team": "blue"})
+    denied(sqs.create_queue, QueueName="red-jobs", tags={"team": "red"})
+    denied(sqs.create_queue, QueueName="untagged-jobs")
+    kms = ulla.client("kms")
+    kms.create_key(Tags=[{"TagKey": "team", "TagValue": "blue"}])
+    denied(
+        kms.create_key,
+        Tags=[{"TagKey": "team", "TagValue": "blue"}, {"TagKey": "cost", "TagValue": "1"}],
+        code="AccessDeniedException",
+    )
+    function_arn = lambda_function(box, "tagged")
+    ulla.client("lambda").tag_resource(Resource=function_arn, Tags={"team": "blue"})
+    denied(
+        ulla.client("lambda").tag_resource,
+        Resource=function_arn,
+        Tags={"team": "red"},
+        code="AccessDeniedException",
+    )

@@ -336,6 +336,26 @@ def kms_context(params: dict, account: str) -> dict:
     return context
 
 
+def via_service_context(service: str, region: str, encryption_context: dict) -> dict:
+    """The keys of a KMS request a service (S3) makes for the caller with the caller's credentials
+    (forward access sessions; IAM User Guide, aws:ViaAWSService, and KMS Developer Guide, kms:ViaService):
+    kms:ViaService names the service, aws:ViaAWSService is true, and the network keys are left out
+    (None removes a key): a Deny on aws:SourceIp without an aws:ViaAWSService exception refuses it, as on
+    AWS. aws:CalledVia is not set: AWS sets it only for Athena, CloudFormation, DynamoDB and KMS acting for
+    the caller, and no path of the emulator does that."""
+    context = {
+        "kms:ViaService": f"{service}.{region}.amazonaws.com",
+        "aws:ViaAWSService": "true",
+        "aws:SourceIp": None,
+        "aws:SecureTransport": None,
+    }
+    for key, value in encryption_context.items():
+        context[f"kms:EncryptionContext:{key}"] = value
+    if encryption_context:
+        context["kms:EncryptionContextKeys"] = sorted(encryption_context)
+    return context
+
+
 def service_context(service: str, operation: str, params: dict, account: str, region: str) -> dict:
     """Service condition keys beyond tags, for the services labs use."""
     if service == "dynamodb":

@@ -179,7 +179,7 @@ def authorize_operation(response) -> None:
         resolved.principal,
         _checks(scope, response, service, operation, region),
         region,
-        resolved.context,
+        resolved.request_context(),
     )
 
 
@@ -194,7 +194,7 @@ def authorize_s3(response) -> None:
         return
     resolved = _resolve(scope)
     region = (scope.caller.region if scope.caller else "") or "us-east-1"
-    _decide(scope, resolved.principal, _s3_checks(scope), region, resolved.context)
+    _decide(scope, resolved.principal, _s3_checks(scope), region, resolved.request_context())
 
 
 def _resolve(scope: Scope) -> principals.Resolved:
@@ -275,9 +275,9 @@ def _decide(scope: Scope, principal: Principal, checks: list, region: str, calle
             if not isinstance(resource, Resource):
                 resource = Resource(resource, scope.account_id)
             tags = resource_policies.resource_tags(scope.account_id, region, resource.arn)
-            decision = evaluate(
-                principal, Request(check.action, (resource,), {**base, **tags, **check.context})
-            )
+            context = {**base, **tags, **check.context}
+            context = {k: v for k, v in context.items() if v is not None}  # None: a key the check leaves out
+            decision = evaluate(principal, Request(check.action, (resource,), context))
             scope.decisions.append(decision)
             if not decision.allowed:
                 if decision.error:
@@ -347,9 +347,10 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         if context.get("aws:TagKeys"):  # session tags need sts:TagSession too (IAM User Guide, session tags)
             checks.append(actions.Check("sts:TagSession", [role], context))
         return checks
-    if service == "kms" and (params.get("KeyId") or params.get("GrantToken")):
+    key_id = resource_policies.kms_key_id(params) if service == "kms" else ""
+    if service == "kms" and (key_id or params.get("GrantToken")):
         key = resource_policies.kms_resource(
-            account, region, str(params.get("KeyId") or ""), grant_token=str(params.get("GrantToken") or "")
+            account, region, key_id, grant_token=str(params.get("GrantToken") or "")
         )
         return [actions.Check(action, [key], {**context, **actions.kms_context(params, account)})]
     if service == "sqs":
@@ -512,7 +513,28 @@ def _s3_checks(scope: Scope) -> list:
         checks.append(
             actions.Check(read, [resource_policies.s3_resource(account, f"arn:aws:s3:::{path}")], {})
         )
-    return checks
+    return checks + _s3_kms_checks(scope, operation, bucket, key, header)
+
+
+def _s3_kms_checks(scope: Scope, operation: str, bucket: str | None, key: str | None, header) -> list:
+    """S3 calls KMS with the caller's credentials for an object encrypted with a KMS key: the key's
+    policy and grants and the caller's policies must allow it, with kms:ViaService s3.<region>."""
+    if not bucket:
+        return []
+    region = (scope.caller.region if scope.caller else "") or "us-east-1"
+    kms_action, key_id = resource_policies.s3_kms_key_use(
+        scope.account_id, region, operation, bucket, key, header
+    )
+    if not kms_action or not key_id:
+        return []
+    encryption = {"aws:s3:arn": f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"}
+    context = {
+        **actions.kms_context({}, scope.account_id),
+        **actions.via_service_context("s3", region, encryption),
+    }
+    return [
+        actions.Check(kms_action, [resource_policies.kms_resource(scope.account_id, region, key_id)], context)
+    ]
 
 
 def unquote_xml(raw: bytes) -> str:

@@ -16,6 +16,7 @@ once per content hash in labapp.iam.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -29,6 +30,15 @@ _cache: dict[str, dict[str, Resolved]] = {}  # account -> access key -> resolved
 class Resolved:
     principal: Principal
     context: dict = field(default_factory=dict)  # condition keys that come with the credentials
+    mfa_at: float | None = None  # when the MFA code was given (Unix time): temporary credentials with MFA
+
+    def request_context(self) -> dict:
+        """The credentials' condition keys at this moment: aws:MultiFactorAuthAge counts the seconds since
+        the MFA authentication (IAM User Guide, "AWS global condition context keys"); absent without MFA."""
+        if self.mfa_at is None:
+            return self.context
+        age = max(0, int(time.time() - self.mfa_at))
+        return {**self.context, "aws:MultiFactorAuthAge": str(age)}
 
 
 def invalidate(account_id: str) -> None:
@@ -159,15 +169,32 @@ def _build(account_id: str, access_key_id: str) -> Resolved | None:
     assumed = sts.get_assumed_role_from_access_key(access_key_id)
     if assumed is not None:
         mfa = bool(getattr(assumed, "lab_mfa", False))
-        return Resolved(role_session_principal(iam, assumed), _temporary_context(mfa))
+        return Resolved(
+            role_session_principal(iam, assumed), _temporary_context(mfa), _issued_at(key) if mfa else None
+        )
     token = sts_extension.session_token(account_id, access_key_id)
     if token is not None:
-        return _from_session_token(iam, token)
+        found = _from_session_token(iam, token)
+        if found is not None and token.mfa and token.federated_name is None:
+            found = Resolved(found.principal, found.context, _issued_at(key))
+        return found
     user = iam.get_user_from_access_key_id(access_key_id)
     if user is None:
         return None
     # Long-term keys: aws:MultiFactorAuthPresent is absent (IAM User Guide, "AWS global condition keys").
     return Resolved(user_principal(iam, user))
+
+
+def _issued_at(key) -> float:
+    """When temporary credentials were issued, which is when their MFA code was checked."""
+    from datetime import UTC
+
+    created = getattr(key, "create_date", None)
+    if created is None:
+        return time.time()
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return created.timestamp()
 
 
 def _temporary_context(mfa: bool) -> dict:

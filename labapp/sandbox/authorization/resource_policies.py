@@ -73,6 +73,24 @@ def kms_key(account_id: str, region: str, key_id: str):
         return None
 
 
+def kms_key_id(params: dict) -> str:
+    """The key a KMS request uses: KeyId, or for Decrypt and ReEncrypt (which may name none) the key the
+    ciphertext was encrypted under, read from moto's ciphertext header, as KMS reads it from its own."""
+    if params.get("KeyId") or params.get("SourceKeyId"):
+        return str(params.get("KeyId") or params.get("SourceKeyId"))
+    blob = params.get("CiphertextBlob")
+    if not isinstance(blob, str) or not blob:
+        return ""
+    import base64
+
+    from moto.kms.utils import _deserialize_ciphertext_blob
+
+    try:
+        return _deserialize_ciphertext_blob(base64.b64decode(blob)).key_id
+    except Exception:  # noqa: BLE001 - not moto's ciphertext: KMS answers InvalidCiphertextException
+        return ""
+
+
 def kms_key_by_grant_token(account_id: str, region: str, token: str):
     """The key holding the grant with this token (RetireGrant may name only the token), or None."""
     from moto.kms.models import kms_backends
@@ -256,6 +274,51 @@ def default_key_policy(account_id: str) -> dict:
             }
         ],
     }
+
+
+# S3 operations that have S3 call KMS for the caller when the object is (to be) encrypted with a KMS key
+# (S3 User Guide, "Using server-side encryption with AWS KMS keys", Permissions): writing needs
+# kms:GenerateDataKey, reading kms:Decrypt.
+S3_KMS_WRITES = {"PutObject", "CopyObject", "CreateMultipartUpload", "PostObject"}
+S3_KMS_READS = {"GetObject", "HeadObject", "SelectObjectContent"}
+
+
+def s3_kms_key_use(
+    account_id: str, region: str, operation: str, bucket: str, key: str | None, header
+) -> tuple:
+    """(kms action, key id) S3 asks KMS for on the caller's behalf in this request, or (None, None).
+    A write names its key in x-amz-server-side-encryption-aws-kms-key-id or takes the bucket's default
+    encryption; a read uses the key the object was stored with. Without a key id S3 uses the AWS managed
+    key aws/s3, whose policy lets the account's principals use it through S3: nothing to check."""
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account_id]["aws"]
+    if operation in S3_KMS_WRITES:
+        if header("x-amz-server-side-encryption") == "aws:kms":
+            return "kms:GenerateDataKey", header("x-amz-server-side-encryption-aws-kms-key-id")
+        if header("x-amz-server-side-encryption"):
+            return None, None
+        bucket_ = backend.buckets.get(bucket)
+        default = _bucket_default_encryption(getattr(bucket_, "encryption", None))
+        if default.get("SSEAlgorithm") == "aws:kms" and default.get("KMSMasterKeyID"):
+            return "kms:GenerateDataKey", default["KMSMasterKeyID"]
+        return None, None
+    if operation in S3_KMS_READS and key:
+        try:
+            stored = backend.get_object(bucket, key)
+        except Exception:  # noqa: BLE001 - no such object: S3 answers NoSuchKey itself
+            return None, None
+        if stored is not None and getattr(stored, "encryption", None) == "aws:kms" and stored.kms_key_id:
+            return "kms:Decrypt", stored.kms_key_id
+    return None, None
+
+
+def _bucket_default_encryption(encryption) -> dict:
+    rules = (encryption or {}).get("Rule") if isinstance(encryption, dict) else None
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if isinstance(rule, dict) and isinstance(rule.get("ApplyServerSideEncryptionByDefault"), dict):
+            return rule["ApplyServerSideEncryptionByDefault"]
+    return {}
 
 
 def role_trust_resource(account_id: str, role_arn: str) -> Resource:
