@@ -95,6 +95,8 @@ def _grants_public_read(acl) -> bool:
 
 def _acls_disabled(bucket) -> bool:
     rule = bucket.ownership_rule or {}
+    if isinstance(rule, str):  # moto keeps PutBucketOwnershipControls' (and CreateBucket's) value as text
+        return rule == "BucketOwnerEnforced"
     rules = rule.get("Rule", rule) if isinstance(rule, dict) else {}
     if isinstance(rules, list):
         rules = rules[0] if rules else {}

@@ -433,3 +433,97 @@ def test_request_tags_of_lab_services_in_their_own_shapes(box):
         Tags={"team": "red"},
         code="AccessDeniedException",
     )
+
+
+# --- S3 Block Public Access and Object Ownership, for signed callers ------------------------------------------
+
+
+def test_restrict_public_buckets_takes_the_public_grant_from_signed_callers(box):
+    s3 = box.client("s3")
+    bucket = f"public-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"hello")
+    vera = user_keys(box, "vera")
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=doc(
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+            {
+                "Sid": "VeraLists",
+                "Effect": "Allow",
+                "Principal": {"AWS": arn_of(box, "vera")},
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            },
+        ),
+    )
+    assert vera.client("s3").get_object(Bucket=bucket, Key="index.html")["Body"].read() == b"hello"
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    denied(vera.client("s3").get_object, Bucket=bucket, Key="index.html")
+    # A statement naming vera herself is not public: it still grants.
+    assert vera.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+    s3.delete_public_access_block(Bucket=bucket)
+    assert vera.client("s3").get_object(Bucket=bucket, Key="index.html")["Body"].read() == b"hello"
+
+
+def test_acl_grants_count_for_signed_callers_until_acls_are_disabled_or_ignored(box):
+    s3 = box.client("s3")
+    bucket = f"acl-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    )
+    s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"s", ACL="authenticated-read")
+    s3.put_object(Bucket=bucket, Key="private.txt", Body=b"p")
+    walt = user_keys(box, "walt")
+    assert walt.client("s3").get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"s"
+    denied(walt.client("s3").get_object, Bucket=bucket, Key="private.txt")
+    denied(walt.client("s3").put_object, Bucket=bucket, Key="new.txt", Body=b"n")
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    denied(walt.client("s3").get_object, Bucket=bucket, Key="shared.txt")
+    s3.delete_public_access_block(Bucket=bucket)
+    assert walt.client("s3").get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"s"
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    denied(walt.client("s3").get_object, Bucket=bucket, Key="shared.txt")
+
+
+def test_anonymous_readers_lose_a_public_acl_once_acls_are_disabled(box):
+    import requests
+
+    s3 = box.client("s3")
+    bucket = f"anon-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    )
+    s3.put_object(Bucket=bucket, Key="page.html", Body=b"<p>hi</p>", ACL="public-read")
+    url = f"{box.gateway_url}/{bucket}/page.html"
+    assert requests.get(url, timeout=10).status_code == 200
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    assert requests.get(url, timeout=10).status_code == 403

@@ -31,15 +31,178 @@ def bucket_name(arn: str) -> str | None:
 
 
 def s3_resource(account_id: str, arn: str) -> Resource:
+    """The bucket or object with its bucket policy as S3 applies it to a signed caller (S3 User Guide,
+    "Blocking public access to your Amazon S3 storage" and "Controlling ownership of objects"):
+
+    - with Block Public Access's RestrictPublicBuckets on (bucket or account) and a *public* bucket
+      policy, the policy's public and cross-account grants are left out (its Deny statements stay);
+    - ACL grants to everyone (AllUsers) or to any signed caller (AuthenticatedUsers) on the bucket, or on
+      the object for object requests, count as grants of the permissions they map to ("Mapping of ACL
+      permissions and access policy permissions"), unless IgnorePublicAcls is on or the bucket's Object
+      Ownership is BucketOwnerEnforced (ACLs disabled). Grants to the owner's canonical ID add nothing:
+      within the account IAM decides."""
     from moto.s3.models import s3_backends
 
     name = bucket_name(arn)
     policy = None
     if name:
-        bucket = s3_backends[account_id]["aws"].buckets.get(name)
+        backend = s3_backends[account_id]["aws"]
+        bucket = backend.buckets.get(name)
         if bucket is not None:
             policy = _policy(bucket.policy, f"bucket-policy:{name}")
+            policy = _as_s3_applies_it(backend, bucket, arn, policy, account_id)
     return Resource(arn, account_id, policy)
+
+
+def _as_s3_applies_it(backend, bucket, arn: str, policy: Policy | None, account_id: str) -> Policy | None:
+    from labapp.sandbox import s3_public_access
+
+    block = s3_public_access._public_access_block(backend, bucket)
+    acls_off = block["ignore_public_acls"] or s3_public_access._acls_disabled(bucket)
+    acl_statements = [] if acls_off else _acl_statements(bucket, arn)
+    if policy is None and not acl_statements:
+        return None
+    document = policy.document if policy is not None else {"Version": "2012-10-17", "Statement": []}
+    if policy is not None and block["restrict_public_buckets"]:
+        document = _without_public_grants(document, account_id)
+    if acl_statements:
+        document = _with_statements(document, acl_statements)
+    if policy is not None and document is policy.document:
+        return policy
+    return Policy(document, policy.id if policy is not None else f"bucket-acl:{bucket.name}")
+
+
+# Conditions that make an Allow to "*" non-public (S3 User Guide, "The meaning of public"): fixed values
+# of these keys.
+_NON_PUBLIC_KEYS = {
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "aws:principalaccount",
+    "aws:principalorgid",
+    "aws:principalarn",
+    "aws:userid",
+    "aws:sourceip",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+}
+
+
+def _without_public_grants(document, account_id: str):
+    """RestrictPublicBuckets: if the policy is public, its Allow statements for everyone or for other
+    accounts grant nothing; otherwise the policy is unchanged."""
+    if isinstance(document, (str, bytes)):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return document
+    if not isinstance(document, dict):
+        return document
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else list(statements or [])
+    if not any(_is_public(st) for st in statements if isinstance(st, dict)):
+        return document
+    kept = [
+        st
+        for st in statements
+        if not isinstance(st, dict)
+        or st.get("Effect") != "Allow"
+        or not (_is_public(st) or _names_other_accounts(st, account_id))
+    ]
+    return {**document, "Statement": kept}
+
+
+def _principal_values(statement: dict) -> list[str]:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if not isinstance(principal, dict):
+        return []
+    values = principal.get("AWS", [])
+    return [values] if isinstance(values, str) else [v for v in values if isinstance(v, str)]
+
+
+def _is_public(statement: dict) -> bool:
+    if statement.get("Effect") != "Allow" or "*" not in _principal_values(statement):
+        return False
+    condition = statement.get("Condition") or {}
+    for operator, keys in condition.items() if isinstance(condition, dict) else ():
+        if "Like" in operator or "Not" in operator or "IfExists" in operator or not isinstance(keys, dict):
+            continue
+        for key, value in keys.items():
+            values = value if isinstance(value, list) else [value]
+            fixed = key.lower() in _NON_PUBLIC_KEYS and not any("*" in str(v) for v in values)
+            if fixed and (key.lower() != "aws:sourceip" or not any(str(v).endswith("/0") for v in values)):
+                return False
+    return True
+
+
+def _names_other_accounts(statement: dict, account_id: str) -> bool:
+    for value in _principal_values(statement):
+        account = value if value.isdigit() else (value.split(":")[4] if value.count(":") >= 5 else "")
+        if account and account != account_id:
+            return True
+    return False
+
+
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+# ACL permission -> the actions it grants (S3 User Guide, "Mapping of ACL permissions and access policy
+# permissions"), on the bucket and on an object.
+_BUCKET_ACL = {
+    "READ": ["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"],
+    "WRITE": ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+    "READ_ACP": ["s3:GetBucketAcl"],
+    "WRITE_ACP": ["s3:PutBucketAcl"],
+}
+_OBJECT_ACL = {
+    "READ": ["s3:GetObject", "s3:GetObjectVersion"],
+    "READ_ACP": ["s3:GetObjectAcl", "s3:GetObjectVersionAcl"],
+    "WRITE_ACP": ["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
+}
+
+
+def _acl_statements(bucket, arn: str) -> list[dict]:
+    """The bucket's ACL (for the bucket, and WRITE for new objects) and the object's latest version's ACL
+    (for object requests) as Allow statements for every signed caller."""
+    key = arn[len("arn:aws:s3:::") :].split("/", 1)[1] if "/" in arn else None
+    statements = []
+    bucket_arn = f"arn:aws:s3:::{bucket.name}"
+    statements += _grants_as_statements(
+        getattr(bucket, "acl", None), _BUCKET_ACL, [bucket_arn, bucket_arn + "/*"], "bucket-acl"
+    )
+    if key:
+        versions = bucket.keys.getlist(key, default=[]) or []
+        latest = versions[-1] if versions else None
+        statements += _grants_as_statements(getattr(latest, "acl", None), _OBJECT_ACL, [arn], "object-acl")
+    return statements
+
+
+def _grants_as_statements(acl, mapping: dict, resources: list[str], label: str) -> list[dict]:
+    found = []
+    for grant in getattr(acl, "grants", None) or []:
+        groups = {getattr(g, "uri", "") for g in grant.grantees} & {_ALL_USERS, _AUTHENTICATED_USERS}
+        if not groups:
+            continue
+        actions: list[str] = []
+        for permission in grant.permissions:
+            if permission == "FULL_CONTROL":
+                actions += [a for values in mapping.values() for a in values]
+            else:
+                actions += mapping.get(permission, [])
+        if actions:
+            group = "AllUsers" if _ALL_USERS in groups else "AuthenticatedUsers"
+            found.append(
+                {
+                    "Sid": f"{label}:{group}:{'+'.join(grant.permissions)}",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": sorted(set(actions)),
+                    "Resource": resources,
+                }
+            )
+    return found
 
 
 def sqs_resource(account_id: str, region: str, arn: str) -> Resource:
