@@ -253,7 +253,55 @@ def journal_row(call: ApiCall) -> dict:
         "status": call.status,
         "error_code": call.error_code,
         "is_error": call.status >= 400 or bool(call.error_code),
-        "params": format_params(call.params),
+        "params": format_params(_without_denial(call.params)),
+        "denial": denial(call.params),
+    }
+
+
+_DENIAL_KEYS = ("AccessDeniedReason", "AccessDeniedBy")
+
+
+def _without_denial(params):
+    if not isinstance(params, dict) or not any(k in params for k in _DENIAL_KEYS):
+        return params
+    return {k: v for k, v in params.items() if k not in _DENIAL_KEYS}
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def denial(params) -> dict | None:
+    """Why the sandbox's IAM refused a call (the gateway keeps AWS's message and the deciding statements):
+    the verdict, AWS's message, and each statement that applied as "Deny: statement X of policy P"."""
+    if not isinstance(params, dict) or not params.get("AccessDeniedReason"):
+        return None
+    by = params.get("AccessDeniedBy") if isinstance(params.get("AccessDeniedBy"), dict) else {}
+    decision = by.get("decision")
+    statements = [s for s in by.get("statements") or [] if isinstance(s, dict)]
+    if decision == "explicitDeny":
+        verdict = f"Explicit deny in {_a(by.get('policyType') or 'policy')}"
+        statements = [s for s in statements if s.get("effect") == "Deny"] or statements
+    elif decision == "implicitDeny":
+        verdict = f"Implicit deny: no {by.get('policyType') or 'policy'} allows {by.get('action') or 'it'}"
+    elif decision == "error":
+        verdict = "A policy could not be evaluated, so the call was refused"
+    else:
+        verdict = "Refused by the sandbox's IAM"
+    return {
+        "kind": {"explicitDeny": "explicit", "implicitDeny": "implicit"}.get(decision, "other"),
+        "verdict": verdict,
+        "message": str(params["AccessDeniedReason"]),
+        "resource": by.get("resource") or "",
+        "statements": [
+            {
+                "effect": s.get("effect") or "",
+                "statement": s.get("sid") or f"#{s.get('index', 0)}",
+                "policy": s.get("policy") or "",
+                "type": s.get("type") or "",
+            }
+            for s in statements
+        ],
     }
 
 

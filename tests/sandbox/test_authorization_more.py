@@ -9,6 +9,7 @@ import uuid
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.sandbox.helpers import make_sandbox
 from tests.sandbox.test_authorization import allow, denied, deny, doc, session_keys, user_keys
@@ -527,3 +528,63 @@ def test_anonymous_readers_lose_a_public_acl_once_acls_are_disabled(box):
         Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     )
     assert requests.get(url, timeout=10).status_code == 403
+
+
+# --- the journal: why a call was refused ------------------------------------------------------------------
+
+
+def _journal_html(box) -> str:
+    from django.test import Client
+    from django.urls import reverse
+
+    from labapp.sandbox import client as sandbox_client
+
+    sandbox_client.flush_journal()
+    browser = Client()
+    browser.force_login(box.session.user)
+    response = browser.get(
+        reverse("panel-journal", args=[box.session.pk]), {"after": 0}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_journal_shows_which_statement_denied_and_when_no_policy_allows(box):
+    from labapp.labs.models import ApiCall
+
+    bucket = f"why-{uuid.uuid4().hex[:8]}"
+    box.client("s3").create_bucket(Bucket=bucket)
+    xena = user_keys(
+        box,
+        "xena",
+        attach=["arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+        inline=doc(deny("s3:DeleteObject", f"arn:aws:s3:::{bucket}/*", Sid="NoDeletes")),
+    )
+    denied(xena.client("s3").delete_object, Bucket=bucket, Key="a.txt")
+    denied(xena.client("iam").list_roles)
+
+    html = _journal_html(box)
+    delete = ApiCall.objects.get(session=box.session, action="DeleteObject")
+    detail = delete.params["AccessDeniedBy"]
+    assert detail["decision"] == "explicitDeny"
+    assert {"policy": "user/xena:inline", "sid": "NoDeletes", "effect": "Deny"}.items() <= detail[
+        "statements"
+    ][0].items()
+    # Under the red row: a <details> with the verdict, AWS's message and the statement that denied.
+    section = html.split(f'data-denial-for="{delete.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "<details>" in section and "Explicit deny in an identity-based policy" in section
+    assert "s3:DeleteObject" in section and "NoDeletes" in section and "user/xena:inline" in section
+    # The parameters column no longer repeats the reason.
+    row = html.split(f'data-call-id="{delete.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "AccessDenied" not in row.split('class="params">', 1)[1].split("</td>", 1)[0]
+
+    roles = ApiCall.objects.get(session=box.session, action="ListRoles")
+    section = html.split(f'data-denial-for="{roles.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Implicit deny: no identity-based policy allows iam:ListRoles" in section
+    assert "No statement of any policy allows this call" in section
+
+    # The statements are the journal's: the caller sees AWS's answer only.
+    with pytest.raises(ClientError) as raised:
+        xena.client("iam").list_roles()
+    headers = raised.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert not [name for name in headers if name.lower().startswith("x-lab-")]

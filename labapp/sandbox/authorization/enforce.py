@@ -18,6 +18,7 @@ A refusal is recorded on the request's scope and raised; the emulator answers it
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 from contextvars import ContextVar
@@ -31,6 +32,7 @@ from . import actions, caller, principals, resource_policies
 log = logging.getLogger("labapp.sandbox.authorization")
 
 DENIAL_HEADER = "x-lab-iam-denial"  # the refusal's message, for the gateway's journal (never sent on)
+DENIAL_DETAIL_HEADER = "x-lab-iam-denial-detail"  # which statements decided, as JSON (journal only)
 ADMIN_POLICY = Policy(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
     "lab-session:AdministratorAccess",
@@ -578,7 +580,29 @@ def refusal_response(scope: Scope) -> tuple[str, list, bytes]:
             (k, code if k == "x-amzn-ErrorType" else v) for k, v in headers if k != "Content-Length"
         ] + [("Content-Length", str(len(body)))]
     headers.append((DENIAL_HEADER, quote(scope.refusal or "", safe=' :/"(),.*-_=@+[]{}')))
+    detail = denial_detail(scope)
+    if detail:
+        headers.append((DENIAL_DETAIL_HEADER, quote(json.dumps(detail, separators=(",", ":")), safe="")))
     return status, headers, body
+
+
+def denial_detail(scope: Scope) -> dict | None:
+    """The refusing decision for the journal: explicit or implicit deny, the kind of policy that decided,
+    and the statements that applied (the Deny that won, or the Allows that were not enough)."""
+    decision = next((d for d in reversed(scope.decisions) if not d.allowed), None)
+    if decision is None:
+        return None
+    kind = "error" if decision.error else decision.effect
+    return {
+        "decision": {"explicit-deny": "explicitDeny", "implicit-deny": "implicitDeny"}.get(kind, kind),
+        "policyType": decision.policy_type or "",
+        "action": decision.action,
+        "resource": decision.resource,
+        "statements": [
+            {"policy": m.policy_id, "type": m.policy_type, "sid": m.sid, "index": m.index, "effect": m.effect}
+            for m in decision.matched[:8]
+        ],
+    }
 
 
 def _ec2_message(scope: Scope, message: str) -> str:
@@ -696,6 +720,7 @@ def _user_ids_like_aws() -> None:
 
 
 __all__ = [
+    "DENIAL_DETAIL_HEADER",
     "DENIAL_HEADER",
     "AuthorizationDenied",
     "Scope",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from labapp.sandbox.authorization import caller as caller_header
 from labapp.sandbox.httpserver import BadFraming
 
-from . import canonical, errors, operations, payload, rules, sigv4
+from . import canonical, errors, journal, operations, payload, rules, sigv4
 from .canonical import Parsed
 from .errors import Refusal
 from .identity import CredentialStore, SandboxKey
@@ -58,6 +58,7 @@ _ANONYMOUS_QUERY_KEYS = frozenset(
 _ERROR_CODE_XML = re.compile(rb"<Code>([^<]{1,100})</Code>")
 ANONYMOUS_HEADER = "x-lab-anonymous"  # labapp/sandbox/s3_public_access.py
 DENIAL_HEADER = "x-lab-iam-denial"  # labapp/sandbox/authorization/enforce.py: why IAM refused
+DENIAL_DETAIL_HEADER = "x-lab-iam-denial-detail"  # and which statements decided (JSON)
 
 
 @dataclass
@@ -498,8 +499,11 @@ class GatewayApp:
         headers.append((caller_header.HEADER, self.caller_header(exchange)))
         response = self.upstream.request(exchange.method, exchange.raw_target, headers, parsed.body)
         denial = response.header(DENIAL_HEADER)
-        if denial:  # IAM refused: the journal keeps why
+        if denial:  # IAM refused: the journal keeps why, and which statements decided
             exchange.operation.params["AccessDeniedReason"] = unquote(denial)[:1000]
+            detail = journal.denial_detail(unquote(response.header(DENIAL_DETAIL_HEADER) or ""))
+            if detail:
+                exchange.operation.params["AccessDeniedBy"] = detail
 
         operations.add_response_params(exchange.operation, response.header)
         error_code = ""
@@ -508,7 +512,8 @@ class GatewayApp:
         self.record(exchange, response.status, error_code)
 
         out_headers = [(k, v) for k, v in response.headers
-                       if k.lower() not in _DROP_RESPONSE_HEADERS and k.lower() != DENIAL_HEADER]
+                       if k.lower() not in _DROP_RESPONSE_HEADERS
+                       and k.lower() not in (DENIAL_HEADER, DENIAL_DETAIL_HEADER)]
         if exchange.method == "HEAD":
             upstream_length = response.header("content-length")
             if upstream_length is not None:

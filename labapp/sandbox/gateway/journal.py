@@ -206,3 +206,39 @@ class Journal:
                 chunk = rows[start : start + per_statement]
                 params = [prep(value, connection) for row in chunk for prep, value in zip(prepare, row)]
                 cursor.execute(head + ", ".join([placeholders] * len(chunk)), params)
+
+
+_DECISIONS = {"explicitDeny", "implicitDeny", "error"}
+
+
+def denial_detail(raw: str | None) -> dict | None:
+    """Why IAM refused a call, as the emulator sent it (enforce.denial_detail, JSON): kept in the
+    journal's params as AccessDeniedBy for the lab page. Anything malformed is dropped; strings are capped
+    so a crafted policy id cannot bloat the journal."""
+    import json
+
+    try:
+        data = json.loads(raw or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("decision") not in _DECISIONS:
+        return None
+    cap = lambda value: str(value or "")[:300]
+    statements = [
+        {
+            "policy": cap(s.get("policy")),
+            "type": cap(s.get("type")),
+            "sid": cap(s.get("sid")),
+            "index": s.get("index") if isinstance(s.get("index"), int) else 0,
+            "effect": cap(s.get("effect")),
+        }
+        for s in (data.get("statements") or [])[:8]
+        if isinstance(s, dict)
+    ]
+    return {
+        "decision": data["decision"],
+        "policyType": cap(data.get("policyType")),
+        "action": cap(data.get("action")),
+        "resource": cap(data.get("resource")),
+        "statements": statements,
+    }
