@@ -588,3 +588,71 @@ def test_the_journal_shows_which_statement_denied_and_when_no_policy_allows(box)
         xena.client("iam").list_roles()
     headers = raised.value.response["ResponseMetadata"]["HTTPHeaders"]
     assert not [name for name in headers if name.lower().startswith("x-lab-")]
+
+
+def test_reencrypt_needs_both_keys_and_pass_role_names_the_service(box):
+    kms = box.client("kms")
+    source = kms.create_key()["KeyMetadata"]["KeyId"]
+    target = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=source, Plaintext=b"r")["CiphertextBlob"]
+    yuri = user_keys(box, "yuri", inline=doc(allow("kms:ReEncryptFrom", "*")))
+    message = denied(
+        yuri.client("kms").re_encrypt,
+        CiphertextBlob=blob,
+        DestinationKeyId=target,
+        code="AccessDeniedException",
+    )
+    assert "kms:ReEncryptTo" in message
+    box.client("iam").put_user_policy(
+        UserName="yuri", PolicyName="inline", PolicyDocument=doc(allow("kms:ReEncrypt*", "*"))
+    )
+    assert (
+        yuri.client("kms").re_encrypt(CiphertextBlob=blob, DestinationKeyId=target)["KeyId"].endswith(target)
+    )
+
+    # Lambda's CreateFunction hands the role to lambda.amazonaws.com: iam:PassedToService says so.
+    role = box.client("iam").create_role(
+        RoleName="fn-exec",
+        AssumeRolePolicyDocument=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ),
+    )["Role"]["Arn"]
+    zoe = user_keys(
+        box,
+        "zoe",
+        inline=doc(
+            allow("lambda:CreateFunction"),
+            allow(
+                "iam:PassRole",
+                role,
+                Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            ),
+        ),
+    )
+    create = {
+        "FunctionName": "zoe-fn",
+        "Runtime": "python3.12",
+        "Role": role,
+        "Handler": "index.handler",
+        "Code": {"ZipFile": _zip()},
+    }
+    assert "iam:PassRole" in denied(
+        zoe.client("lambda").create_function, **create, code="AccessDeniedException"
+    )
+    box.client("iam").put_user_policy(
+        UserName="zoe",
+        PolicyName="inline",
+        PolicyDocument=doc(
+            allow("lambda:CreateFunction"),
+            allow(
+                "iam:PassRole",
+                role,
+                Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            ),
+        ),
+    )
+    assert zoe.client("lambda").create_function(**create)["FunctionName"] == "zoe-fn"

@@ -354,7 +354,15 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         key = resource_policies.kms_resource(
             account, region, key_id, grant_token=str(params.get("GrantToken") or "")
         )
-        return [actions.Check(action, [key], {**context, **actions.kms_context(params, account)})]
+        checks = [actions.Check(action, [key], {**context, **actions.kms_context(params, account)})]
+        if operation == "ReEncrypt" and params.get("DestinationKeyId"):  # both keys must allow
+            destination = resource_policies.kms_resource(account, region, str(params["DestinationKeyId"]))
+            checks.append(
+                actions.Check(
+                    "kms:ReEncryptTo", [destination], {**context, **actions.kms_context(params, account)}
+                )
+            )
+        return checks
     if service == "sqs":
         name = str(
             params.get("QueueName") or str(params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1]
