@@ -696,6 +696,13 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
                 where = ["parameters", name, extra[0]] if extra else where
             err(where, f"parameter {name} ({gen.name}): {e.message}")
     declared = set(params) | set(IMPLICIT_PARAMETERS)  # the session's account id is every lab's
+    extra_accounts = set(lab.get("accounts") or ())
+    declared |= {f"{name}_account_id" for name in extra_accounts}  # each extra account's id
+
+    def known_account(path, item):
+        if isinstance(item, dict) and item.get("account") is not None and item["account"] not in extra_accounts:
+            err(path + ["account"], f"account {item['account']!r} is not one of the lab's accounts "
+                                    f"({', '.join(sorted(extra_accounts)) or 'none declared'})")
 
     def undeclared(path, value, allowed=declared):
         for name in sorted(names_in(value) - allowed):
@@ -715,6 +722,7 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
         elif method not in ops:
             err(["setup", i, "call"], f"{service} has no boto3 operation {method!r}")
         undeclared(["setup", i], step.get("args") or {})
+        known_account(["setup", i], step)
 
     seen_ids: set[str] = set()
     for t, task in enumerate(lab["tasks"]):
@@ -744,6 +752,7 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
                     message = f"{check['kind']}: {message}"
                 err(where + path, message)
             undeclared(where, args)
+            known_account(where, check)
 
     for r, name in enumerate(lab.get("resources") or []):
         if name not in LISTERS:
@@ -753,6 +762,7 @@ def lab_semantic_errors(source: Source, file_stem: str) -> list[LoadError]:
         available = set(declared)
         for s, step in enumerate(steps):
             undeclared(where + [s], step_command(step), available)
+            known_account(where + [s], step)
             available |= set(step_saves(step))
 
     check_steps(["solution"], lab["solution"])

@@ -78,6 +78,8 @@ def run_check(check: dict, params: dict, ctx: CheckContext) -> CheckOutcome:
     """Run one check entry of a lab file (templated with `params`), never raising."""
     args = {k: v for k, v in check.items() if k not in RESERVED_KEYS}
     try:
+        if check.get("account"):  # a check of another account of the session (`accounts:` in the lab file)
+            ctx = ctx.accounts[check["account"]]
         args = render_data(args, params)
         kind = get_check(check["kind"])
         outcome = kind.run(ctx, **args)

@@ -2,7 +2,9 @@
 
 Each step is `{call: "<service>.<boto3 method>", args: {...}}`; args are templated with the session's
 parameters (strings anywhere inside nested dicts and lists). Steps run in order; the first failure
-raises SetupError naming the step, so provisioning can mark the session failed.
+raises SetupError naming the step, so provisioning can mark the session failed. A step with
+`account: <name>` runs in that extra account of the session (`accounts:` in the lab file), as its
+administrator: `client_factory(service, account=name)`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ def run_setup(definition: dict, params: dict, client_factory: Callable[[str], ob
     results = []
     for number, step in enumerate(definition.get("setup") or [], start=1):
         service, method = step["call"].split(".", 1)
-        if service not in clients:
-            clients[service] = client_factory(service)
+        account = step.get("account")
+        if (service, account) not in clients:
+            clients[service, account] = client_factory(service, account=account) if account else client_factory(service)
         args = render_data(step.get("args") or {}, params)
         try:
-            response = getattr(clients[service], method)(**args)
+            response = getattr(clients[service, account], method)(**args)
         except Exception as err:
             raise SetupError(f"setup step {number} ({step['call']}) failed: {err}") from err
         if isinstance(response, dict):

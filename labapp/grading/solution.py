@@ -5,7 +5,8 @@ mapping {run: <command>, save: {<name>: <JMESPath>}} whose JSON output is search
 as new template values for later steps (e.g. the version id of a delete marker the command created).
 A mapping may also give `env` (extra AWS_* variables) and `files` (files the command reads, made in its
 working directory first: name -> text, or name -> a size in bytes), since the runner's sandbox starts
-empty for each command.
+empty for each command. `account: <name>` runs the command as the administrator of that extra account
+of the session (`accounts:` in the lab file), as a learner would with that account's credentials.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def step_env(step) -> dict:
     return {} if isinstance(step, str) else dict(step.get("env") or {})
 
 
+def step_account(step) -> str | None:
+    return None if isinstance(step, str) else step.get("account")
+
+
 def step_files(step) -> dict:
     return {} if isinstance(step, str) else dict(step.get("files") or {})
 
@@ -62,6 +67,7 @@ class Step:
     env: dict  # extra environment variables, e.g. temporary credentials from `sts assume-role`
     files: dict  # name -> text, or name -> size in bytes: made in the working directory first
     record: Callable[[str], None]  # call with the command's stdout, so later steps can use saved values
+    account: str | None = None  # an extra account of the session to run in (None: the session's own)
 
 
 def iter_steps(solution: list, params: dict) -> Iterator[Step]:
@@ -75,6 +81,7 @@ def iter_steps(solution: list, params: dict) -> Iterator[Step]:
             files={name: render(body, values) if isinstance(body, str) else body
                    for name, body in step_files(step).items()},
             record=lambda out, saves=saves: capture(saves, out, values),
+            account=step_account(step),
         )
 
 

@@ -73,6 +73,38 @@ class LabSession(models.Model):
             "endpoint_url": settings.LAB_GATEWAY_URL,
         }
 
+    def all_account_ids(self) -> list[str]:
+        """The session's own account first, then the extra accounts its lab declares."""
+        return [self.account_id, *(a.account_id for a in self.extra_accounts.all())]
+
+
+class SessionAccount(models.Model):
+    """An extra account of a session, for labs that need several (`accounts: [partner]` in the lab file):
+    a fresh emulated account with its own administrator credentials. The gateway treats a key of it as
+    the session's (same status, same expiry), pinned to this account; the emulator lets a request of one
+    account of the session read another only where the operation needs it (cross-account AssumeRole)."""
+
+    session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="extra_accounts")
+    name = models.CharField(max_length=32, help_text="The lab file's name for it, e.g. partner")
+    account_id = models.CharField(max_length=12, unique=True)
+    access_key_id = models.CharField(max_length=32, unique=True)
+    secret_access_key = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["session", "name"], name="one_account_per_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} account {self.account_id} of {self.session_id}"
+
+    def credentials(self) -> dict:
+        return {
+            "aws_access_key_id": self.access_key_id,
+            "aws_secret_access_key": self.secret_access_key,
+            "region": self.session.region,
+            "endpoint_url": settings.LAB_GATEWAY_URL,
+        }
+
 
 class Attempt(models.Model):
     """One grading run of a session: a "Check my progress" or a final submission."""

@@ -19,7 +19,7 @@ from labapp.courses.models import Lab
 from labapp.sandbox.credentials import new_access_key_id, new_account_id, new_secret
 
 from .leases import lease_kept
-from .models import Attempt, LabSession, TaskResult
+from .models import Attempt, LabSession, SessionAccount, TaskResult
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,14 @@ def start_session(user, lab: Lab) -> LabSession:
     if existing := live_session(user, lab):
         return existing
     account_id = new_account_id()
+    # Labs that need several accounts (a partner to trust, a role to assume across accounts) declare them:
+    # each is a fresh account of this session, with its own keys, `{{ <name>_account_id }}` in templates.
+    extra = {name: new_account_id() for name in lab.definition.get("accounts") or ()}
     now = timezone.now()
     try:
         with transaction.atomic():
+            params = generate_params(lab.definition, user_id=user.pk, account_id=account_id)
+            params.update({f"{name}_account_id": extra_id for name, extra_id in extra.items()})
             session = LabSession.objects.create(
                 user=user,
                 lab=lab,
@@ -66,9 +71,14 @@ def start_session(user, lab: Lab) -> LabSession:
                 access_key_id=new_access_key_id(),
                 secret_access_key=new_secret(),
                 region=settings.LAB_DEFAULT_REGION,
-                params=generate_params(lab.definition, user_id=user.pk, account_id=account_id),
+                params=params,
                 expires_at=now + timedelta(minutes=settings.LAB_SESSION_MINUTES),
                 enqueued_at=now,
+            )
+            SessionAccount.objects.bulk_create(
+                SessionAccount(session=session, name=name, account_id=extra_id,
+                               access_key_id=new_access_key_id(), secret_access_key=new_secret())
+                for name, extra_id in extra.items()
             )
             _enqueue_provisioning(session)
     except IntegrityError:
@@ -117,12 +127,16 @@ def provision(session: LabSession, owner: str) -> None:
     from labapp.sandbox import client as sandbox
 
     # A previous try may have died half-way through setup: start again from an empty account.
+    extra = {a.name: a for a in session.extra_accounts.all()}
     with lease_kept(LabSession, session.pk, owner, JOB_LEASE):
-        sandbox.reset_account(session.account_id)
+        for account_id in [session.account_id, *(a.account_id for a in extra.values())]:
+            sandbox.reset_account(account_id)
         run_setup(
             session.lab.definition,
             session.params,
-            lambda service: sandbox.client(session, service, source="setup"),
+            lambda service, account=None: sandbox.client(
+                session, service, source="setup", account=extra[account] if account else None
+            ),
         )
     LabSession.objects.filter(
         pk=session.pk, status=LabSession.Status.PROVISIONING, lease_owner=owner
@@ -242,15 +256,17 @@ def _forget_keys_on_commit(session: LabSession) -> None:
     committed: the session's key and every key moto issued in the account (IAM user keys, STS
     credentials) are refused from the next call, not after the cache's few seconds. Best effort: if
     the gateway does not answer, its cache expires within seconds anyway and retire() forgets again."""
-    access_key_id = session.access_key_id
+    access_key_ids = [session.access_key_id, *session.extra_accounts.values_list("access_key_id", flat=True)]
 
     def forget():
         from labapp.sandbox import client as sandbox
 
-        try:
-            sandbox.forget_credentials(access_key_id)
-        except Exception as exc:
-            log.warning("could not make the gateway forget %s now (%s); its cache expires soon", access_key_id, exc)
+        for access_key_id in access_key_ids:
+            try:
+                sandbox.forget_credentials(access_key_id)
+            except Exception as exc:
+                log.warning("could not make the gateway forget %s now (%s); its cache expires soon",
+                            access_key_id, exc)
 
     transaction.on_commit(forget)
 
@@ -258,8 +274,11 @@ def _forget_keys_on_commit(session: LabSession) -> None:
 def retire(session: LabSession) -> None:
     from labapp.sandbox import client as sandbox
 
-    sandbox.forget_credentials(session.access_key_id)
-    sandbox.reset_account(session.account_id)
+    extra = list(session.extra_accounts.all())
+    for access_key_id in [session.access_key_id, *(a.access_key_id for a in extra)]:
+        sandbox.forget_credentials(access_key_id)
+    for account_id in [session.account_id, *(a.account_id for a in extra)]:
+        sandbox.reset_account(account_id)
     sandbox.forget_clients(session)  # this process's cached clients of the session, and their connections
 
 
@@ -280,13 +299,16 @@ def retire_leftover_sandboxes() -> int:
         log.warning("cannot list the emulator's accounts (%s); leftover sandboxes are retired later", exc)
         return 0
     leftovers = list(
-        LabSession.objects.filter(account_id__in=accounts, status__in=RETIRED_STATUSES).only("pk")[:500]
+        LabSession.objects.filter(
+            Q(account_id__in=accounts) | Q(extra_accounts__account_id__in=accounts), status__in=RETIRED_STATUSES
+        ).distinct().only("pk")[:500]
     )
     for session in leftovers:
         _send_now(_retire_task(), str(session.pk))
     # State of an account no session owns (its session was deleted; moto's default account) is freed here:
     # there is no session to retire. A new session's account gets state only after its row is committed.
     owned = set(LabSession.objects.filter(account_id__in=accounts).values_list("account_id", flat=True))
+    owned |= set(SessionAccount.objects.filter(account_id__in=accounts).values_list("account_id", flat=True))
     orphans = [account for account in accounts if account not in owned][:500]
     for account in orphans:
         try:
@@ -364,6 +386,12 @@ def check_sandbox(session: LabSession, journal_until=None) -> dict:
         client=lambda service: sandbox.client(session, service, source="platform"),
         journal=journal,
     )
+    for extra in session.extra_accounts.all():
+        ctx.accounts[extra.name] = CheckContext(
+            params={**params, "account_id": extra.account_id},
+            client=lambda service, extra=extra: sandbox.client(session, service, source="platform", account=extra),
+            journal=journal,
+        )
     return run_checks(session.lab.definition, params, ctx)
 
 

@@ -37,8 +37,13 @@ def run_solution(session: LabSession, steps: list | None = None, *, runner=None)
     if steps is None:
         steps = session.lab.definition.get("solution", [])
     results = []
+    extra = {a.name: a for a in session.extra_accounts.all()}
     for step in iter_steps(steps, session.params):
-        run = run_cli(session, step.command, pool=runner, env=step.env, files=step.files)
+        env = step.env
+        if step.account:  # the learner would export that account's credentials
+            keys = extra[step.account]
+            env = {"AWS_ACCESS_KEY_ID": keys.access_key_id, "AWS_SECRET_ACCESS_KEY": keys.secret_access_key, **env}
+        run = run_cli(session, step.command, pool=runner, env=env, files=step.files)
         stderr = run.stderr
         if run.message and run.message not in stderr:
             stderr = f"{stderr}\n{run.message}".strip()

@@ -17,6 +17,14 @@ is no guard. No other account is allowed: the AMIs and AWS-managed policies moto
 in the learner's own backends (their owner ids, 137112412989 or "aws", are labels, never looked up),
 so nothing needs a shared account, and a shared account would be a channel between learners.
 
+A lab session may own several accounts (a main account and a partner, `accounts:` in the lab file). The
+gateway tells the emulator which (`sibling_accounts` of the caller header), and still pins the request
+to the one account of the key that signed it. An operation that needs another account of the session
+(STS AssumeRole of a partner account's role reads that role and its trust policy, and stores the
+temporary key there) asks for it explicitly with `reaching(account)`, for the few lines that need it;
+`reaching` refuses any account that is not one of the request's session's, so another learner's
+account stays refused exactly as before, and outside `reaching` so do the session's own other accounts.
+
 Threads that moto starts during a request (DynamoDB's export to S3, for one, writes to the bucket owner
 it is told) run under the request's guard too: a new thread starts with an empty context, so `install`
 makes `Thread.start` carry the guard of the thread that starts it.
@@ -38,9 +46,11 @@ DENIAL_MESSAGE = "This sandbox may not access resources of another AWS account (
 class RequestGuard:
     account_id: str
     denied: list[str] = field(default_factory=list)
+    siblings: frozenset[str] = frozenset()  # the other accounts of the request's lab session
+    reached: tuple[str, ...] = ()  # those an operation is reading right now (`reaching`)
 
     def allows(self, account_id: object) -> bool:
-        return account_id == self.account_id
+        return account_id == self.account_id or account_id in self.reached
 
 
 _current: ContextVar[RequestGuard | None] = ContextVar("lab_account_guard", default=None)
@@ -65,9 +75,10 @@ class CrossAccountAccessDenied(Exception):
 
 
 @contextlib.contextmanager
-def guarded(account_id: str):
-    """Serve one request of `account_id`: other accounts are refused until the block ends."""
-    guard = RequestGuard(account_id)
+def guarded(account_id: str, siblings=()):
+    """Serve one request of `account_id`: other accounts are refused until the block ends, except that
+    `reaching` may open one of `siblings` (the other accounts of the same lab session)."""
+    guard = RequestGuard(account_id, siblings=frozenset(s for s in siblings if s != account_id))
     token = _current.set(guard)
     try:
         yield guard
@@ -85,6 +96,35 @@ def unguarded():
         _current.reset(token)
 
 
+class NotASessionAccount(Exception):
+    pass
+
+
+def may_reach(account_id: str) -> bool:
+    """Whether `reaching(account_id)` would open it: the request's own account or one of its session's."""
+    guard = _current.get()
+    return guard is None or account_id == guard.account_id or account_id in guard.siblings
+
+
+@contextlib.contextmanager
+def reaching(account_id: str):
+    """Let the current request read `account_id`, another account of its own lab session, until the block
+    ends. Any other account raises NotASessionAccount (nothing is opened); outside a request (platform
+    work) nothing is guarded anyway."""
+    guard = _current.get()
+    if guard is None or account_id == guard.account_id:
+        yield
+        return
+    if account_id not in guard.siblings:
+        raise NotASessionAccount(account_id)
+    before = guard.reached
+    guard.reached = (*before, account_id)
+    try:
+        yield
+    finally:
+        guard.reached = before
+
+
 def current() -> RequestGuard | None:
     return _current.get()
 
@@ -98,12 +138,14 @@ def _refuse_unless_allowed(account_id) -> None:
 
 
 def _allowed_keys(backend_dict) -> list:
-    """The accounts of a BackendDict the current request may see: its own, if present (O(1): moto
-    lists the keys on every lookup, and the emulator holds hundreds of accounts)."""
+    """The accounts of a BackendDict the current request may see: its own and any it is `reaching`, if
+    present (O(1): moto lists the keys on every lookup, and the emulator holds hundreds of accounts)."""
     guard = _current.get()
     if guard is None:
         return list(dict.keys(backend_dict))
-    return [guard.account_id] if dict.__contains__(backend_dict, guard.account_id) else []
+    # The accounts an operation is reaching count too: moto creates an account's backend when its id is
+    # not among the keys, which would replace the reached account's state with an empty one.
+    return [a for a in (guard.account_id, *guard.reached) if dict.__contains__(backend_dict, a)]
 
 
 _installed = False

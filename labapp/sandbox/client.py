@@ -60,14 +60,16 @@ def _add_internal_headers(source: str):
     return handler
 
 
-def client(lab_session, service: str, *, source: str = "platform", region: str | None = None):
-    """A boto3 client for `service` inside `lab_session`'s sandbox."""
+def client(lab_session, service: str, *, source: str = "platform", region: str | None = None, account=None):
+    """A boto3 client for `service` inside `lab_session`'s sandbox (or `account`, one of its
+    `extra_accounts`: signed with that account's keys, so the gateway pins it there)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     region = region or lab_session.region or settings.LAB_DEFAULT_REGION
+    keys = account if account is not None else lab_session
     cache_key = (
         str(lab_session.pk),
-        lab_session.access_key_id,
+        keys.access_key_id,
         service,
         source,
         region,
@@ -79,8 +81,8 @@ def client(lab_session, service: str, *, source: str = "platform", region: str |
             _clients.move_to_end(cache_key)
             return cached
         boto_session = boto3.session.Session(
-            aws_access_key_id=lab_session.access_key_id,
-            aws_secret_access_key=lab_session.secret_access_key,
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
             region_name=region,
             botocore_session=_shared_botocore_with_credentials(lab_session),
         )

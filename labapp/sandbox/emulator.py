@@ -96,6 +96,12 @@ _BUCKET_OWNER_ROUTE = re.compile(r"^/_sandbox/buckets/([^/]{1,255})/owner$")
 _IAM_ACCESS_ROUTE = re.compile(r"^/_sandbox/accounts/(\d{12})/iam/access$")
 
 
+def _sibling_accounts(environ) -> tuple[str, ...]:
+    """The other accounts of the caller's lab session, as the gateway said (its trusted caller header)."""
+    info = authorization.caller.parse(environ.get(authorization.caller.ENVIRON_KEY))
+    return info.sibling_accounts if info is not None else ()
+
+
 class EmulatorApp:
     """WSGI wrapper around moto: admin routes, per-account serialisation, a drained request body."""
 
@@ -134,7 +140,7 @@ class EmulatorApp:
 
         with (
             self.locks.for_account(account_id),
-            account_guard.guarded(account_id) as guard,
+            account_guard.guarded(account_id, _sibling_accounts(environ)) as guard,
             authorization.request_scope(environ, account_id, service) as iam,
         ):
             try:

@@ -105,6 +105,10 @@ def session_context(session: LabSession | None) -> dict:
         ctx["credentials"] = creds
         ctx["snippets"] = credential_snippets(creds)
         ctx["snippets_shown"] = credential_snippets(creds, mask=True)
+        ctx["extra_accounts"] = [
+            {"name": a.name, "account_id": a.account_id, "credentials": a.credentials()}
+            for a in session.extra_accounts.all()
+        ]
     if session.is_live:
         ctx["can_extend"] = services.can_extend(session)
         ctx["extend_minutes"] = int(services.extension_step().total_seconds() // 60)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 # Keys of a check entry in a lab file that belong to the grader, not to the check kind.
-RESERVED_KEYS = frozenset({"kind", "weight"})
+RESERVED_KEYS = frozenset({"kind", "weight", "account"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class CheckContext:
         self.client_factory = client or client_factory
         self.journal = list(journal or [])
         self._clients: dict[str, Any] = {}
+        # name -> CheckContext of that extra account of the session (a check with `account: <name>`)
+        self.accounts: dict[str, CheckContext] = {}
 
     def client(self, service: str):
         if service not in self._clients:

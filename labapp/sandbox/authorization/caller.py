@@ -29,6 +29,9 @@ class CallerInfo:
     source_ip: str = ""
     region: str = ""
     secure_transport: bool = False
+    # The other accounts of the caller's lab session: the account guard lets an operation that needs one
+    # of them (AssumeRole into a partner account's role) read it, and no other account.
+    sibling_accounts: tuple[str, ...] = ()
 
     def header_value(self) -> str:
         return json.dumps(
@@ -38,6 +41,7 @@ class CallerInfo:
                 "ip": self.source_ip,
                 "region": self.region,
                 "tls": self.secure_transport,
+                "accounts": list(self.sibling_accounts),
             },
             separators=(",", ":"),
         )
@@ -60,4 +64,5 @@ def parse(value: str | None) -> CallerInfo | None:
         str(data.get("ip") or ""),
         str(data.get("region") or ""),
         bool(data.get("tls")),
+        tuple(str(a) for a in data.get("accounts") or () if isinstance(a, str) and len(a) == 12 and a.isdigit()),
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote
 
 from labapp.iam import Policy, Principal, Request, Resource, evaluate
+from labapp.sandbox import account_guard
 
 from . import actions, caller, principals, resource_policies
 
@@ -344,7 +345,12 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
     if service == "sts" and operation.startswith("AssumeRole"):
         if params.get("ExternalId"):
             context["sts:ExternalId"] = params["ExternalId"]
-        role = resource_policies.role_trust_resource(account, str(params.get("RoleArn") or ""))
+        # A role of another account of the caller's lab session (a partner account) is read there, and the
+        # engine decides across accounts: the caller's own policies and the role's trust policy must allow.
+        role_arn = str(params.get("RoleArn") or "")
+        role_account = _session_account_of(role_arn, account)
+        with account_guard.reaching(role_account):
+            role = resource_policies.role_trust_resource(role_account, role_arn)
         checks = [actions.Check(action, [role], context)]
         if context.get("aws:TagKeys"):  # session tags need sts:TagSession too (IAM User Guide, session tags)
             checks.append(actions.Check("sts:TagSession", [role], context))
@@ -388,6 +394,13 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
     context.update(actions.service_context(service, operation, params, account, region))
     checks = [actions.Check(action, resources, context)]
     return checks + _pass_role_checks(account, service, operation, params)
+
+
+def _session_account_of(arn: str, own: str) -> str:
+    """The account an IAM ARN names when it is another account of the caller's lab session, else `own`."""
+    parts = arn.split(":")
+    account = parts[4] if len(parts) > 5 else ""
+    return account if account and account != own and account_guard.may_reach(account) else own
 
 
 # Where AWS checks iam:PassRole (IAM User Guide, "Grant a user permissions to pass a role to an AWS

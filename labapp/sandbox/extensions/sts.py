@@ -188,6 +188,16 @@ def _mfa_given(response, user) -> bool:
     return bool(serial) and len(code) == 6 and code.isdigit() and (user is None or serial in devices)
 
 
+def _role_account(role_arn, own_account: str) -> str:
+    """The account of a role ARN when it is another account of the caller's lab session, else the caller's
+    own (moto then reaches for it unopened, and the account guard refuses it as before)."""
+    from labapp.sandbox import account_guard
+
+    parts = str(role_arn or "").split(":")
+    account = parts[4] if len(parts) > 5 and parts[2] == "iam" else ""
+    return account if account and account_guard.may_reach(account) else own_account
+
+
 def _temporary_credentials_that_remember() -> None:
     from moto.core.responses import ActionResult
     from moto.iam.models import iam_backends
@@ -195,19 +205,25 @@ def _temporary_credentials_that_remember() -> None:
     from moto.sts.models import STSBackend, sts_backends
     from moto.sts.responses import TokenResponse
 
+    from labapp.sandbox import account_guard
     from labapp.sandbox.authorization import enforce
 
     original_assume_role = TokenResponse.assume_role
 
     def assume_role(self):
-        result = original_assume_role(self)
-        backend = sts_backends[self.current_account]["aws"]
-        role = backend.assumed_roles[-1] if backend.assumed_roles else None
-        if role is not None:
-            role.lab_policy_arns = _arns(self._get_param("PolicyArns"))
-            role.lab_session_tags = {t["Key"]: t["Value"] for t in self._get_param("Tags") or ()
-                                     if isinstance(t, dict) and "Key" in t}
-            role.lab_mfa = _mfa_given(self, None)
+        # A role of another account of the learner's lab session (a partner account): moto issues the
+        # temporary key in the role's account and keeps the session there, as AWS does; the account guard
+        # opens that account for this call only, and refuses any account outside the session.
+        role_account = _role_account(self._get_param("RoleArn"), self.current_account)
+        with account_guard.reaching(role_account):
+            result = original_assume_role(self)
+            backend = sts_backends[role_account]["aws"]
+            role = backend.assumed_roles[-1] if backend.assumed_roles else None
+            if role is not None:
+                role.lab_policy_arns = _arns(self._get_param("PolicyArns"))
+                role.lab_session_tags = {t["Key"]: t["Value"] for t in self._get_param("Tags") or ()
+                                         if isinstance(t, dict) and "Key" in t}
+                role.lab_mfa = _mfa_given(self, None)
         return result
 
     def _caller_user(self):

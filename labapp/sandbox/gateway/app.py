@@ -71,6 +71,9 @@ class Caller:
     # a key moto issued in the sandbox, or nobody.
     kind: str = caller_header.SESSION
     access_key_id: str = ""
+    # Every account of the caller's session (the request stays pinned to `account_id`; the others may be
+    # named, e.g. a role to assume in the session's partner account).
+    session_accounts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -199,7 +202,8 @@ class GatewayApp:
             kind = (caller_header.INTERNAL if internal
                     else caller_header.MOTO_KEY if key.issued_by_moto else caller_header.SESSION)
             exchange.caller = Caller(key.session_id, key.account_id, internal or "learner", kind=kind,
-                                     access_key_id=credential.access_key_id)
+                                     access_key_id=credential.access_key_id,
+                                     session_accounts=key.session_accounts or (key.account_id,))
             self.take_rate_limit(exchange, internal)  # before the body: reading and parsing it is the cost
             self.read_body(exchange, self.max_body)
             # A body can take minutes to arrive: the session may have ended or been handed in meanwhile,
@@ -234,8 +238,9 @@ class GatewayApp:
             issued_to_user = exchange.caller.kind == caller_header.MOTO_KEY and exchange.operation.action in (
                 "GetSessionToken", "GetFederationToken")
             if not issued_to_user:
-                rules.check_sts(account_id, exchange.operation.action, params)
-        rules.check_cross_account(account_id, exchange.service, self.referenced_strings(exchange))
+                rules.check_sts(account_id, exchange.operation.action, params, exchange.caller.session_accounts)
+        rules.check_cross_account(account_id, exchange.service, self.referenced_strings(exchange),
+                                  exchange.caller.session_accounts)
         return self.forward(exchange)
 
     def take_rate_limit(self, exchange: Exchange, internal: str | None) -> None:
@@ -530,6 +535,7 @@ class GatewayApp:
             environ.get("REMOTE_ADDR", ""),
             exchange.region,
             environ.get("wsgi.url_scheme") == "https",
+            tuple(a for a in exchange.caller.session_accounts if a != exchange.caller.account_id),
         ).header_value()
 
     def refuse(self, exchange: Exchange, refusal: Refusal):

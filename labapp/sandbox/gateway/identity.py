@@ -45,6 +45,8 @@ class SandboxKey:
     status: str
     issued_by_moto: bool = False
     expires_at: float | None = None  # Unix time from which the key is refused (None: never)
+    # Every account of the key's session (its own first); a lab may give a session several accounts.
+    session_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class SessionInfo:
     account_id: str
     status: str
     expires_at: float | None = None
+    session_accounts: tuple[str, ...] = ()
 
 
 EXPIRED = "expired"
@@ -166,6 +169,7 @@ class CredentialStore:
             status=session.status,
             issued_by_moto=True,
             expires_at=min(ends) if ends else None,
+            session_accounts=session.session_accounts,
         )
 
     # --- database (runs on the gateway-db thread) ---
@@ -189,28 +193,53 @@ class CredentialStore:
 
     @staticmethod
     def _platform_key(access_key_id: str) -> SandboxKey | None:
-        from labapp.labs.models import LabSession
+        """A session's own key, or the key of one of its extra accounts (pinned to that account, with the
+        session's status and expiry)."""
+        from labapp.labs.models import LabSession, SessionAccount
 
-        row = (
-            LabSession.objects.filter(access_key_id=access_key_id)
-            .values_list("id", "account_id", "secret_access_key", "status", "expires_at")
-            .first()
-        )
-        if row is None:
-            return None
-        session_id, account_id, secret, status, expires_at = row
-        return SandboxKey(access_key_id, secret, str(session_id), account_id, status, expires_at=_unix(expires_at))
+        fields = ("id", "account_id", "secret_access_key", "status", "expires_at")
+        row = LabSession.objects.filter(access_key_id=access_key_id).values_list(*fields).first()
+        if row is not None:
+            session_id, account_id, secret, status, expires_at = row
+        else:
+            extra = (
+                SessionAccount.objects.filter(access_key_id=access_key_id)
+                .values_list("session_id", "account_id", "secret_access_key", "session__status", "session__expires_at")
+                .first()
+            )
+            if extra is None:
+                return None
+            session_id, account_id, secret, status, expires_at = extra
+        return SandboxKey(access_key_id, secret, str(session_id), account_id, status, expires_at=_unix(expires_at),
+                          session_accounts=_session_accounts(session_id))
 
     @staticmethod
     def _live_session_for_account(account_id: str) -> SessionInfo | None:
-        from labapp.labs.models import LabSession
+        """The live session owning `account_id` (its own account, or one of its extra accounts)."""
+        from labapp.labs.models import LabSession, SessionAccount
 
         row = (
             LabSession.objects.filter(account_id=account_id, status__in=LabSession.LIVE)
-            .values_list("id", "account_id", "status", "expires_at")
+            .values_list("id", "status", "expires_at")
             .first()
         )
-        return SessionInfo(str(row[0]), row[1], row[2], _unix(row[3])) if row else None
+        if row is None:
+            row = (
+                SessionAccount.objects.filter(account_id=account_id, session__status__in=LabSession.LIVE)
+                .values_list("session_id", "session__status", "session__expires_at")
+                .first()
+            )
+        if row is None:
+            return None
+        return SessionInfo(str(row[0]), account_id, row[1], _unix(row[2]), _session_accounts(row[0]))
+
+
+def _session_accounts(session_id) -> tuple[str, ...]:
+    from labapp.labs.models import LabSession, SessionAccount
+
+    own = LabSession.objects.filter(pk=session_id).values_list("account_id", flat=True).first()
+    extra = SessionAccount.objects.filter(session_id=session_id).order_by("id").values_list("account_id", flat=True)
+    return (own, *extra) if own else tuple(extra)
 
 
 def _unix(moment: datetime | None) -> float | None:

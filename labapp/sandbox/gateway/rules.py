@@ -84,13 +84,18 @@ def check_region(region: str, service: str, host: str, allowed: list[str]) -> No
 # --- cross-account references -----------------------------------------------------------------
 
 
-def check_cross_account(account_id: str, service: str, named_strings: Iterable[tuple[str, str]]) -> None:
-    """Refuse any ARN naming another account, and any owner/account id parameter that is not ours."""
+def check_cross_account(account_id: str, service: str, named_strings: Iterable[tuple[str, str]],
+                        session_accounts: Iterable[str] = ()) -> None:
+    """Refuse any ARN naming another account, and any owner/account id parameter that is not ours. ARNs
+    of the session's other accounts may be named (a trust policy naming the main account from the partner
+    account): the emulator still serves the request in `account_id` only, and reads another account of
+    the session only where the operation needs it (account_guard.reaching)."""
+    ours = {account_id, *session_accounts}
     for name, value in named_strings:
         if "arn:" in value.lower():
             for match in _ARN.finditer(value):
                 arn_account = match.group(4)
-                if arn_account not in ("", "aws", account_id):
+                if arn_account not in ("", "aws") and arn_account not in ours:
                     raise access_denied(
                         f"{match.group(0)}... names account {arn_account}; this sandbox can only use "
                         f"resources of its own account ({account_id})."
@@ -103,13 +108,14 @@ def check_cross_account(account_id: str, service: str, named_strings: Iterable[t
                 )
 
 
-def check_sts(account_id: str, action: str, params: dict[str, str]) -> None:
+def check_sts(account_id: str, action: str, params: dict[str, str], session_accounts: Iterable[str] = ()) -> None:
     if action in STS_REFUSED_ACTIONS:
         raise access_denied(STS_REFUSED_ACTIONS[action])
     if action in STS_ASSUME_ACTIONS:
         role_arn = params.get("RoleArn", "")
         match = _ARN.match(role_arn)
-        if not match or match.group(4) != account_id:
+        if not match or (match.group(4) != account_id and match.group(4) not in set(session_accounts)):
             raise access_denied(
-                f"Roles can only be assumed within your own sandbox account ({account_id}); {role_arn!r} is not."
+                f"Roles can only be assumed within your own sandbox account ({account_id}) or the other accounts "
+                f"of your lab session; {role_arn!r} is not."
             )

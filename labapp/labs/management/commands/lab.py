@@ -280,10 +280,13 @@ class Command(BaseCommand):
             # the solution made) would leave the account behind for good.
             from labapp.sandbox import client as sandbox
 
+            # Every account of the session: its own and the extra accounts its lab declares.
             deadline = time.monotonic() + min(timeout, 30.0)
-            while session.account_id in sandbox.emulator_stats()["accounts"]:
+            accounts = set(session.all_account_ids())
+            while left := accounts & set(sandbox.emulator_stats()["accounts"]):
                 if time.monotonic() > deadline:
-                    problems.append(f"the sandbox {session.account_id} was not retired after the session ended")
+                    problems.extend(f"the sandbox {account} was not retired after the session ended"
+                                    for account in sorted(left))
                     break
                 time.sleep(0.2)
 
@@ -367,6 +370,9 @@ def session_json(session: LabSession) -> dict:
         "status": session.status,
         "account_id": session.account_id,
         "credentials": session.credentials(),
+        # Extra accounts of the session (labs with `accounts:`), each with its own credentials.
+        "accounts": {a.name: {"account_id": a.account_id, "credentials": a.credentials()}
+                     for a in session.extra_accounts.all()},
         "params": session.params,
         "expires_at": session.expires_at.isoformat(),
         "error": session.error,
