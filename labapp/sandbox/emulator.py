@@ -24,6 +24,7 @@ Besides moto's API it serves a few admin routes under /_sandbox/ (the gateway re
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
@@ -84,6 +85,16 @@ class AccountLocks:
         with self._guard:
             self._locks.pop(account_id, None)
 
+    @contextlib.contextmanager
+    def holding(self, account_id: str, *others: str):
+        """The account's lock and those of the other accounts of its lab session, always taken in the same
+        (sorted) order: a request that reaches a partner account (AssumeRole writes the temporary key there)
+        must not run beside a request of that account, and two such requests must not deadlock."""
+        with contextlib.ExitStack() as stack:
+            for account in sorted({account_id, *others}):
+                stack.enter_context(self.for_account(account))
+            yield
+
 
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
@@ -138,9 +149,10 @@ class EmulatorApp:
             captured[:] = [status, headers]
             return lambda data: None  # moto returns its body; nothing writes through this
 
+        siblings = _sibling_accounts(environ)
         with (
-            self.locks.for_account(account_id),
-            account_guard.guarded(account_id, _sibling_accounts(environ)) as guard,
+            self.locks.holding(account_id, *siblings),
+            account_guard.guarded(account_id, siblings) as guard,
             authorization.request_scope(environ, account_id, service) as iam,
         ):
             try:
