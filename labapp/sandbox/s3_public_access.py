@@ -14,6 +14,11 @@ Here an anonymous GET or HEAD of an object is allowed only if, for the anonymous
 Conditions are evaluated with the request's context (labapp.grading.policy): aws:SecureTransport is
 "false", as the lab gateway serves plain HTTP. Everything else anonymous is refused.
 
+Block Public Access also refuses *writing* what it blocks, for every caller (the sandbox's administrator
+too, as on AWS): a public bucket policy under BlockPublicPolicy, a public ACL under BlockPublicAcls
+(`blocked_write`). What it does to signed callers' reads (RestrictPublicBuckets, IgnorePublicAcls, ACLs
+disabled) is applied by IAM enforcement (labapp/sandbox/authorization/resource_policies.py).
+
 A request is anonymous when the gateway marks it so (header `x-lab-anonymous`, set on every unsigned
 request it forwards), or when it carries no credentials at all: no non-empty Authorization header and
 no presigned-URL signature *parameter*.
@@ -122,6 +127,81 @@ def _public_access_block(backend, bucket) -> dict[str, bool]:
     return effective
 
 
+_PUBLIC_CANNED_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+_PUBLIC_GROUPS = (_ALL_USERS, "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+_BLOCKED_POLICY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied: public '
+    b"policies are blocked by the BlockPublicPolicy block public access setting.</Message>"
+    b"<RequestId>lab-block-public-access</RequestId></Error>"
+)
+_BLOCKED_ACL = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied: public '
+    b"ACLs are blocked by the BlockPublicAcls block public access setting.</Message>"
+    b"<RequestId>lab-block-public-access</RequestId></Error>"
+)
+
+
+def blocked_write(backend, bucket_name: str, request, *, bucket_request: bool) -> bytes | None:
+    """The refusal S3 gives any caller, the account's own included, for writing what Block Public Access
+    blocks (S3 User Guide, "Block public access settings"): a public bucket policy under BlockPublicPolicy,
+    a public ACL (canned, grant header or ?acl body naming AllUsers / AuthenticatedUsers) under
+    BlockPublicAcls. None when the write may go on."""
+    if request.method != "PUT":
+        return None
+    bucket = backend.buckets.get(bucket_name)
+    if bucket is None:
+        return None
+    block = _write_block(backend, bucket)
+    if bucket_request and "policy" in request.args and block["block_public_policy"]:
+        if _policy_is_public(request.get_data(cache=True)):
+            return _BLOCKED_POLICY
+    if block["block_public_acls"] and _sets_public_acl(request):
+        return _BLOCKED_ACL
+    return None
+
+
+def _policy_is_public(body: bytes) -> bool:
+    import json
+
+    from labapp.sandbox.authorization.resource_policies import _is_public
+
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        return False  # S3 answers MalformedPolicy itself
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    statements = [statements] if isinstance(statements, dict) else statements
+    return any(isinstance(st, dict) and _is_public(st) for st in statements)
+
+
+def _sets_public_acl(request) -> bool:
+    if (request.headers.get("x-amz-acl") or "").strip() in _PUBLIC_CANNED_ACLS:
+        return True
+    grants = " ".join(v for k, v in request.headers.items() if k.lower().startswith("x-amz-grant-"))
+    if any(group in grants for group in _PUBLIC_GROUPS):
+        return True
+    if "acl" in request.args:
+        body = request.get_data(cache=True) or b""
+        return any(group.encode() in body for group in _PUBLIC_GROUPS)
+    return False
+
+
+def _write_block(backend, bucket) -> dict[str, bool]:
+    effective = {"block_public_acls": False, "block_public_policy": False}
+    blocks = [bucket.public_access_block]
+    try:
+        from moto.s3control.models import s3control_backends
+
+        blocks.append(s3control_backends[backend.account_id]["aws"].public_access_block)
+    except Exception:  # noqa: BLE001 - no account-level block
+        pass
+    for block in blocks:
+        if block is not None:
+            effective["block_public_acls"] |= bool(getattr(block, "block_public_acls", False))
+            effective["block_public_policy"] |= bool(getattr(block, "block_public_policy", False))
+    return effective
+
+
 def install() -> None:
     """Decide anonymous object reads ourselves; refuse every other anonymous S3 request."""
     from moto.s3.responses import S3Response
@@ -139,6 +219,12 @@ def install() -> None:
                 return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
             # Decided: moto's own anonymous check (wrong for HEAD, versions, policies) is not run again.
             request.environ["HTTP_AUTHORIZATION"] = "lab-public-read"
+        elif request.method == "PUT":
+            refused = blocked_write(
+                self.backend, self.parse_bucket_name_from_url(request, full_url), request, bucket_request=False
+            )
+            if refused:
+                return 403, {"Content-Type": "application/xml"}, refused
         return original_key_response(self, request, full_url)
 
     def _bucket_response(self, request, full_url):
@@ -146,6 +232,12 @@ def install() -> None:
         # signature is in the form, verified by the gateway).
         if request.headers.get(ANONYMOUS_HEADER):
             return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+        if request.method == "PUT":
+            refused = blocked_write(
+                self.backend, self.parse_bucket_name_from_url(request, full_url), request, bucket_request=True
+            )
+            if refused:
+                return 403, {"Content-Type": "application/xml"}, refused
         return original_bucket_response(self, request, full_url)
 
     S3Response._key_response = _key_response

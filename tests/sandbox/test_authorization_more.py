@@ -656,3 +656,53 @@ def test_reencrypt_needs_both_keys_and_pass_role_names_the_service(box):
         ),
     )
     assert zoe.client("lambda").create_function(**create)["FunctionName"] == "zoe-fn"
+
+
+def test_block_public_access_refuses_writing_a_public_policy_or_acl_for_every_caller(box):
+    s3 = box.client("s3")
+    bucket = f"bpa-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    public = doc(
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        }
+    )
+    # The sandbox's administrator too: Block Public Access is not a permission.
+    assert "BlockPublicPolicy" in denied(s3.put_bucket_policy, Bucket=bucket, Policy=public)
+    assert "BlockPublicAcls" in denied(s3.put_object, Bucket=bucket, Key="a", Body=b"a", ACL="public-read")
+    denied(s3.put_bucket_acl, Bucket=bucket, ACL="public-read")
+    # Not public: a policy for the account's own principals, a private object.
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{box.account_id}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ),
+    )
+    s3.put_object(Bucket=bucket, Key="a", Body=b"a", ACL="private")
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=public)
