@@ -706,3 +706,45 @@ def test_block_public_access_refuses_writing_a_public_policy_or_acl_for_every_ca
         },
     )
     s3.put_bucket_policy(Bucket=bucket, Policy=public)
+
+
+def test_dynamodb_batch_calls_are_checked_on_each_table_with_its_keys(box):
+    ddb_admin = box.client("dynamodb")
+    for name in ("inbox", "audit"):
+        ddb_admin.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "owner", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "owner", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    inbox = f"arn:aws:dynamodb:us-east-1:{box.account_id}:table/inbox"
+    abe = user_keys(
+        box,
+        "abe",
+        inline=doc(
+            allow(
+                ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+                inbox,
+                Condition={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}},
+            )
+        ),
+    )
+    ddb = abe.client("dynamodb")
+    ddb.batch_write_item(RequestItems={"inbox": [{"PutRequest": {"Item": {"owner": {"S": "abe"}}}}]})
+    got = ddb.batch_get_item(RequestItems={"inbox": {"Keys": [{"owner": {"S": "abe"}}]}})
+    assert got["Responses"]["inbox"] == [{"owner": {"S": "abe"}}]
+    # Someone else's partition, or a second table the policy does not name: refused.
+    denied(
+        ddb.batch_get_item,
+        RequestItems={"inbox": {"Keys": [{"owner": {"S": "abe"}}, {"owner": {"S": "bea"}}]}},
+        code="AccessDeniedException",
+    )
+    message = denied(
+        ddb.batch_write_item,
+        RequestItems={
+            "inbox": [{"PutRequest": {"Item": {"owner": {"S": "abe"}}}}],
+            "audit": [{"PutRequest": {"Item": {"owner": {"S": "abe"}}}}],
+        },
+        code="AccessDeniedException",
+    )
+    assert "table/audit" in message

@@ -363,6 +363,46 @@ def service_context(service: str, operation: str, params: dict, account: str, re
     return {}
 
 
+def dynamodb_table_checks(
+    action: str, operation: str, params: dict, account: str, region: str, context: dict
+) -> list | None:
+    """BatchGetItem / BatchWriteItem name several tables: the permission is needed on each table, with
+    dynamodb:LeadingKeys (and dynamodb:Attributes) of that table's items (DynamoDB Developer Guide,
+    "Using IAM policy conditions for fine-grained access control"). None for other operations."""
+    if operation not in ("BatchGetItem", "BatchWriteItem") or not isinstance(
+        params.get("RequestItems"), dict
+    ):
+        return None
+    checks = []
+    for table, request in params["RequestItems"].items():
+        arn = f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+        if operation == "BatchGetItem" and isinstance(request, dict):
+            items = [k for k in request.get("Keys") or [] if isinstance(k, dict)]
+            names = request.get("ExpressionAttributeNames") or {}
+            projection = request.get("ProjectionExpression")
+        else:
+            items = []
+            for write in request if isinstance(request, list) else []:
+                put = (write or {}).get("PutRequest") or {}
+                delete = (write or {}).get("DeleteRequest") or {}
+                items.append(put.get("Item") or delete.get("Key") or {})
+            names, projection = {}, None
+        hash_key = _hash_key(account, region, table)
+        found = {}
+        values = [_scalar(i[hash_key]) for i in items if hash_key and isinstance(i.get(hash_key), dict)]
+        if values:
+            found["dynamodb:LeadingKeys"] = list(dict.fromkeys(values))
+        attributes = []
+        if operation == "BatchWriteItem":
+            attributes = [name for i in items for name in i]
+        elif isinstance(projection, str):
+            attributes = [names.get(p.strip(), p.strip()) for p in projection.split(",")]
+        if attributes:
+            found["dynamodb:Attributes"] = list(dict.fromkeys(a for a in attributes if a))
+        checks.append(Check(action, [arn], {**context, **found}))
+    return checks
+
+
 _ITEM_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}
 
 

@@ -391,6 +391,9 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
     else:
         resources = actions.resources_for(action, params, account, region)
         resources = [resource_policies.for_arn(account, region, arn) for arn in resources]
+    per_table = actions.dynamodb_table_checks(action, operation, params, account, region, context)
+    if per_table is not None:  # batch calls: each table with its own keys
+        return per_table
     context.update(actions.service_context(service, operation, params, account, region))
     checks = [actions.Check(action, resources, context)]
     return checks + _pass_role_checks(account, service, operation, params)
