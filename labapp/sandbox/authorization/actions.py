@@ -410,7 +410,7 @@ def dynamodb_context(operation: str, params: dict, account: str, region: str) ->
     """dynamodb:LeadingKeys (the partition key value of the item(s) a call reads or writes),
     dynamodb:Attributes (the attribute names it names: the item's, the projection's, AttributesToGet),
     dynamodb:Select and dynamodb:ReturnValues (DynamoDB Developer Guide, "Using IAM policy conditions for
-    fine-grained access control"). Batch and transaction calls name several tables: not derived."""
+    fine-grained access control"). Batch calls: `dynamodb_table_checks`; transactions are not derived."""
     context: dict = {}
     for name in ("Select", "ReturnValues", "ReturnConsumedCapacity"):
         if isinstance(params.get(name), str):
