@@ -748,3 +748,37 @@ def test_dynamodb_batch_calls_are_checked_on_each_table_with_its_keys(box):
         code="AccessDeniedException",
     )
     assert "table/audit" in message
+
+
+def test_graders_iam_access_sees_function_and_secret_policies_and_grants(box):
+    from labapp.sandbox import client as sandbox_client
+
+    lambda_function(box, "graded")
+    box.client("iam").create_user(UserName="cora")
+    cora = arn_of(box, "cora")
+    box.client("lambda").add_permission(
+        FunctionName="graded", StatementId="cora-invokes", Action="lambda:InvokeFunction", Principal=cora
+    )
+    secret = box.client("secretsmanager").create_secret(Name="graded-secret", SecretString="s")["ARN"]
+    box.client("secretsmanager").put_resource_policy(
+        SecretId=secret,
+        ResourcePolicy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": cora},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ),
+    )
+    key = box.client("kms").create_key()["KeyMetadata"]["Arn"]
+    box.client("kms").create_grant(KeyId=key, GranteePrincipal=cora, Operations=["Decrypt"])
+
+    def allowed(action, resource):
+        return sandbox_client.iam_access(box.account_id, cora, action, resource)["allowed"]
+
+    function = f"arn:aws:lambda:us-east-1:{box.account_id}:function:graded"
+    assert allowed("lambda:InvokeFunction", function)
+    assert not allowed("lambda:DeleteFunction", function)
+    assert allowed("secretsmanager:GetSecretValue", secret)
+    assert allowed("kms:Decrypt", key) and not allowed("kms:Encrypt", key)

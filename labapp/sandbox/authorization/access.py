@@ -75,7 +75,8 @@ def resource_for(account_id: str, action: str, arn: str, region: str) -> Resourc
         return resource_policies.kms_resource(account_id, region, arn)
     if service == "iam" and action.lower().startswith("sts:assumerole") and ":role/" in arn:
         return resource_policies.role_trust_resource(account_id, arn)
-    return Resource(arn, account_id)
+    found = resource_policies.for_arn(account_id, region, arn)  # Lambda, Secrets Manager, ECR policies
+    return found if isinstance(found, Resource) else Resource(arn, account_id)
 
 
 def decide(account_id: str, principal_arn: str, action: str, resource: str = "*", context: dict | None = None,
