@@ -21,7 +21,9 @@ A lab session may own several accounts (a main account and a partner, `accounts:
 gateway tells the emulator which (`sibling_accounts` of the caller header), and still pins the request
 to the one account of the key that signed it. An operation that needs another account of the session
 (STS AssumeRole of a partner account's role reads that role and its trust policy, and stores the
-temporary key there) asks for it explicitly with `reaching(account)`, for the few lines that need it;
+temporary key there) asks for it explicitly with `reaching(account)`, for the few lines that need it
+(or `reach_for_request`, once IAM allowed an S3 request for a bucket the partner account owns: moto's
+handler then serves that bucket from its owner, and only then is moto's cross-account S3 access on);
 `reaching` refuses any account that is not one of the request's session's, so another learner's
 account stays refused exactly as before, and outside `reaching` so do the session's own other accounts.
 
@@ -123,6 +125,18 @@ def reaching(account_id: str):
         yield
     finally:
         guard.reached = before
+
+
+def reach_for_request(account_id: str) -> None:
+    """Like `reaching`, until the request ends: for an operation whose handler reads the other account
+    after IAM allowed it (S3 on a bucket of the session's partner account). Same rule: only an account of
+    the request's own session."""
+    guard = _current.get()
+    if guard is None or account_id == guard.account_id or account_id in guard.reached:
+        return
+    if account_id not in guard.siblings:
+        raise NotASessionAccount(account_id)
+    guard.reached = (*guard.reached, account_id)
 
 
 def current() -> RequestGuard | None:
@@ -249,8 +263,25 @@ def install() -> None:
         original_reset(cls)
 
     BackendDict.reset = reset
+    _s3_reaches_only_opened_accounts()
     _guard_threads_started_under_a_guard()
     _installed = True
+
+
+def _s3_reaches_only_opened_accounts() -> None:
+    """moto serves a bucket of another account by name only when cross-account access is on, and the
+    emulator turns it off (MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false). It is on exactly while an operation has
+    opened another account of its own session (`reach_for_request`, after IAM allowed a partner account's
+    bucket); the guard still refuses every account that was not opened."""
+    import moto.s3.models as s3_models
+
+    never = s3_models.s3_allow_crossdomain_access
+
+    def s3_allow_crossdomain_access() -> bool:
+        guard = _current.get()
+        return bool(guard.reached) if guard is not None else never()
+
+    s3_models.s3_allow_crossdomain_access = s3_allow_crossdomain_access
 
 
 def _guard_threads_started_under_a_guard() -> None:

@@ -171,3 +171,40 @@ def test_the_reaper_retires_a_leftover_extra_account_and_keeps_a_live_sessions(l
     accounts = set(emulator_stats()["accounts"])
     assert ended_partner not in accounts
     assert live_partner in accounts
+
+
+def test_a_partner_bucket_is_reached_only_through_its_bucket_policy_and_only_by_the_session(lab_stack, users):
+    """A request of the main account for a bucket of its partner account is decided across accounts (the
+    bucket policy must grant it); another learner's requests never reach it (and a policy cannot even
+    name another learner's account: the gateway refuses such an ARN)."""
+    started = lab("start", SLUG, "--user", "alice")
+    other = lab("start", SLUG, "--user", "bob")
+    bucket = started["params"]["bucket"]
+    partner_s3 = client(started["accounts"]["partner"]["credentials"], "s3")
+    main_s3 = client(started["credentials"], "s3")
+    assert denied(lambda: main_s3.list_objects_v2(Bucket=bucket))  # no bucket policy: the main account is out
+    partner_s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{started['account_id']}:root"},
+                        "Action": ["s3:ListBucket", "s3:GetObject"],
+                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    }
+                ],
+            }
+        ),
+    )
+    keys = [o["Key"] for o in main_s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["reports/2026-q3.csv"]
+    assert main_s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read().startswith(b"quarter,")
+    assert denied(lambda: main_s3.put_object(Bucket=bucket, Key="reports/forged.csv", Body=b"x"))
+    # bob's session never reaches alice's partner account.
+    bob_s3 = client(other["credentials"], "s3")
+    assert denied(lambda: bob_s3.list_objects_v2(Bucket=bucket))
+    assert denied(lambda: bob_s3.get_object(Bucket=bucket, Key=keys[0]))
+    assert [o["Key"] for o in partner_s3.list_objects_v2(Bucket=bucket)["Contents"]] == keys

@@ -116,3 +116,36 @@ def test_other_operations_never_reach_the_partner_account(sandbox_stack, two, pa
     denied(lambda: sns.publish(TopicArn=topic, Message="from the main account"))
     denied(lambda: sns.set_topic_attributes(TopicArn=topic, AttributeName="DisplayName", AttributeValue="x"))
     assert p.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"].get("DisplayName", "") == ""
+
+
+def test_a_bucket_of_the_partner_account_needs_its_bucket_policy_and_others_stay_out(
+    sandbox_stack, two, partner
+):
+    a, b, state = two
+    p = partner
+    bucket = f"p-reports-{p.account_id}"
+    p.client("s3").put_object(Bucket=bucket, Key="q3.csv", Body=b"q3")
+    s3 = as_session(emulator_client(sandbox_stack.socket_path, a.account_id, "s3"), p.account_id)
+    denied(lambda: s3.get_object(Bucket=bucket, Key="q3.csv"))  # no bucket policy grants the main account
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{a.account_id}:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    # Written straight to the emulator: this test's partner is a plain sandbox, not in a session with a.
+    emulator_client(sandbox_stack.socket_path, p.account_id, "s3").put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]})
+    )
+    assert s3.get_object(Bucket=bucket, Key="q3.csv")["ContentLength"] == 2
+    denied(lambda: s3.put_object(Bucket=bucket, Key="forged.csv", Body=b"x"))  # the policy grants reads only
+    # Another learner's bucket, even with a policy naming this account (written straight to the emulator:
+    # the gateway refuses such a policy), is out of reach: not the session's.
+    b_grant = {**grant, "Resource": f"arn:aws:s3:::{state['bucket']}/*"}
+    b_s3 = emulator_client(sandbox_stack.socket_path, b.account_id, "s3")
+    b_s3.put_bucket_policy(
+        Bucket=state["bucket"], Policy=json.dumps({"Version": "2012-10-17", "Statement": [b_grant]})
+    )
+    denied(lambda: s3.get_object(Bucket=state["bucket"], Key="secret.txt"))
+    b_s3.delete_bucket_policy(Bucket=state["bucket"])
+    b_unchanged(b, state)

@@ -193,11 +193,41 @@ def authorize_s3(response) -> None:
     if scope is None or scope.decided:
         return
     scope.decided = True
+    owner = _partner_bucket_owner(scope)
+    if owner and scope.kind in (caller.SESSION, caller.MOTO_KEY):
+        return _authorize_partner_bucket(scope, owner)
     if scope.kind != caller.MOTO_KEY:
         return
     resolved = _resolve(scope)
     region = (scope.caller.region if scope.caller else "") or "us-east-1"
     _decide(scope, resolved.principal, _s3_checks(scope), region, resolved.request_context())
+
+
+def _partner_bucket_owner(scope: Scope) -> str | None:
+    """The account owning the request's bucket when it is another account of the caller's lab session."""
+    from moto.s3.models import s3_backends
+
+    guard = account_guard.current()
+    if guard is None or not guard.siblings:
+        return None
+    _operation, bucket, _key, _query = _s3_request(scope.environ)
+    owner = s3_backends.bucket_accounts.get(bucket or "", (None, None))[1]
+    return owner if owner in guard.siblings else None
+
+
+def _authorize_partner_bucket(scope: Scope, owner: str) -> None:
+    """A bucket of the session's partner account: decided across accounts like AWS (the caller's own policies,
+    the session administrator's included, and the bucket policy must both allow), reading the bucket in its
+    owner's account; once allowed, moto's handler may read that account for the rest of the request."""
+    region = (scope.caller.region if scope.caller else "") or "us-east-1"
+    if scope.kind == caller.SESSION:
+        principal, context = _admin(scope.account_id), {}
+    else:
+        resolved = _resolve(scope)
+        principal, context = resolved.principal, resolved.request_context()
+    with account_guard.reaching(owner):
+        _decide(scope, principal, _s3_checks(scope, resource_account=owner), region, context)
+    account_guard.reach_for_request(owner)
 
 
 def _resolve(scope: Scope) -> principals.Resolved:
@@ -494,13 +524,13 @@ def _post_object_key(environ) -> str | None:
     return key or None
 
 
-def _s3_checks(scope: Scope) -> list:
+def _s3_checks(scope: Scope, resource_account: str | None = None) -> list:
     environ = scope.environ
     operation, bucket, key, query = _s3_request(environ)
     action = actions.action_name("s3", operation, versioned="versionId" in query) if operation else None
     if action is None:
         _unmapped(scope, "s3", operation)
-    account = scope.account_id
+    account = resource_account or scope.account_id  # the bucket's account (a partner account's bucket)
     header = lambda name: environ.get("HTTP_" + name.upper().replace("-", "_"))
     context = {
         "s3:authType": "REST-QUERY-STRING" if "X-Amz-Signature" in query else "REST-HEADER",
