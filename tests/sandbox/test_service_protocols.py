@@ -24,6 +24,7 @@ READ_CALL = {
     "athena": "list_work_groups",
     "autoscaling": "describe_auto_scaling_groups",
     "cloudfront": "list_distributions",
+    "dynamodb": "list_tables",
     "ec2": "describe_vpcs",
     "ecr": "describe_repositories",
     "ecs": "list_clusters",
