@@ -1,7 +1,9 @@
 """A small IAM policy evaluator for graders.
 
-IAM and resource policies are stored by the emulator but not enforced, so a check that wants to know what a
-policy *does* (not how it is written) asks this module. It answers one request at a time:
+A check that wants to know what a policy document *does* (not how it is written) asks this module, one
+document set at a time; enforcement in the sandbox uses the full engine in labapp/iam/ (identity, boundary,
+session and resource policies together), which the `iam.access` check asks. This module answers one request
+at a time:
 
     evaluate(policy_documents, action, resource, principal=None, context=None) -> "allow" | "deny" | "implicit-deny"
 

@@ -178,8 +178,9 @@ class UserLoginProfile(Check):
 
 
 # --- roles, instance profiles, temporary credentials (CLI/SDK labs) -------------------------------
-# Policies are stored but not enforced in the sandbox, so these checks ask labapp.grading.policy what a
-# trust or permission policy *does* (who may assume, what is allowed), not how it is written.
+# These checks ask labapp.grading.policy what a trust or permission policy document *does* (who may assume,
+# what is allowed), not how it is written. To ask what a principal of the sandbox may really do (with every
+# policy that applies to it, as enforcement decides), a lab uses the `iam.access` check instead.
 
 import json as _json  # noqa: E402
 from urllib.parse import unquote as _unquote  # noqa: E402
