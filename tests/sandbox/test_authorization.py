@@ -796,3 +796,33 @@ def test_resource_tags_in_conditions(box):
     blue.client("ec2").stop_instances(InstanceIds=[ours])
     denied(blue.client("ec2").stop_instances, InstanceIds=[theirs], code="UnauthorizedOperation")
     denied(blue.client("ec2").stop_instances, InstanceIds=[ours, theirs], code="UnauthorizedOperation")
+
+
+def test_a_delegated_admin_may_create_users_only_with_the_required_boundary(box):
+    """iam:PermissionsBoundary is the boundary a request sets, or the one the target user already has: the
+    IAM User Guide's delegated-administrator pattern works with the admin's own keys."""
+    iam = box.client("iam")
+    boundary = iam.create_policy(PolicyName="dev-boundary", PolicyDocument=doc(allow("s3:*")))["Policy"]["Arn"]
+    with_boundary = {"Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}}
+    admin = user_keys(box, "delegate", inline=doc(
+        allow(["iam:CreateUser", "iam:AttachUserPolicy", "iam:PutUserPolicy"], "*", **with_boundary),
+        allow(["iam:GetUser", "iam:DeleteUserPermissionsBoundary"], "*")))
+    admin_iam = admin.client("iam")
+    denied(admin_iam.create_user, UserName="no-boundary")
+    other = iam.create_policy(PolicyName="other", PolicyDocument=doc(allow("*")))["Policy"]["Arn"]
+    denied(admin_iam.create_user, UserName="wrong-boundary", PermissionsBoundary=other)
+    admin_iam.create_user(UserName="dev1", PermissionsBoundary=boundary)
+    # Attaching to a user with the boundary is allowed; to one without it (made by the sandbox admin), not.
+    admin_iam.attach_user_policy(UserName="dev1", PolicyArn=S3_FULL)
+    iam.create_user(UserName="free")
+    denied(admin_iam.attach_user_policy, UserName="free", PolicyArn=S3_FULL)
+
+
+def test_a_user_may_create_only_their_own_virtual_mfa_device(box):
+    """CreateVirtualMFADevice is decided on arn:aws:iam::<account>:mfa/<name>, so the User Guide's
+    "manage your own MFA device" policy (mfa/${aws:username}) works."""
+    own = {"Effect": "Allow", "Action": "iam:CreateVirtualMFADevice",
+           "Resource": f"arn:aws:iam::{box.account_id}:mfa/${{aws:username}}"}
+    sam = user_keys(box, "sam", inline=json.dumps({"Version": "2012-10-17", "Statement": [own]}))
+    sam.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="sam")
+    denied(sam.client("iam").create_virtual_mfa_device, VirtualMFADeviceName="someone-else")

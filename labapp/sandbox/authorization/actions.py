@@ -191,6 +191,7 @@ _PARAMS_FOR = {
     "GroupNameWithPath": ("GroupName",),
     "InstanceProfileNameWithPath": ("InstanceProfileName",),
     "PolicyNameWithPath": ("PolicyName",),
+    "MfaTokenIdWithPath": ("VirtualMFADeviceName",),
     "QueueName": ("QueueName",),
     "TopicName": ("Name",),
     "KeyId": ("KeyId",),

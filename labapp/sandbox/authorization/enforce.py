@@ -414,6 +414,10 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         ]
     if service == "iam" and params.get("PolicyArn"):
         context["iam:PolicyARN"] = params["PolicyArn"]
+    if service == "iam":
+        boundary = _permissions_boundary_key(account, operation, params)
+        if boundary:
+            context["iam:PermissionsBoundary"] = boundary
     if service == "ec2" and operation == "RunInstances":
         if params.get("InstanceType"):
             context["ec2:InstanceType"] = params["InstanceType"]
@@ -458,6 +462,39 @@ def _pass_role_checks(account: str, service: str, operation: str, params: dict) 
         values.append(params.get("executionRoleArn"))
     roles = [arn for value in values if value for arn in _role_arns(account, value)]
     return [actions.Check("iam:PassRole", [arn], {"iam:PassedToService": passed_to}) for arn in roles]
+
+
+# iam:PermissionsBoundary (Service Authorization Reference): the boundary a request sets, or the boundary
+# the target user or role already has, so a delegated administrator can be held to "only users with this
+# boundary" (IAM User Guide, "Permissions boundaries for IAM entities", delegating responsibility).
+_BOUNDARY_SET_BY = {"CreateUser", "CreateRole", "PutUserPermissionsBoundary", "PutRolePermissionsBoundary"}
+_BOUNDARY_OF_TARGET = {
+    "AttachUserPolicy": "user", "DetachUserPolicy": "user", "PutUserPolicy": "user", "DeleteUserPolicy": "user",
+    "DeleteUserPermissionsBoundary": "user",
+    "AttachRolePolicy": "role", "DetachRolePolicy": "role", "PutRolePolicy": "role", "DeleteRolePolicy": "role",
+    "DeleteRolePermissionsBoundary": "role", "DeleteRole": "role", "UpdateRole": "role",
+    "UpdateRoleDescription": "role", "UpdateAssumeRolePolicy": "role", "GetRole": "role",
+}
+
+
+def _permissions_boundary_key(account: str, operation: str, params: dict) -> str | None:
+    if operation in _BOUNDARY_SET_BY:
+        value = params.get("PermissionsBoundary")
+        return value if isinstance(value, str) and value else None
+    kind = _BOUNDARY_OF_TARGET.get(operation)
+    if kind is None:
+        return None
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account]["aws"]
+    try:
+        if kind == "user":
+            boundary = iam.get_user(str(params.get("UserName", ""))).permissions_boundary
+        else:
+            boundary = iam.get_role(str(params.get("RoleName", ""))).permissions_boundary
+    except Exception:
+        return None  # no such user or role: IAM answers that itself
+    return (boundary or {}).get("PermissionsBoundaryArn")
 
 
 def _role_arns(account: str, value) -> list[str]:
