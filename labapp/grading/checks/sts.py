@@ -7,6 +7,18 @@ from botocore.exceptions import ClientError
 from . import Check, failed, passed, register, schema, string
 
 
+def same_role(assumed, wanted: str) -> bool:
+    """The same role: same account and role name, whatever path either ARN writes (role names are unique
+    in an account, and a lab file can only write role/<name> for a role a learner may create with --path)."""
+    def key(arn):
+        parts = str(arn or "").split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("role/"):
+            return None
+        return parts[4], parts[5].rsplit("/", 1)[-1]
+
+    return key(assumed) is not None and key(assumed) == key(wanted)
+
+
 @register("sts.role_assumed")
 class RoleAssumed(Check):
     description = "Journal: the learner called AssumeRole for the role successfully (optionally with a session name)."
@@ -24,7 +36,7 @@ class RoleAssumed(Check):
                     return failed(f"role {role} does not exist — create it first")
                 raise
         rows = [r for r in ctx.journal if r.get("source") == "learner" and r.get("action") == "AssumeRole"]
-        mine = [r for r in rows if (r.get("params") or {}).get("RoleArn") == role_arn]
+        mine = [r for r in rows if same_role((r.get("params") or {}).get("RoleArn"), role_arn)]
         ok = [r for r in mine if 200 <= int(r.get("status") or 0) < 300]
         if not ok:
             if mine:

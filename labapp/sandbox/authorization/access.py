@@ -39,18 +39,17 @@ def principal_for(account_id: str, arn: str) -> tuple[Principal, dict]:
             raise UnknownPrincipal(f"there is no IAM user {name} in this sandbox")
         return principals.user_principal(iam, user), {}  # long-term keys: no MFA key at all
     if service == "iam" and resource.startswith("role/"):
-        role_arn, session = arn, CHECK_SESSION
+        role_name, session = resource.rsplit("/", 1)[-1], CHECK_SESSION
     elif service == "sts" and resource.startswith("assumed-role/") and resource.count("/") == 2:
         _, role_name, session = resource.split("/")
-        role_arn = f"arn:aws:iam::{account_id}:role/{role_name}"
     else:
         raise UnknownPrincipal(f"{arn} is not an IAM user or role ARN")
+    # Role names are unique in an account: a lab's role/<name> finds the role a learner created with --path,
+    # evaluated with its real ARN (role/apps/<name>), as users are found by name.
     try:
-        iam.get_role_by_arn(role_arn) if service == "iam" else iam.get_role(role_arn.rsplit("/", 1)[-1])
+        role_arn = iam.get_role(role_name).arn
     except Exception as exc:
-        raise UnknownPrincipal(f"there is no IAM role {role_arn.rsplit('/', 1)[-1]} in this sandbox") from exc
-    if service == "sts":
-        role_arn = iam.get_role(role_arn.rsplit("/", 1)[-1]).arn  # with its path
+        raise UnknownPrincipal(f"there is no IAM role {role_name} in this sandbox") from exc
     assumed = SimpleNamespace(role_arn=role_arn, session_name=session, policy=None)
     return principals.role_session_principal(iam, assumed), {"aws:MultiFactorAuthPresent": "false"}
 
@@ -60,11 +59,28 @@ def region_of(arn: str, default: str) -> str:
     return parts[3] if len(parts) > 3 and parts[3] else default
 
 
+def _with_path(account_id: str, arn: str) -> str:
+    """A lab's path-less user/<name> or role/<name> as the existing entity's real ARN (with its path)."""
+    from moto.iam.models import iam_backends
+
+    kind, _, name = arn.split(":", 5)[-1].partition("/")
+    if kind not in ("user", "role") or not name or "/" in name or "*" in name:
+        return arn
+    iam = iam_backends[account_id]["aws"]
+    try:
+        entity = iam.users.get(name) if kind == "user" else iam.get_role(name)
+    except Exception:
+        entity = None
+    return getattr(entity, "arn", None) or arn
+
+
 def resource_for(account_id: str, action: str, arn: str, region: str) -> Resource:
     """The resource with the policy enforcement would read for it."""
     if arn == "*" or not arn.startswith("arn:"):
         return Resource(arn or "*", account_id)
     service = arn.split(":")[2]
+    if service == "iam":
+        arn = _with_path(account_id, arn)
     if service == "s3":
         return resource_policies.s3_resource(account_id, arn)
     if service == "sqs":

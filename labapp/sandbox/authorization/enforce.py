@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from labapp.iam import Policy, Principal, Request, Resource, evaluate
 from labapp.sandbox import account_guard
 
-from . import actions, caller, principals, resource_policies
+from . import actions, caller, iam_paths, principals, resource_policies
 
 log = logging.getLogger("labapp.sandbox.authorization")
 
@@ -423,6 +423,8 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
             context["ec2:InstanceType"] = params["InstanceType"]
         resources = actions.run_instances_resources(params, account, region)
     else:
+        if service == "iam":  # user/apps/app-etl: IAM ARNs carry the entity's path
+            params = {**params, **iam_paths.named_with_path(account, operation, params)}
         resources = actions.resources_for(action, params, account, region)
         resources = [resource_policies.for_arn(account, region, arn) for arn in resources]
     per_table = actions.dynamodb_table_checks(action, operation, params, account, region, context)
