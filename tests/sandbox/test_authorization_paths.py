@@ -59,3 +59,59 @@ def test_a_role_with_a_path_is_graded_by_its_name_and_assumed_by_its_real_arn(bo
     assert same_role(role["Arn"], f"arn:aws:iam::{acct}:role/orders-app")
     assert not same_role(role["Arn"], f"arn:aws:iam::{acct}:role/orders")
     assert not same_role(role["Arn"], "arn:aws:iam::111111111111:role/orders-app")
+
+
+def test_ec2_instance_type_is_a_key_of_the_instance_resource_only(box):
+    """B3/B4: the image, subnet and security group of a launch lack ec2:InstanceType, so a statement on "*"
+    conditioned on it cannot allow them (StringEquals on a missing key is false) and a Deny
+    StringNotEquals on "*" refuses them (a missing key makes StringNotEquals true)."""
+    image = box.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    launch = dict(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1)
+    one_statement = user_keys(
+        box,
+        "one-statement",
+        inline=doc(allow("ec2:RunInstances", Condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}})),
+    )
+    message = denied(one_statement.client("ec2").run_instances, code="UnauthorizedOperation", **launch)
+    assert "ec2:RunInstances" in message and "instance/*" not in message
+    # The grader agrees, even when a probe passes the key for a resource whose type lacks it.
+    from labapp.sandbox import client as sandbox_client
+
+    region_arn = f"arn:aws:ec2:us-east-1:{box.account_id}"
+    user, micro = f"arn:aws:iam::{box.account_id}:user/one-statement", {"ec2:InstanceType": "t3.micro"}
+    assert sandbox_client.iam_access(box.account_id, user, "ec2:RunInstances", f"{region_arn}:instance/*", micro)[
+        "allowed"
+    ]
+    assert not sandbox_client.iam_access(
+        box.account_id, user, "ec2:RunInstances", f"{region_arn}:subnet/*", micro
+    )["allowed"]
+    deny_other_types = user_keys(
+        box,
+        "deny-other-types",
+        inline=doc(
+            allow("ec2:RunInstances"),
+            {
+                "Effect": "Deny",
+                "Action": "ec2:RunInstances",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"ec2:InstanceType": "t3.micro"}},
+            },
+        ),
+    )
+    denied(deny_other_types.client("ec2").run_instances, code="UnauthorizedOperation", **launch)
+    # The shape AWS documents: the condition on the instance statement only, everything else unconditioned.
+    two_statements = user_keys(
+        box,
+        "two-statements",
+        inline=doc(
+            allow(
+                "ec2:RunInstances",
+                f"{region_arn}:instance/*",
+                Condition={"StringEquals": {"ec2:InstanceType": "t3.micro"}},
+            ),
+            allow("ec2:RunInstances", "*", Condition={"Null": {"ec2:InstanceType": "true"}}),
+        ),
+    )
+    ec2 = two_statements.client("ec2")
+    assert ec2.run_instances(**launch)["Instances"][0]["InstanceType"] == "t3.micro"
+    denied(ec2.run_instances, code="UnauthorizedOperation", **{**launch, "InstanceType": "m5.large"})

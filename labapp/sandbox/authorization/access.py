@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 from labapp.iam import Principal, Request, Resource, evaluate
 
-from . import principals, resource_policies
+from . import actions, principals, resource_policies
 
 CHECK_SESSION = "lab-check"
 
@@ -109,6 +109,7 @@ def decide(account_id: str, principal_arn: str, action: str, resource: str = "*"
         **resource_policies.resource_tags(account_id, region, target.arn),
         **{str(k): v for k, v in (context or {}).items()},
     }
+    keys = actions.context_for_resource(action, target.arn, keys)
     decision = evaluate(principal, Request(action, (target,), keys))
     matched = [
         {"policy": m.policy_id, "type": m.policy_type, "sid": m.sid, "effect": m.effect} for m in decision.matched

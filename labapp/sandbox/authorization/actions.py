@@ -311,6 +311,25 @@ def tag_context(params: dict) -> dict:
 
 # --- service condition keys -----------------------------------------------------------------------------
 
+# Keys a request carries only for the resource types that list them (Service Authorization Reference):
+# RunInstances' ec2:InstanceType is a key of its instance resource, not of the image, subnet, security
+# group, network interface or volume it uses.
+_RESOURCE_TYPE_KEYS = frozenset({"ec2:InstanceType"})
+
+
+def context_for_resource(action: str, arn: str, context: dict) -> dict:
+    """`context` without the resource-type keys the resource's type lacks (enforcement and graders alike)."""
+    scoped = _RESOURCE_TYPE_KEYS.intersection(context)
+    if not scoped:
+        return context
+    name = catalog.resource_type_of(arn, action)
+    found = catalog.action(action)
+    if name is None or found is None:
+        return context
+    keys = next((set(rt.condition_keys) for rt in found.resource_types if rt.name == name), set())
+    return {k: v for k, v in context.items() if k not in scoped or k in keys}
+
+
 
 def kms_context(params: dict, account: str) -> dict:
     """KMS condition keys of a request (KMS Developer Guide, "AWS KMS condition keys"): kms:CallerAccount

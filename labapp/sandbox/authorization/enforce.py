@@ -308,7 +308,7 @@ def _decide(scope: Scope, principal: Principal, checks: list, region: str, calle
             if not isinstance(resource, Resource):
                 resource = Resource(resource, scope.account_id)
             tags = resource_policies.resource_tags(scope.account_id, region, resource.arn)
-            context = {**base, **tags, **check.context}
+            context = actions.context_for_resource(check.action, resource.arn, {**base, **tags, **check.context})
             context = {k: v for k, v in context.items() if v is not None}  # None: a key the check leaves out
             decision = evaluate(principal, Request(check.action, (resource,), context))
             scope.decisions.append(decision)
@@ -419,7 +419,7 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         if boundary:
             context["iam:PermissionsBoundary"] = boundary
     if service == "ec2" and operation == "RunInstances":
-        if params.get("InstanceType"):
+        if params.get("InstanceType"):  # the instance resource's key only: see actions.context_for_resource
             context["ec2:InstanceType"] = params["InstanceType"]
         resources = actions.run_instances_resources(params, account, region)
     else:
