@@ -115,3 +115,38 @@ def test_ec2_instance_type_is_a_key_of_the_instance_resource_only(box):
     ec2 = two_statements.client("ec2")
     assert ec2.run_instances(**launch)["Instances"][0]["InstanceType"] == "t3.micro"
     denied(ec2.run_instances, code="UnauthorizedOperation", **{**launch, "InstanceType": "m5.large"})
+
+
+def test_grader_and_enforcement_send_the_same_keys_for_a_direct_kms_call(box):
+    """A5: a key policy pinned with kms:CallerAccount (and aws:ViaAWSService false) decides the same for a
+    real call through the gateway and for the grader's iam.access."""
+    from labapp.sandbox import client as sandbox_client
+
+    acct = box.account_id
+    iam = box.client("iam")
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "sts:AssumeRole"})
+    role_arn = iam.create_role(RoleName="encryptor", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    pinned = {"StringEquals": {"kms:CallerAccount": acct}, "Bool": {"aws:ViaAWSService": "false"}}
+    key = box.client("kms").create_key(
+        Policy=doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": role_arn},
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": pinned,
+            },
+        )
+    )["KeyMetadata"]["Arn"]
+    credentials = box.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="app")["Credentials"]
+    kms = session_keys(box, credentials).client("kms")
+    assert kms.generate_data_key(KeyId=key, KeySpec="AES_256")["KeyId"] == key
+    denied(kms.decrypt, CiphertextBlob=kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"],
+           code="AccessDeniedException")
+
+    def allowed(action):
+        return sandbox_client.iam_access(acct, f"arn:aws:iam::{acct}:role/encryptor", action, key)["allowed"]
+
+    assert allowed("kms:GenerateDataKey") and allowed("kms:Encrypt")
+    assert not allowed("kms:Decrypt")

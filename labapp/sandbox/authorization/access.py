@@ -102,11 +102,12 @@ def decide(account_id: str, principal_arn: str, action: str, resource: str = "*"
     principal, caller_context = principal_for(account_id, principal_arn)
     region = region_of(resource, region)
     target = resource_for(account_id, action, resource, region)
+    # The keys enforcement sends for a direct call over HTTPS (the same builders), then the check's own.
     keys = {
-        "aws:SecureTransport": "true",
-        "aws:RequestedRegion": region,
+        **actions.base_context(region, secure_transport=True),
         **caller_context,
         **resource_policies.resource_tags(account_id, region, target.arn),
+        **actions.direct_call_context(action, account_id),
         **{str(k): v for k, v in (context or {}).items()},
     }
     keys = actions.context_for_resource(action, target.arn, keys)

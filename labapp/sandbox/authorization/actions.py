@@ -311,6 +311,28 @@ def tag_context(params: dict) -> dict:
 
 # --- service condition keys -----------------------------------------------------------------------------
 
+def base_context(region: str, *, secure_transport: bool = True, source_ip: str | None = None) -> dict:
+    """The global keys every direct request carries (IAM User Guide, "AWS global condition context keys"):
+    aws:ViaAWSService is always present, false unless a service calls for the caller
+    (`via_service_context` makes it true). Enforcement and graders' iam.access both start from it."""
+    context = {
+        "aws:SecureTransport": "true" if secure_transport else "false",
+        "aws:RequestedRegion": region,
+        "aws:ViaAWSService": "false",
+    }
+    if source_ip:
+        context["aws:SourceIp"] = source_ip
+    return context
+
+
+def direct_call_context(action: str, account: str, params: dict | None = None) -> dict:
+    """The service keys a direct call of `action` carries whatever its parameters (kms:CallerAccount...):
+    what enforcement adds for the request, for a grader asking about the action alone."""
+    if action.lower().startswith("kms:"):
+        return kms_context(params or {}, account)
+    return {}
+
+
 # Keys a request carries only for the resource types that list them (Service Authorization Reference):
 # RunInstances' ec2:InstanceType is a key of its instance resource, not of the image, subnet, security
 # group, network interface or volume it uses.
@@ -380,6 +402,8 @@ def service_context(service: str, operation: str, params: dict, account: str, re
     """Service condition keys beyond tags, for the services labs use."""
     if service == "dynamodb":
         return dynamodb_context(operation, params, account, region)
+    if service == "kms":  # calls without a key (CreateKey, ListKeys) carry kms:CallerAccount too
+        return kms_context(params, account)
     return {}
 
 

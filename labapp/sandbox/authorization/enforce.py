@@ -292,13 +292,11 @@ def _invalidate_on_iam_write(scope: Scope, service: str, operation: str | None) 
 
 def _base_context(scope: Scope, region: str) -> dict:
     info = scope.caller
-    context = {
-        "aws:SecureTransport": "true" if info and info.secure_transport else "false",
-        "aws:RequestedRegion": region,
-    }
-    if info and info.source_ip:
-        context["aws:SourceIp"] = info.source_ip
-    return context
+    return actions.base_context(
+        region,
+        secure_transport=bool(info and info.secure_transport),
+        source_ip=(info.source_ip if info else None) or None,
+    )
 
 
 def _decide(scope: Scope, principal: Principal, checks: list, region: str, caller_context: dict) -> None:
@@ -390,7 +388,7 @@ def _checks(scope: Scope, response, service: str, operation: str | None, region:
         key = resource_policies.kms_resource(
             account, region, key_id, grant_token=str(params.get("GrantToken") or "")
         )
-        checks = [actions.Check(action, [key], {**context, **actions.kms_context(params, account)})]
+        checks = [actions.Check(action, [key], {**context, **actions.direct_call_context(action, account, params)})]
         if operation == "ReEncrypt" and params.get("DestinationKeyId"):  # both keys must allow
             destination = resource_policies.kms_resource(account, region, str(params["DestinationKeyId"]))
             checks.append(
