@@ -150,3 +150,44 @@ def test_grader_and_enforcement_send_the_same_keys_for_a_direct_kms_call(box):
 
     assert allowed("kms:GenerateDataKey") and allowed("kms:Encrypt")
     assert not allowed("kms:Decrypt")
+
+
+def test_kms_abac_selects_keys_by_their_aliases(box):
+    """A6: kms:ResourceAliases (the key's aliases) and kms:RequestAlias (the alias a request names), for real
+    calls and for the grader alike."""
+    from labapp.sandbox import client as sandbox_client
+
+    acct = box.account_id
+    kms_admin = box.client("kms")
+    key = kms_admin.create_key()["KeyMetadata"]["Arn"]  # default policy: the account's IAM policies decide
+    kms_admin.create_alias(AliasName="alias/payments-data", TargetKeyId=key)
+    other = kms_admin.create_key()["KeyMetadata"]["Arn"]
+    kms_admin.create_alias(AliasName="alias/hr-data", TargetKeyId=other)
+    keys = f"arn:aws:kms:us-east-1:{acct}:key/*"
+    app = user_keys(
+        box,
+        "payments-app",
+        inline=doc(
+            allow(
+                ["kms:Encrypt", "kms:Decrypt"],
+                keys,
+                Condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/payments-data"}},
+            ),
+            allow("kms:GenerateDataKey", keys, Condition={"StringEquals": {"kms:RequestAlias": "alias/payments-data"}}),
+        ),
+    )
+    kms = app.client("kms")
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+    denied(kms.encrypt, KeyId=other, Plaintext=b"x", code="AccessDeniedException")
+    kms.generate_data_key(KeyId="alias/payments-data", KeySpec="AES_256")
+    denied(kms.generate_data_key, KeyId=key, KeySpec="AES_256", code="AccessDeniedException")
+
+    def allowed(action, resource):
+        return sandbox_client.iam_access(acct, f"arn:aws:iam::{acct}:user/payments-app", action, resource)["allowed"]
+
+    assert allowed("kms:Decrypt", key) and not allowed("kms:Decrypt", other)
+    # Once the alias moves to the other key, so does the permission.
+    kms_admin.update_alias(AliasName="alias/payments-data", TargetKeyId=other)
+    assert allowed("kms:Decrypt", other) and not allowed("kms:Decrypt", key)
+    denied(kms.encrypt, KeyId=key, Plaintext=b"x", code="AccessDeniedException")

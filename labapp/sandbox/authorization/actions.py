@@ -358,7 +358,8 @@ def kms_context(params: dict, account: str) -> dict:
     (callers are always in the sandbox's account), kms:EncryptionContext:<key> and
     kms:EncryptionContextKeys from EncryptionContext (and a ReEncrypt's destination context),
     kms:GrantOperations / kms:GranteePrincipal / kms:RetiringPrincipal of CreateGrant,
-    kms:EncryptionAlgorithm, kms:KeySpec. kms:ViaService is only set when a service calls KMS for the
+    kms:EncryptionAlgorithm, kms:KeySpec, kms:RequestAlias when KeyId is an alias (kms:ResourceAliases is read
+    with the key's tags: resource_policies.kms_alias_context). kms:ViaService is only set when a service calls KMS for the
     caller (`via_service_context`)."""
     context: dict = {"kms:CallerAccount": account}
     encryption = {}
@@ -370,6 +371,9 @@ def kms_context(params: dict, account: str) -> dict:
         context[f"kms:EncryptionContext:{key}"] = value
     if encryption:
         context["kms:EncryptionContextKeys"] = sorted(encryption)
+    key_id = str(params.get("KeyId") or "")
+    if key_id.startswith("alias/") or ":alias/" in key_id:  # kms:RequestAlias: the alias the request names
+        context["kms:RequestAlias"] = "alias/" + key_id.split("alias/", 1)[1]
     if isinstance(params.get("Operations"), list):
         context["kms:GrantOperations"] = [str(op) for op in params["Operations"]]
     for name in ("GranteePrincipal", "RetiringPrincipal", "EncryptionAlgorithm", "KeySpec", "KeyUsage"):
