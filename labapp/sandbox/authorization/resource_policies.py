@@ -89,18 +89,27 @@ _NON_PUBLIC_KEYS = {
 }
 
 
-def _without_public_grants(document, account_id: str):
-    """RestrictPublicBuckets: if the policy is public, its Allow statements for everyone or for other
-    accounts grant nothing; otherwise the policy is unchanged."""
+def _document_and_statements(document):
+    """(the policy as a dict, its statements as a list), or (None, []) for a document that is not readable
+    JSON of an object: callers then keep it as it is, and the engine refuses it."""
     if isinstance(document, (str, bytes)):
         try:
             document = json.loads(document)
         except ValueError:
-            return document
+            return None, []
     if not isinstance(document, dict):
-        return document
+        return None, []
     statements = document.get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else list(statements or [])
+    return document, [statements] if isinstance(statements, dict) else list(statements or [])
+
+
+def _without_public_grants(document, account_id: str):
+    """RestrictPublicBuckets: if the policy is public, its Allow statements for everyone or for other
+    accounts grant nothing; otherwise the policy is unchanged."""
+    parsed, statements = _document_and_statements(document)
+    if parsed is None:
+        return document
+    document = parsed
     if not any(_is_public(st) for st in statements if isinstance(st, dict)):
         return document
     kept = [
@@ -339,16 +348,10 @@ def _grant_condition(constraints: dict) -> dict:
 def _with_statements(document, extra: list[dict]):
     """A copy of a policy document (text or dict) with more statements; an unreadable document is kept as
     it is (the engine refuses it)."""
-    if isinstance(document, (str, bytes)):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return document
-    if not isinstance(document, dict):
+    parsed, statements = _document_and_statements(document)
+    if parsed is None:
         return document
-    statements = document.get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else list(statements or [])
-    return {**document, "Statement": statements + extra}
+    return {**parsed, "Statement": statements + extra}
 
 
 def for_arn(account_id: str, region: str, arn):
