@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,3 +37,15 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float]:
     """(median, 95th percentile by nearest rank)."""
     ordered = sorted(samples_ms)
     return statistics.median(ordered), ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]
+
+
+def wait(obj, done, timeout: float, poll: float) -> None:
+    """Re-read a model row every `poll` seconds until `done(row)`; exit the benchmark after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        obj.refresh_from_db()
+        if done(obj):
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out waiting for {obj}")
+        time.sleep(poll)

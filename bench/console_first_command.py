@@ -25,6 +25,7 @@ import threading
 import time
 
 from _sandbox_bench import REPO, percentiles, setup_database
+from _sandbox_bench import wait as _wait
 
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "8"))
 THINK = float(os.environ.get("BENCH_THINK", "1.5"))
@@ -37,15 +38,8 @@ COMMANDS = ["aws iam list-users", "aws iam list-groups", "aws sts get-caller-ide
             "aws s3 ls"]
 
 
-def wait(obj, done, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        obj.refresh_from_db()
-        if done(obj):
-            return
-        if time.monotonic() > deadline:
-            sys.exit(f"timed out waiting for {obj}")
-        time.sleep(0.005)
+def wait(obj, done):
+    _wait(obj, done, timeout=60.0, poll=0.005)
 
 
 def main():

@@ -15,20 +15,14 @@ import sys
 import time
 
 from _sandbox_bench import REPO, percentiles, setup_database
+from _sandbox_bench import wait as _wait
 
 N = int(os.environ.get("BENCH_N", "30"))
 LABS = ["iam-users-groups", "s3-versioning", "ec2-security-group"]
 
 
-def wait(obj, done, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        obj.refresh_from_db()
-        if done(obj):
-            return
-        if time.monotonic() > deadline:
-            sys.exit(f"timed out waiting for {obj}")
-        time.sleep(0.002)
+def wait(obj, done):
+    _wait(obj, done, timeout=30.0, poll=0.002)
 
 
 def main():
