@@ -64,3 +64,13 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector(f"text=Signed in as {username}")
+
+
+def start_lab_console(page, base_url: str, slug: str):
+    """Open a lab, press Start lab and wait (up to a minute) until the workbench swaps itself in without a
+    reload; returns the console's command input."""
+    page.goto(f"{base_url}/labs/{slug}/")
+    page.get_by_role("button", name="Start lab", exact=True).click()
+    console = page.get_by_label("AWS CLI command")
+    console.wait_for(timeout=60_000)
+    return console

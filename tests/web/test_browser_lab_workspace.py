@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from labapp.labs.models import LabSession
-from tests.browser import chromium, sign_in, sign_up
+from tests.browser import chromium, sign_in, sign_up, start_lab_console
 
 from .conftest import add_attempt, make_session
 
@@ -288,10 +288,7 @@ def test_a_learner_starts_a_lab_and_sees_console_check_and_score_together(lab_st
     with chromium() as (new_page, problems):
         page = new_page(viewport={"width": 1366, "height": 900})
         sign_up(page, live_server.url, username, password)
-        page.goto(f"{live_server.url}/labs/s3-versioning/")
-        page.get_by_role("button", name="Start lab", exact=True).click()
-        console = page.get_by_label("AWS CLI command")
-        console.wait_for(timeout=60_000)
+        console = start_lab_console(page, live_server.url, "s3-versioning")
         bucket = page.locator('[data-param="bucket"]').text_content().strip()
         console.fill(f"aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled")
         console.press("Enter")

@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from tests.browser import chromium, sign_in, sign_up
+from tests.browser import chromium, sign_in, sign_up, start_lab_console
 
 SCRIPT = """import boto3
 
@@ -28,11 +28,7 @@ def test_learner_uses_the_console_and_the_script_runner_with_the_keyboard(lab_st
         page = new_page()
         sign_up(page, live_server.url, username, password)
 
-        page.goto(f"{live_server.url}/labs/s3-versioning/")
-        page.get_by_role("button", name="Start lab", exact=True).click()
-        # The workbench swaps itself in when the sandbox is ready, without a reload.
-        console = page.get_by_label("AWS CLI command")
-        console.wait_for(timeout=60_000)
+        console = start_lab_console(page, live_server.url, "s3-versioning")
         bucket = page.locator('[data-param="bucket"]').text_content().strip()
 
         # Console: type, press Enter, see the real AWS CLI's output in the log.
@@ -133,10 +129,7 @@ def test_output_stays_in_bounded_boxes_runs_can_be_stopped_and_errors_lead_with_
     with chromium() as (new_page, problems):
         page = new_page(viewport={"width": 1366, "height": 900})
         sign_up(page, live_server.url, username, password)
-        page.goto(f"{live_server.url}/labs/s3-versioning/")
-        page.get_by_role("button", name="Start lab", exact=True).click()
-        console = page.get_by_label("AWS CLI command")
-        console.wait_for(timeout=60_000)
+        console = start_lab_console(page, live_server.url, "s3-versioning")
 
         # Before the first command the black box says what to type.
         hint = page.locator("#console-log .console-empty")
