@@ -3,22 +3,13 @@
 - `authorization_message(decision)`: the JSON that `sts decode-authorization-message` returns for an EC2
   refusal (allowed, explicitDeny, matchedStatements, failures, context with principal, action, resource and
   the request's condition keys), as in the STS API reference's example.
-- `simulation_result(decision, policies)`: one `EvaluationResults` entry of `iam simulate-principal-policy` /
-  `simulate-custom-policy` (EvalActionName, EvalResourceName, EvalDecision, MatchedStatements,
-  MissingContextValues).
 - `context_keys(policies)`: the condition keys a set of policies uses, as `iam get-context-keys-for-*-policy`
   lists them.
 """
 
 from __future__ import annotations
 
-from .model import ALLOW, EXPLICIT_DENY, IDENTITY, RESOURCE, Decision, as_policy
-
-_EVAL = {ALLOW: "allowed", EXPLICIT_DENY: "explicitDeny"}
-_SOURCE_TYPE = {IDENTITY: "IAM Policy", RESOURCE: "resource", "permissions boundary": "IAM Policy",
-                "session policy": "IAM Policy"}
-# Keys the engine derives for itself; not "missing" when a simulation's context leaves them out.
-_DERIVED = ("aws:principal", "aws:userid", "aws:username", "aws:currenttime", "aws:epochtime")
+from .model import EXPLICIT_DENY, Decision, as_policy
 
 
 def _items(values) -> dict:
@@ -57,19 +48,4 @@ def context_keys(policies) -> list[str]:
     return sorted(seen.values(), key=str.lower)
 
 
-def simulation_result(decision: Decision, policies=()) -> dict:
-    """`policies`: those evaluated, to list the condition keys they use that the request did not carry."""
-    used = context_keys(list(policies)) if policies else []
-    missing = [k for k in used if k.lower() not in decision.context and not k.lower().startswith(_DERIVED)]
-    return {
-        "EvalActionName": decision.action,
-        "EvalResourceName": decision.resource,
-        "EvalDecision": _EVAL.get(decision.effect, "implicitDeny"),
-        "MatchedStatements": [{"SourcePolicyId": m.policy_id,
-                               "SourcePolicyType": _SOURCE_TYPE.get(m.policy_type, "IAM Policy")}
-                              for m in decision.matched],
-        "MissingContextValues": missing,
-    }
-
-
-__all__ = ["authorization_message", "context_keys", "simulation_result"]
+__all__ = ["authorization_message", "context_keys"]
